@@ -1,0 +1,96 @@
+"""Composition root of the GUI: paint the window first, open the profile on a thread, then attach."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+_T0 = time.perf_counter()
+BOOT_KEYS = ["ui.theme", "ui.geometry", "ui.last_page"]
+
+
+def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: str | None = None) -> int:
+    """Open the window; returns the exit code."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from lmgpa_desktop import __version__, paths
+    from lmgpa_desktop.storage.peek import peek_settings
+    from lmgpa_desktop.ui import errors, theme
+    from lmgpa_desktop.ui.main_window import MainWindow
+    from lmgpa_desktop.ui.profile_loader import ProfileLoader
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Little Monster GPA")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("Little Monster GPA")
+    app.setWindowIcon(QIcon(str(paths.resource("icons", "app.svg"))))
+    home_path = Path(home) if home else paths.data_dir()
+    boot = peek_settings(paths.database_path(home_path), BOOT_KEYS)
+    theme.apply(app, str(boot.get("ui.theme") or "light"))
+    relay = errors.install(str(paths.logs_dir(home_path) / "lmgpa.log"))
+    window = MainWindow(boot)
+    window._error_relay = relay
+    window.show()
+    state: dict = {"code": 0}
+
+    def opened(ctx) -> None:
+        state["ctx"] = ctx
+        attach(window, ctx)
+        if exit_when_ready:
+            print(f"loaded {time.perf_counter() - _T0:.4f}", flush=True)
+            QTimer.singleShot(0, finish)
+
+    def failed(message: str) -> None:
+        print(f"lmgpa: error: {message}", file=sys.stderr)
+        QMessageBox.critical(window, "Little Monster GPA cannot open your data", message)
+        state["code"] = 1
+        app.quit()
+
+    def finish() -> None:
+        if screenshot:
+            window.grab().save(screenshot)
+        window.close()
+        app.quit()
+
+    loader = ProfileLoader(home_path)
+    loader.opened.connect(opened)
+    loader.failed.connect(failed)
+
+    def painted() -> None:
+        # Open the profile only once the window is on screen, so the import work never delays the first paint.
+        if exit_when_ready:
+            print(f"ready {time.perf_counter() - _T0:.4f}", flush=True)  # read by benchmarks/startup.py
+        loader.start()
+
+    QTimer.singleShot(0, painted)
+    code = app.exec()
+    loader.wait()
+    if "ctx" in state:
+        state["ctx"].close()
+    return state["code"] or code
+
+
+def attach(window, ctx) -> None:
+    """Give an open profile to the window: job runner, pages, settings-driven theme."""
+    from lmgpa_desktop.ui.job_runner import JobRunner
+
+    runner = JobRunner(ctx)
+    window.attach(ctx, runner)
+    runner.start()
+
+
+def build_window(ctx):
+    """A ready window for an already open profile (tests use this)."""
+    from PySide6.QtWidgets import QApplication
+
+    from lmgpa_desktop.ui import errors, theme
+    from lmgpa_desktop.ui.main_window import MainWindow
+
+    theme.apply(QApplication.instance(), str(ctx.settings.get("ui.theme")))
+    window = MainWindow({k: ctx.settings.get(k) for k in BOOT_KEYS})
+    window._error_relay = errors.install(str(ctx.log_path))
+    attach(window, ctx)
+    return window

@@ -1,0 +1,76 @@
+"""`lmgpa`: no arguments opens the window; subcommands run the same use cases in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+
+from lmgpa_desktop import __version__
+from lmgpa_desktop.cli import commands_app, commands_jobs
+
+log = logging.getLogger(__name__)
+
+# Each command module registers its subcommands on the parser.
+COMMAND_MODULES = [commands_app, commands_jobs]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command-line interface."""
+    parser = argparse.ArgumentParser(prog="lmgpa", description="Little Monster GPA: an offline study app.")
+    parser.add_argument("--version", action="version", version=f"lmgpa {__version__}")
+    parser.add_argument("--home", help="data folder to use (default: LMGPA_HOME or the one chosen in Settings)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def print_json(data: object) -> None:
+    """Machine-readable output."""
+    json.dump(data, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `lmgpa` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable | None = getattr(args, "handler", None)
+    if handler is None:
+        from lmgpa_desktop.app import run_gui
+
+        return run_gui(home=args.home)
+    return run_handler(handler, args)
+
+
+def run_handler(handler: Callable, args: argparse.Namespace) -> int:
+    """Run a subcommand; expected failures print one line, unexpected ones point at the log."""
+    from lmgpa_desktop.core.errors import StartupError
+    from lmgpa_desktop.core.progress import JobError
+    from lmgpa_desktop.engines.errors import ModelError
+
+    try:
+        return int(handler(args) or 0)
+    except KeyboardInterrupt:
+        print("lmgpa: interrupted", file=sys.stderr)
+        return 130
+    except (StartupError, ModelError, JobError, ValueError, OSError) as exc:
+        print(f"lmgpa: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, details in the log
+        log.exception("unexpected error in %s", getattr(args, "command", "?"))
+        where = _log_path()
+        print(f"lmgpa: unexpected error: {type(exc).__name__}: {exc} (details in {where})", file=sys.stderr)
+        return 2
+
+
+def _log_path() -> str:
+    """The current log file, for error messages."""
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "_lmgpa", False):
+            return handler.baseFilename
+    return "the log folder"

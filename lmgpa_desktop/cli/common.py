@@ -1,0 +1,41 @@
+"""Helpers shared by CLI commands: open the profile, run a job with a progress bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lmgpa_desktop.cli.progress_bar import ProgressBar
+from lmgpa_desktop.core.progress import JobError
+
+if TYPE_CHECKING:  # the database layer is imported only by commands that need it (fast --version, GUI)
+    from lmgpa_desktop.core.context import AppContext
+    from lmgpa_desktop.storage.jobs_repo import JobRecord
+
+
+def open_ctx(args) -> AppContext:
+    """The profile chosen by --home or the environment."""
+    from lmgpa_desktop.core.context import open_app
+
+    return open_app(Path(args.home) if getattr(args, "home", None) else None)
+
+
+def run_job_with_bar(ctx: AppContext, kind: str, payload: dict, label: str) -> JobRecord:
+    """Queue a job, run it in this process with a terminal progress bar; raise JobError if it fails."""
+    job_id = ctx.jobs.submit(kind, payload, title=label)
+    bar = ProgressBar(label)
+
+    def listener(event, _job, report):
+        if event == "progress":
+            bar.update(report)
+
+    try:
+        final = ctx.jobs.run_now(job_id, listener)
+    except KeyboardInterrupt:
+        ctx.jobs.cancel(job_id)
+        raise
+    finally:
+        bar.close()
+    if final.state != "done":
+        raise JobError(f"{label} {final.state}: {final.error or final.message}")
+    return final

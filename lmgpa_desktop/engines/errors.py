@@ -1,0 +1,5 @@
+"""Errors raised by the engines layer."""
+
+
+class ModelError(RuntimeError):
+    """A model file is missing, corrupt or cannot be loaded."""

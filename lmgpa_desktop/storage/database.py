@@ -1,0 +1,115 @@
+"""Engine, connection pragmas, extension loading and read/write sessions."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import threading
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import sqlean
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=15000",
+)
+
+
+class StorageError(RuntimeError):
+    """The database could not be opened, read or written (message is for the student)."""
+
+
+@cache
+def vec_extension_path() -> str:
+    """The sqlite-vec loadable library (found without importing sqlite_vec, which pulls in numpy)."""
+    spec = importlib.util.find_spec("sqlite_vec")
+    if spec is None or spec.origin is None:
+        raise StorageError("the sqlite-vec package is not installed; run ./run to install it")
+    return str(Path(spec.origin).with_name("vec0"))
+
+
+def _on_connect(dbapi_conn, _record) -> None:
+    """Load sqlite-vec and apply the pragmas on every new connection."""
+    # isolation_level=None stops the driver from issuing its own BEGIN; we issue it in _on_begin.
+    dbapi_conn.isolation_level = None
+    dbapi_conn.enable_load_extension(True)
+    dbapi_conn.load_extension(vec_extension_path())
+    dbapi_conn.enable_load_extension(False)
+    for pragma in PRAGMAS:
+        dbapi_conn.execute(pragma)
+
+
+def _on_begin(conn) -> None:
+    """Writers take the write lock up front so two writers never deadlock on upgrade."""
+    mode = "BEGIN IMMEDIATE" if conn.get_execution_options().get("immediate") else "BEGIN"
+    conn.exec_driver_sql(mode)
+
+
+def make_engine(path: Path) -> Engine:
+    """An engine on one SQLite file through the sqlean driver."""
+    engine = create_engine(
+        f"sqlite:///{path}",
+        module=sqlean,
+        connect_args={"timeout": 15, "check_same_thread": False},
+        pool_pre_ping=False,
+    )
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    return engine
+
+
+class Database:
+    """One profile's SQLite file with read sessions and BEGIN IMMEDIATE write sessions."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine = make_engine(self.path)
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries; rolled back at the end."""
+        with self._reader() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session that holds the write lock and commits on success."""
+        with self._writer() as session:
+            with session.begin():
+                yield session
+
+    def backup_to(self, target: Path) -> Path:
+        """Copy the live database (consistently, through SQLite's backup API) to target."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".part")
+        raw = self.engine.raw_connection()
+        try:
+            dst = sqlean.connect(str(tmp))
+            try:
+                raw.driver_connection.backup(dst)
+            finally:
+                dst.close()
+        finally:
+            raw.close()
+        tmp.replace(target)
+        return target
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

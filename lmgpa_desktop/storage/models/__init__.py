@@ -1,0 +1,44 @@
+"""All desktop tables; importing this registers them on Base.metadata."""
+
+from lmgpa_desktop.storage.models.content import (
+    Bookmark,
+    Chunk,
+    Course,
+    DocumentPage,
+    Photo,
+    Recording,
+    RecordingSegment,
+    Source,
+    SourceTag,
+    Tag,
+    Transcript,
+    TranscriptSegment,
+)
+from lmgpa_desktop.storage.models.interaction import ActivityEvent, ChatMessage, Conversation
+from lmgpa_desktop.storage.models.progress import (
+    AchievementUnlock,
+    Goal,
+    Notification,
+    PointEvent,
+    StreakFreeze,
+    StudySession,
+)
+from lmgpa_desktop.storage.models.study import (
+    AttemptAnswer,
+    Card,
+    Deck,
+    Note,
+    PracticeTest,
+    Question,
+    ReviewLog,
+    TestAttempt,
+)
+from lmgpa_desktop.storage.models.system import Job, JobLog, Setting
+
+__all__ = [
+    "AchievementUnlock", "ActivityEvent", "AttemptAnswer", "Bookmark", "Card", "ChatMessage",
+    "Chunk", "Conversation", "Course", "Deck", "DocumentPage", "Goal", "Job", "JobLog", "Note",
+    "Notification", "Photo", "PointEvent", "PracticeTest", "Question", "Recording",
+    "RecordingSegment", "ReviewLog", "Setting", "Source", "SourceTag", "StreakFreeze",
+    "StudySession", "Tag", "TestAttempt", "Transcript", "TranscriptSegment",
+]

@@ -1,0 +1,208 @@
+"""Main window: navigation to every area, pages built on first visit, jobs panel, status bar, tray."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMenu, QStackedWidget,
+    QSystemTrayIcon, QWidget,
+)
+
+from lmgpa_desktop import __version__, paths
+from lmgpa_desktop.ui import theme
+from lmgpa_desktop.ui.pages.not_built import NotBuiltPage
+
+if TYPE_CHECKING:  # the database layer loads on a worker thread after the first paint
+    from lmgpa_desktop.core.context import AppContext
+    from lmgpa_desktop.ui.job_runner import JobRunner
+
+
+@dataclass(frozen=True)
+class Area:
+    """One entry of the navigation and how to build its page."""
+
+    key: str
+    title: str
+    make: Callable[[MainWindow], QWidget]
+
+
+def _not_built(title: str, what: str) -> Callable[[MainWindow], QWidget]:
+    return lambda _w: NotBuiltPage(title, what)
+
+
+def _settings(window: MainWindow) -> QWidget:
+    from lmgpa_desktop.ui.pages.settings_page import SettingsPage
+
+    page = SettingsPage(window.ctx, window.runner)
+    page.theme_changed.connect(lambda name: theme.apply(QApplication.instance(), name))
+    return page
+
+
+AREAS = [
+    Area("record", "Record", _not_built(
+        "Record", "record a lecture with bookmarks and board photos, import recordings, and get a transcript "
+        "you can click through with the audio.")),
+    Area("library", "Library", _not_built(
+        "Library", "keep your PDFs, slides, documents, photos and recordings in one place, OCR them, and search "
+        "everything by meaning.")),
+    Area("chat", "Chat", _not_built(
+        "Chat", "ask questions of your own material and get answers that cite the exact page or second.")),
+    Area("study", "Study", _not_built(
+        "Study", "turn sources into notes, flashcards and practice tests, edit them, and export to Anki or slides.")),
+    Area("review", "Review", _not_built(
+        "Review", "review your cards on a spaced-repetition (FSRS) schedule.")),
+    Area("classes", "Classes", _not_built(
+        "Classes", "see your classes and assignments from your school's sync server and hand in work.")),
+    Area("groups", "Groups", _not_built(
+        "Groups", "join study groups, message classmates and share notes and decks.")),
+    Area("progress", "Progress", _not_built(
+        "Progress", "see study time, retention, goals, streaks and achievements.")),
+    Area("notifications", "Notifications", _not_built(
+        "Notifications", "see reminders and messages in one place.")),
+    Area("settings", "Settings", _settings),
+    Area("account", "Account", _not_built(
+        "Account", "sign in to a sync server to use classes, groups and sync across your devices.")),
+]
+KEYS = [a.key for a in AREAS]
+
+
+class MainWindow(QMainWindow):
+    """The app's one window; paints before the profile is open, then attach() brings it to life."""
+
+    def __init__(self, boot: dict | None = None):
+        super().__init__()
+        boot = boot or {}
+        self.ctx: AppContext | None = None
+        self.runner: JobRunner | None = None
+        self.jobs_panel = None
+        self.setWindowTitle("Little Monster GPA")
+        self.setWindowIcon(QIcon(str(paths.resource("icons", "app.svg"))))
+        self.setMinimumSize(720, 520)  # every navigation entry stays visible
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setFixedWidth(190)
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        for area in AREAS:
+            item = QListWidgetItem(area.title)
+            item.setData(Qt.ItemDataRole.UserRole, area.key)
+            self.nav.addItem(item)
+            waiting = QLabel("Opening your library…")
+            waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.stack.addWidget(waiting)
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.statusBar().showMessage("Opening your library…")
+        self._actions()
+        self.tray = self._tray()
+        self._restore(boot)
+        self.nav.currentRowChanged.connect(self._show_row)
+
+    # -- life cycle ----------------------------------------------------------------------------------------------
+    def attach(self, ctx: AppContext, runner: JobRunner) -> None:
+        """The profile is open: add the jobs panel and status widget, build the visible page."""
+        from lmgpa_desktop.ui.jobs_panel import JobsPanel
+        from lmgpa_desktop.ui.status_job import StatusJob
+
+        self.ctx, self.runner = ctx, runner
+        self.jobs_panel = JobsPanel(runner, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_panel)
+        self.jobs_panel.hide()
+        self.statusBar().addPermanentWidget(StatusJob(runner))
+        self.statusBar().showMessage(f"Data folder: {ctx.home}", 8000)
+        self._show_row(self.nav.currentRow())
+
+    def closeEvent(self, event) -> None:
+        """Remember geometry and stop workers (running jobs resume at next start)."""
+        if self.ctx is not None:
+            self.ctx.settings.set("ui.geometry", bytes(self.saveGeometry().toBase64()).decode())
+            self.runner.stop()
+        if self.tray:
+            self.tray.hide()
+        super().closeEvent(event)
+
+    # -- navigation ----------------------------------------------------------------------------------------------
+    def _page(self, key: str) -> QWidget | None:
+        """The page of an area, built on first visit (keeps start-up fast)."""
+        if key not in self.pages and self.ctx is not None:
+            index = KEYS.index(key)
+            page = AREAS[index].make(self)
+            page.setObjectName(f"page_{key}")
+            placeholder = self.stack.widget(index)
+            self.stack.insertWidget(index, page)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+            self.pages[key] = page
+        return self.pages.get(key)
+
+    def _show_row(self, row: int) -> None:
+        if not 0 <= row < len(AREAS):
+            return
+        self._page(KEYS[row])
+        self.stack.setCurrentIndex(row)
+        if self.ctx is not None:
+            self.ctx.settings.set("ui.last_page", KEYS[row])
+
+    def show_area(self, key: str) -> None:
+        """Switch to an area by key."""
+        self.nav.setCurrentRow(KEYS.index(key))
+
+    def current_area(self) -> str:
+        """Key of the area on screen."""
+        return KEYS[self.stack.currentIndex()]
+
+    def toggle_jobs(self) -> None:
+        """Show or hide the jobs panel."""
+        if self.jobs_panel is not None:
+            self.jobs_panel.setVisible(not self.jobs_panel.isVisible())
+
+    # -- chrome --------------------------------------------------------------------------------------------------
+    def _actions(self) -> None:
+        """Keyboard shortcuts: Ctrl+1..9/0 jump to areas, Ctrl+J jobs, Ctrl+, settings, Ctrl+L nav, Ctrl+Q quit."""
+        for index, digit in enumerate("1234567890"[: len(AREAS)]):
+            self._shortcut(f"Ctrl+{digit}", lambda i=index: self.nav.setCurrentRow(i))
+        self._shortcut("Ctrl+J", self.toggle_jobs)
+        self._shortcut("Ctrl+,", lambda: self.show_area("settings"))
+        self._shortcut("Ctrl+L", self.nav.setFocus)
+        self._shortcut("Ctrl+Q", self.close)
+
+    def _shortcut(self, key: str, slot: Callable[[], object]) -> None:
+        action = QAction(self, shortcut=QKeySequence(key))
+        action.triggered.connect(lambda _=False: slot())
+        self.addAction(action)
+
+    def _tray(self) -> QSystemTrayIcon | None:
+        """A tray icon with Show and Quit where the desktop has a tray."""
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return None
+        tray = QSystemTrayIcon(self.windowIcon(), self)
+        tray.setToolTip(f"Little Monster GPA {__version__}")
+        menu = QMenu(self)
+        menu.addAction("Show", self.showNormal)
+        menu.addAction("Quit", self.close)
+        tray.setContextMenu(menu)
+        tray.activated.connect(
+            lambda reason: self.showNormal() if reason == QSystemTrayIcon.ActivationReason.Trigger else None)
+        tray.show()
+        return tray
+
+    def _restore(self, boot: dict) -> None:
+        """Window geometry and the last page, as peeked from the settings before the profile opened."""
+        geometry = boot.get("ui.geometry")
+        if not (geometry and self.restoreGeometry(QByteArray.fromBase64(str(geometry).encode()))):
+            self.resize(1200, 780)
+        last = boot.get("ui.last_page")
+        row = KEYS.index(last) if last in KEYS else 0
+        self.nav.setCurrentRow(row)
+        self.stack.setCurrentIndex(row)
+        self.nav.setFocus()

@@ -1,0 +1,168 @@
+"""Settings: data folder, models, CPU threads, theme, backup."""
+
+from __future__ import annotations
+
+
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
+    QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from lmgpa_desktop import paths
+from lmgpa_desktop.core.formatting import human_size
+from lmgpa_desktop.core.model_registry import SPECS
+from lmgpa_desktop.ui.job_runner import JobRunner
+
+
+
+class SettingsPage(QWidget):
+    """Every setting of the app, applied at once unless it says otherwise."""
+
+    theme_changed = Signal(str)
+
+    def __init__(self, ctx, runner: JobRunner, parent=None):
+        super().__init__(parent)
+        self.ctx, self.runner = ctx, runner
+        title = QLabel("Settings")
+        title.setObjectName("pageTitle")
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+        layout.addWidget(title)
+        layout.addWidget(self._general_box())
+        layout.addWidget(self._models_box())
+        layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self._check_job: int | None = None
+        runner.finished.connect(self._on_job_finished)
+
+    # -- general -----------------------------------------------------------------------------------------------
+    def _general_box(self) -> QGroupBox:
+        box = QGroupBox("General")
+        form = QFormLayout(box)
+        self.data_dir = QLineEdit(str(self.ctx.home))
+        self.data_dir.setReadOnly(True)
+        change = QPushButton("Change…")
+        change.clicked.connect(self._choose_data_dir)
+        row = QHBoxLayout()
+        row.addWidget(self.data_dir, 1)
+        row.addWidget(change)
+        form.addRow("Data folder", row)
+        self.data_dir_note = QLabel("")
+        self.data_dir_note.setWordWrap(True)
+        form.addRow("", self.data_dir_note)
+
+        self.threads = QSpinBox()
+        self.threads.setRange(0, 256)
+        self.threads.setSpecialValueText("Automatic")
+        self.threads.setValue(int(self.ctx.settings.get("cpu.threads") or 0))
+        self.threads.valueChanged.connect(lambda v: self.ctx.settings.set("cpu.threads", v or None))
+        form.addRow("CPU threads for models", self.threads)
+
+        self.theme = QComboBox()
+        self.theme.addItem("Light", "light")
+        self.theme.addItem("Dark", "dark")
+        self.theme.setCurrentIndex(max(0, self.theme.findData(self.ctx.settings.get("ui.theme"))))
+        self.theme.currentIndexChanged.connect(self._theme_changed)
+        form.addRow("Theme", self.theme)
+
+        backup = QPushButton("Back up now")
+        backup.clicked.connect(lambda: self.runner.submit("backup", {}, "Back up database"))
+        form.addRow("Database", backup)
+        return box
+
+    def _choose_data_dir(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Choose the data folder", str(self.ctx.home))
+        if not chosen:
+            return
+        paths.write_config({"data_dir": chosen})
+        self.data_dir.setText(chosen)
+        self.data_dir_note.setText(
+            "The new folder is used from the next start. Your current data stays in "
+            f"{self.ctx.home}; copy it there first to take it with you."
+        )
+
+    def _theme_changed(self) -> None:
+        value = self.theme.currentData()
+        self.ctx.settings.set("ui.theme", value)
+        self.theme_changed.emit(value)
+
+    # -- models ------------------------------------------------------------------------------------------------
+    def _models_box(self) -> QGroupBox:
+        box = QGroupBox("Models (all run on this computer)")
+        grid = QGridLayout(box)
+        self.model_rows: dict[str, dict[str, QWidget]] = {}
+        for row, key in enumerate(SPECS):
+            spec = SPECS[key]
+            name, where, status = QLabel(), QLabel(), QLabel("")
+            where.setWordWrap(True)
+            where.setObjectName("muted")
+            status.setWordWrap(True)
+            browse, reset = QPushButton("Use my own…"), QPushButton("Use default")
+            browse.setToolTip(f"Choose {spec.hint}")
+            browse.clicked.connect(lambda _=False, k=key: self._choose_model(k))
+            reset.clicked.connect(lambda _=False, k=key: self._set_model(k, None))
+            grid.addWidget(QLabel(f"<b>{spec.job.capitalize()}</b>"), row * 3, 0)
+            grid.addWidget(name, row * 3, 1)
+            grid.addWidget(browse, row * 3, 2)
+            grid.addWidget(reset, row * 3, 3)
+            grid.addWidget(where, row * 3 + 1, 1, 1, 3)
+            grid.addWidget(status, row * 3 + 2, 1, 1, 3)
+            self.model_rows[key] = {"name": name, "where": where, "status": status, "reset": reset}
+        self.check_button = QPushButton("Check that every model loads")
+        self.check_button.clicked.connect(self.check_models)
+        grid.addWidget(self.check_button, len(SPECS) * 3, 1, 1, 3)
+        self.refresh_models()
+        return box
+
+    def refresh_models(self) -> None:
+        """Show where each model resolves to (cheap: no model is loaded)."""
+        for key, widgets in self.model_rows.items():
+            info = self.ctx.models.info(key)
+            widgets["name"].setText(info.name + (" (your own)" if info.custom else " (bundled)"))
+            widgets["where"].setText(f"{info.path}  ·  {human_size(info.size_bytes)}" if info.path else "")
+            widgets["reset"].setEnabled(info.custom)
+            if info.error:
+                widgets["status"].setText(f"Problem: {info.error}")
+
+    def _choose_model(self, key: str) -> None:
+        spec = SPECS[key]
+        if spec.expects == "folder":
+            chosen = QFileDialog.getExistingDirectory(self, f"Choose {spec.hint}")
+        else:
+            filters = {"tts": "Piper voices (*.onnx)", "llm": "GGUF models (*.gguf)"}
+            chosen, _ = QFileDialog.getOpenFileName(self, f"Choose {spec.hint}", "", filters.get(key, "*"))
+        if chosen:
+            self._set_model(key, chosen)
+
+    def _set_model(self, key: str, value: str | None) -> None:
+        self.ctx.settings.set(f"models.{key}", value)
+        self.model_rows[key]["status"].setText("Changed; press Check to load it." if value else "")
+        self.refresh_models()
+
+    def check_models(self) -> None:
+        """Load every model in a background job and show the outcome."""
+        for widgets in self.model_rows.values():
+            widgets["status"].setText("Checking…")
+        self.check_button.setEnabled(False)
+        self._check_job = self.runner.submit("models.check", {}, "Check models")
+
+    def _on_job_finished(self, job) -> None:
+        if job.id != self._check_job:
+            return
+        self.check_button.setEnabled(True)
+        self._check_job = None
+        if job.state != "done":
+            QMessageBox.warning(self, "Model check", f"The check did not finish: {job.error or job.state}")
+            return
+        for key, outcome in (job.result or {}).items():
+            if key in self.model_rows:
+                self.model_rows[key]["status"].setText(outcome)
+
+

@@ -1,0 +1,1 @@
+"""Bundled resources: icons, styles, the sample lecture (shipped as lmgpa_desktop.resources)."""

@@ -1,0 +1,57 @@
+"""Shared fixtures: an isolated profile per test, the shared real test data, offscreen Qt."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may download a model
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+sys.path.insert(0, str(TESTS))  # test-only job kinds (job_kinds_for_tests) live here
+
+
+def _shared_data() -> Path:
+    """../shared/data beside the checkout (or LMGPA_SHARED_DATA); real material nobody here wrote."""
+    candidates = [os.environ.get("LMGPA_SHARED_DATA"), ROOT.parent / "shared" / "data", "/work/shared/data"]
+    for cand in candidates:
+        if cand and Path(cand).is_dir():
+            return Path(cand)
+    raise RuntimeError("the shared test data folder (../shared/data) was not found; set LMGPA_SHARED_DATA")
+
+
+SHARED = _shared_data()
+
+
+@pytest.fixture
+def shared() -> Path:
+    """The shared real test data."""
+    return SHARED
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """A fresh, empty data folder, also exported as LMGPA_HOME for subprocesses."""
+    path = tmp_path / "home"
+    monkeypatch.setenv("LMGPA_HOME", str(path))
+    return path
+
+
+@pytest.fixture
+def ctx(home):
+    """An opened profile on a fresh database."""
+    from lmgpa_desktop.core.context import open_app
+
+    app_ctx = open_app(home)
+    yield app_ctx
+    app_ctx.close()
+
+
+def lmgpa_cmd(*args: str) -> list[str]:
+    """Command line running the CLI of this checkout with the venv's Python."""
+    return [sys.executable, "-m", "lmgpa_desktop", *args]

@@ -1,0 +1,170 @@
+"""Storage: migrations, pragmas, extensions, FTS5 and vec0, write locking, backups, bad files."""
+
+from __future__ import annotations
+
+import pytest
+import sqlean
+from sqlalchemy import inspect, text
+
+from lmgpa_desktop.core.context import StartupError, open_app
+from lmgpa_desktop.storage import migrate
+from lmgpa_desktop.storage.base import Base, utcnow
+from lmgpa_desktop.storage.models import Card, Deck, ReviewLog, Source
+
+
+def _vec(values) -> str:
+    return "[" + ",".join(f"{v:.6f}" for v in values) + "]"
+
+
+def _unit(i: int, dim: int = 384) -> list[float]:
+    """The i-th basis vector."""
+    v = [0.0] * dim
+    v[i % dim] = 1.0
+    return v
+
+
+def test_migrations_from_empty_create_every_table(ctx):
+    with ctx.db.engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert {"chunks_fts", "chunks_vec", "alembic_version"} <= tables
+    assert migrate.current_revision(ctx.db) == migrate.head_revision()
+    assert ctx.migration_backup is None  # nothing to protect in a new file
+
+
+def test_pragmas_in_effect_on_every_connection(ctx):
+    for _ in range(3):  # several pooled connections
+        with ctx.db.read() as s:
+            assert s.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert s.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert s.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+            assert s.execute(text("PRAGMA busy_timeout")).scalar() == 15000
+            assert s.execute(text("SELECT vec_version()")).scalar().startswith("v")
+
+
+def test_vec0_knn_returns_nearest_rows(ctx):
+    with ctx.db.write() as s:
+        s.add(Source(kind="txt", title="t"))
+        s.flush()
+        for i in range(1, 51):
+            s.execute(text("INSERT INTO chunks(id, source_id, ordinal, text) VALUES (:i, 1, :i, :t)"),
+                      {"i": i, "t": f"chunk {i}"})
+            s.execute(text("INSERT INTO chunks_vec(chunk_id, embedding) VALUES (:i, :v)"), {"i": i, "v": _vec(_unit(i))})
+    query = [a * 0.9 + b * 0.1 for a, b in zip(_unit(17), _unit(30))]
+    with ctx.db.read() as s:
+        rows = s.execute(text("SELECT chunk_id, distance FROM chunks_vec WHERE embedding MATCH :q AND k = 3 "
+                              "ORDER BY distance"), {"q": _vec(query)}).all()
+    assert [r[0] for r in rows][:2] == [17, 30]
+    assert rows[0][1] < rows[1][1] < rows[2][1]
+
+
+def test_fts5_finds_words_with_stemming_and_follows_deletes(ctx):
+    docs = {1: "Mitochondria are the powerhouse of the cell.", 2: "Photosynthesis happens in chloroplasts.",
+            3: "The cell membrane controls what enters the cell."}
+    with ctx.db.write() as s:
+        s.add(Source(kind="txt", title="biology"))
+        s.flush()
+        for i, body in docs.items():
+            s.execute(text("INSERT INTO chunks(id, source_id, ordinal, text) VALUES (:i, 1, :i, :t)"), {"i": i, "t": body})
+
+    def match(q):
+        with ctx.db.read() as s:
+            return sorted(r[0] for r in s.execute(text("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH :q"), {"q": q}))
+
+    assert match("cells") == [1, 3]  # porter stemming
+    assert match("chloroplast") == [2]
+    assert match("membrane AND enters") == [3]
+    with ctx.db.write() as s:
+        s.execute(text("DELETE FROM chunks WHERE id = 3"))
+        s.execute(text("UPDATE chunks SET text = 'Ribosomes build proteins.' WHERE id = 2"))
+    assert match("cell") == [1]
+    assert match("chloroplast") == [] and match("ribosome") == [2]
+
+
+def test_write_sessions_take_the_write_lock_up_front(ctx):
+    # sqlean, not sqlite3: two SQLite libraries in one process do not see each other's POSIX locks.
+    other = sqlean.connect(str(ctx.db.path), timeout=0, isolation_level=None)
+    try:
+        with ctx.db.write() as s:
+            s.add(Source(kind="txt", title="x"))
+            s.flush()
+            with pytest.raises(sqlean.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # free again after commit
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+def test_review_log_is_append_only(ctx):
+    with ctx.db.write() as s:
+        deck = Deck(name="d")
+        s.add(deck)
+        s.flush()
+        card = Card(deck_id=deck.id, front="q", back="a")
+        s.add(card)
+        s.flush()
+        s.add(ReviewLog(uuid="r1", card_id=card.id, rating=3, reviewed_at=utcnow()))
+    for statement in ("UPDATE review_logs SET rating = 1", "DELETE FROM review_logs"):
+        with pytest.raises(Exception, match="append-only"):
+            with ctx.db.write() as s:
+                s.execute(text(statement))
+    with ctx.db.read() as s:
+        assert s.execute(text("SELECT rating FROM review_logs")).scalar() == 3
+
+
+def test_existing_file_is_backed_up_before_migrating(home):
+    home.mkdir(parents=True)
+    legacy = sqlean.connect(str(home / "lmgpa.sqlite3"))
+    legacy.execute("CREATE TABLE legacy_notes(body TEXT)")
+    legacy.execute("INSERT INTO legacy_notes VALUES ('keep me')")
+    legacy.commit()
+    legacy.close()
+    ctx = open_app(home)
+    try:
+        assert ctx.migration_backup is not None and ctx.migration_backup.is_file()
+        copy = sqlean.connect(str(ctx.migration_backup))
+        assert copy.execute("SELECT body FROM legacy_notes").fetchall() == [("keep me",)]
+        copy.close()
+    finally:
+        ctx.close()
+
+
+def test_reopening_is_a_no_op(home):
+    first = open_app(home)
+    first.settings.set("ui.theme", "dark")
+    first.close()
+    second = open_app(home)
+    try:
+        assert second.migration_backup is None
+        assert second.settings.get("ui.theme") == "dark"
+    finally:
+        second.close()
+
+
+def test_a_file_that_is_not_a_database_gives_a_clear_error(home):
+    home.mkdir(parents=True)
+    (home / "lmgpa.sqlite3").write_bytes(b"this is a text file, not SQLite" * 200)
+    with pytest.raises(StartupError, match="cannot be opened.*damaged"):
+        open_app(home)
+    assert (home / "lmgpa.sqlite3").read_bytes().startswith(b"this is a text file")  # left untouched
+
+
+def test_a_database_from_a_newer_version_is_refused(home):
+    ctx = open_app(home)
+    with ctx.db.write() as s:
+        s.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    ctx.close()
+    with pytest.raises(StartupError, match="newer version"):
+        open_app(home)
+
+
+def test_data_folder_that_cannot_be_created_is_reported(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StartupError, match="cannot use the data folder"):
+        open_app(blocker / "home")
+
+
+def test_head_constant_matches_alembic():
+    assert migrate.HEAD == migrate.head_revision()
