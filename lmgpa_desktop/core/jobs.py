@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 JobFn = Callable[["JobContext", dict], Generator[Progress, None, dict | None]]
 PERSIST_EVERY_S = 0.25  # progress rows are throttled; the UI still gets every report
 # Modules that define job kinds; imported lazily so start-up stays fast.
-JOB_MODULES = ["lmgpa_desktop.core.maintenance"]
+JOB_MODULES = ["lmgpa_desktop.core.maintenance", "lmgpa_desktop.core.transcription",
+               "lmgpa_desktop.core.media_import"]
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ class JobQueue:
     def __init__(self, db: Database, services: Any = None):
         self.db, self.services = db, services
         self.owner = owner_token()
+        self.on_submit: Callable[[str], None] | None = None  # told the queue name of each new job
         self._cancel_events: dict[int, threading.Event] = {}
         self._interrupting: set[int] = set()
         self._lock = threading.Lock()
@@ -133,7 +135,10 @@ class JobQueue:
         spec = kinds().get(kind)
         if spec is None:
             raise ValueError(f"unknown job kind {kind!r}")
-        return jobs_repo.create(self.db, kind, spec.queue, title or kind, payload or {}, spec.max_attempts)
+        job_id = jobs_repo.create(self.db, kind, spec.queue, title or kind, payload or {}, spec.max_attempts)
+        if self.on_submit:
+            self.on_submit(spec.queue)
+        return job_id
 
     def get(self, job_id: int) -> JobRecord | None:
         """One job as plain data."""

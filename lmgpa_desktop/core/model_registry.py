@@ -133,9 +133,12 @@ class ModelRegistry:
 
     def embedder_onnx_path(self) -> Path:
         """Where the ONNX export of the embedding weights in use lives (built locally on first use)."""
+        from lmgpa_desktop.engines.embed_export import GRAPH_VERSION
+
         source = self.path("embedder")
         digest = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
-        return paths.cache_dir() / "models" / f"embedder-{digest}.onnx"
+        # The graph version is in the name so a changed exporter never reuses an old file.
+        return paths.cache_dir() / "models" / f"embedder-{digest}-g{GRAPH_VERSION}.onnx"
 
     def prepare(self) -> dict[str, Path]:
         """Resolve every default and build derived local files (joined GGUF, ONNX export) ahead of first use."""

@@ -49,6 +49,7 @@ class WorkerPool:
     def __init__(self, jobs: JobQueue, listener: Listener):
         self.jobs = jobs
         self.workers = {q: QueueWorker(jobs, q, listener) for q in queues()}
+        jobs.on_submit = self.wake  # jobs queued by other jobs start at once too
 
     def start(self) -> None:
         """Recover what a crash left behind, then start every worker."""
@@ -56,14 +57,15 @@ class WorkerPool:
         for worker in self.workers.values():
             worker.start()
 
-    def submit(self, kind: str, payload: dict | None = None, title: str = "") -> int:
-        """Queue a job and wake its worker."""
-        job_id = self.jobs.submit(kind, payload, title)
-        job = self.jobs.get(job_id)
-        worker = self.workers.get(job.queue) if job else None
+    def wake(self, queue: str) -> None:
+        """Wake the worker of a queue."""
+        worker = self.workers.get(queue)
         if worker:
             worker.wake()
-        return job_id
+
+    def submit(self, kind: str, payload: dict | None = None, title: str = "") -> int:
+        """Queue a job; its worker wakes through on_submit."""
+        return self.jobs.submit(kind, payload, title)
 
     def cancel(self, job_id: int) -> None:
         """Cancel a queued or running job."""
@@ -74,6 +76,7 @@ class WorkerPool:
         for worker in self.workers.values():
             worker.stop()
         self.jobs.interrupt_running()
+        self.jobs.on_submit = None
         for worker in self.workers.values():
             if worker.is_alive():
                 worker.join(timeout)

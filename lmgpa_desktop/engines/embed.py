@@ -1,4 +1,4 @@
-"""Sentence embeddings (all-MiniLM-L6-v2, 384 dims) with onnxruntime and tokenizers, no PyTorch."""
+"""Sentence embeddings (all-MiniLM-L6-v2, 384-d); the only module running onnxruntime and tokenizers for them."""
 
 from __future__ import annotations
 

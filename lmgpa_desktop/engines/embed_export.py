@@ -1,4 +1,4 @@
-"""Build the all-MiniLM-L6-v2 ONNX graph from model.safetensors; the only module importing onnx."""
+"""Build the all-MiniLM-L6-v2 ONNX graph from model.safetensors; the only module importing onnx and safetensors."""
 
 from __future__ import annotations
 

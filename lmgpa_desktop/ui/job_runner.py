@@ -48,8 +48,9 @@ class JobRunner(QObject):
     def retry(self, job_id: int) -> None:
         """Queue a failed or cancelled job again."""
         self.ctx.jobs.retry(job_id)
-        for worker in self.pool.workers.values():
-            worker.wake()
+        job = self.ctx.jobs.get(job_id)
+        if job:
+            self.pool.wake(job.queue)
         self.queued.emit(job_id)
 
     def stop(self) -> None:

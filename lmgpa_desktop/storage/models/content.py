@@ -91,6 +91,7 @@ class Recording(Timestamps, Base):
     started_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))  # host:pid:start of the writing process (crash check)
 
 
 class RecordingSegment(Base):
