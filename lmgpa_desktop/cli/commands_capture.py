@@ -72,7 +72,9 @@ def cmd_demo(args) -> int:
     print(f"1. Sample lecture: {audio.name} (synthesized by the bundled Piper voice from sample_lecture.txt)")
     source, transcript = transcribe_path(ctx, audio)
     text = " ".join(seg.shown for seg in transcript.segments)
-    print(f"2. Transcribed offline with {Path(transcript.model).name}: {len(transcript.segments)} segments, "
+    from lmgpa_desktop.core.transcripts import model_label
+
+    print(f"2. Transcribed offline with {model_label(ctx, transcript.model)}: {len(transcript.segments)} segments, "
           f"{clock(transcript.duration_s or 0)}, language {transcript.language}")
     for seg in transcript.segments[:4]:
         print(f"   [{clock(seg.start)}] {seg.shown}")

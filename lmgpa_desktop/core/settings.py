@@ -17,6 +17,7 @@ DEFAULTS: dict[str, object] = {
     "models.embedder": None,  # else a folder with model.safetensors + tokenizer.json (384-d BERT)
     "ui.geometry": None,
     "ui.last_page": None,
+    "transcribe.language": None,  # None = detect; else a code such as "en"
 }
 
 
@@ -43,6 +44,6 @@ class Settings:
                 self._values[key] = value
 
     def threads(self) -> int:
-        """CPU threads for engines: the setting, or all cores but leave one for the UI."""
+        """CPU threads for engines: the setting, or every core (the UI thread is idle while models run)."""
         chosen = int(self.get("cpu.threads") or 0)
-        return chosen if chosen > 0 else max(1, (os.cpu_count() or 2) - 1)
+        return chosen if chosen > 0 else max(1, os.cpu_count() or 1)

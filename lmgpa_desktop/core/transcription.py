@@ -19,6 +19,9 @@ from lmgpa_desktop.storage import sources_repo, transcripts_repo
 
 WINDOW_S = 300.0  # audio held in memory at once (19 MB of float32): a 3-hour lecture costs the same
 MARGIN_S = 15.0  # segments ending this close to a window's end are redone with the next window
+BATCH_SIZE = 4  # batched decoding: 0.77x the time of sequential at equal accuracy here; 4 uses less memory than 8
+MAX_SEGMENT_S = 12.0  # batched chunks run to 30 s: split them into sentences a student can click
+PAUSE_S = 0.8  # a silence this long between words also ends a segment
 
 
 def _shift(seg: Segment, offset: float) -> Segment:
@@ -27,8 +30,35 @@ def _shift(seg: Segment, offset: float) -> Segment:
     return replace(seg, start=seg.start + offset, end=seg.end + offset, words=words)
 
 
+def split_sentences(seg: Segment) -> list[Segment]:
+    """Cut a long segment at sentence ends, long pauses, or (failing both) commas, using word times."""
+    words = seg.words
+    if not words:
+        return [seg]
+    pieces, current = [], []
+    for i, word in enumerate(words):
+        current.append(word)
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        span = current[-1].end - current[0].start
+        ends_sentence = word.word.rstrip().rstrip("\"')").endswith((".", "?", "!")) and span >= 1.0
+        paused = nxt is not None and nxt.start - word.end >= PAUSE_S and span >= 1.0
+        too_long = nxt is not None and nxt.end - current[0].start > MAX_SEGMENT_S
+        if too_long and not (ends_sentence or paused):
+            commas = [j for j, w in enumerate(current[:-1]) if w.word.rstrip().endswith((",", ";", ":"))]
+            if commas:  # cut after the last comma and carry the rest over
+                cut = commas[-1] + 1
+                pieces.append(current[:cut])
+                current = current[cut:]
+                continue
+        if nxt is None or ends_sentence or paused or too_long:
+            pieces.append(current)
+            current = []
+    return [Segment(p[0].start, p[-1].end, "".join(w.word for w in p).strip(), p, seg.avg_logprob,
+                    seg.no_speech_prob) for p in pieces if p]
+
+
 def transcribe_file(engine: WhisperEngine, path: Path, start_s: float = 0.0, language: str | None = None,
-                    vad: bool = True, beam_size: int = 5,
+                    vad: bool = True, beam_size: int = 5, batch_size: int = BATCH_SIZE,
                     on_language=None) -> Iterator[Segment]:
     """Segments in file time, decoding and transcribing WINDOW_S at a time from start_s."""
     blocks = audio_decode.stream(path)
@@ -46,7 +76,9 @@ def transcribe_file(engine: WhisperEngine, path: Path, start_s: float = 0.0, lan
             buffer = np.concatenate([buffer, block]) if len(buffer) else block
         if len(buffer) < SAMPLE_RATE // 10:
             return
-        segments, info = engine.transcribe(buffer, language=language, vad=vad, beam_size=beam_size)
+        segments, info = engine.transcribe(buffer, language=language, vad=vad, beam_size=beam_size,
+                                           batch_size=batch_size)
+        segments = (piece for seg in segments for piece in split_sentences(seg))
         if language is None:
             language = info.language  # keep the first window's language for the rest of the file
             if on_language:

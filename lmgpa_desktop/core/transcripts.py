@@ -15,6 +15,21 @@ def current(ctx, source_id: int) -> TranscriptRow | None:
             or transcripts_repo.latest(ctx.db, source_id, ("final",)))
 
 
+def model_label(ctx, model_path: str) -> str:
+    """A readable name for the model a transcript was made with."""
+    from pathlib import Path
+
+    from lmgpa_desktop.core.model_registry import SPECS
+    from lmgpa_desktop.engines.errors import ModelError
+
+    try:
+        if Path(model_path) == Path(ctx.models.path("whisper")):
+            return ctx.models.info("whisper").name
+    except ModelError:
+        pass
+    return Path(model_path).name or SPECS["whisper"].default_name
+
+
 def edit_segment(ctx, segment_id: int, text: str | None) -> None:
     """Keep the student's wording apart from the model's; empty text reverts to the model's."""
     transcripts_repo.set_edit(ctx.db, segment_id, text.strip() if text and text.strip() else None)

@@ -63,6 +63,7 @@ class WhisperEngine:
     def __init__(self, model_dir: Path, threads: int = 0, compute_type: str = "int8"):
         self.model_dir, self.threads, self.compute_type = Path(model_dir), threads, compute_type
         self._model = None
+        self._batched = None
         self._lock = threading.Lock()
 
     @property
@@ -82,6 +83,17 @@ class WhisperEngine:
                     raise ModelError(f"Whisper model in {self.model_dir} could not be loaded: {exc}") from exc
             return self._model
 
+    @property
+    def batched(self):
+        """faster-whisper's BatchedInferencePipeline over the same loaded model."""
+        model = self.model
+        with self._lock:
+            if self._batched is None:
+                from faster_whisper import BatchedInferencePipeline
+
+                self._batched = BatchedInferencePipeline(model)
+            return self._batched
+
     def transcribe(
         self,
         audio: np.ndarray | str | Path,
@@ -90,13 +102,19 @@ class WhisperEngine:
         word_timestamps: bool = True,
         beam_size: int = 5,
         initial_prompt: str | None = None,
+        batch_size: int = 0,
     ) -> tuple[Iterator[Segment], AudioInfo]:
-        """Lazily transcribe 16 kHz mono float32 audio (or a file); segments stream as decoded."""
+        """Lazily transcribe 16 kHz mono float32 audio (or a file); segments stream as decoded.
+
+        batch_size > 0 uses faster-whisper's batched pipeline (speech chunks decoded in parallel; needs VAD).
+        """
         source = str(audio) if isinstance(audio, Path) else audio
-        segments, info = self.model.transcribe(
-            source, language=language, vad_filter=vad, word_timestamps=word_timestamps,
-            beam_size=beam_size, initial_prompt=initial_prompt, condition_on_previous_text=False,
-        )
+        settings = dict(language=language, vad_filter=vad, word_timestamps=word_timestamps, beam_size=beam_size,
+                        initial_prompt=initial_prompt, condition_on_previous_text=False)
+        if batch_size > 0 and vad:
+            segments, info = self.batched.transcribe(source, batch_size=batch_size, **settings)
+        else:
+            segments, info = self.model.transcribe(source, **settings)
         about = AudioInfo(info.language, info.language_probability, info.duration,
                           getattr(info, "duration_after_vad", None))
         return (_segment(s) for s in segments), about

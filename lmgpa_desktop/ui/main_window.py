@@ -43,10 +43,14 @@ def _settings(window: MainWindow) -> QWidget:
     return page
 
 
+def _record(window: MainWindow) -> QWidget:
+    from lmgpa_desktop.ui.pages.record_page import RecordPage
+
+    return RecordPage(window.ctx, window.runner)
+
+
 AREAS = [
-    Area("record", "Record", _not_built(
-        "Record", "record a lecture with bookmarks and board photos, import recordings, and get a transcript "
-        "you can click through with the audio.")),
+    Area("record", "Record", _record),
     Area("library", "Library", _not_built(
         "Library", "keep your PDFs, slides, documents, photos and recordings in one place, OCR them, and search "
         "everything by meaning.")),

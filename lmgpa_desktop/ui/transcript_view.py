@@ -8,7 +8,7 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPixmap, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPixmap, QTextCursor
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMenu, QMessageBox,
@@ -247,7 +247,7 @@ class TranscriptView(QWidget):
         elif t.status == "cancelled":
             text = "partial transcript (transcription was stopped)"
         else:
-            text = f"{len(t.segments)} segments · {t.language or '?'} · {Path(t.model).name}"
+            text = f"{len(t.segments)} segments · {t.language or '?'} · {transcripts.model_label(self.ctx, t.model)}"
         self.status.setText(text)
 
     def _segment_html(self, seg) -> str:
@@ -351,9 +351,10 @@ class TranscriptView(QWidget):
         if 0 <= self._current < len(self._starts):
             block = self.body.document().findBlockByNumber(self._current)
             sel = QTextEdit.ExtraSelection()
-            sel.cursor = QTextCursor(block)
-            sel.format.setBackground(QColor(91, 91, 214, 40))
-            sel.format.setProperty(QTextCharFormat.Property.FullWidthSelection, True)
+            whole = QTextCursor(block)
+            whole.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+            sel.cursor = whole
+            sel.format.setBackground(QColor(91, 91, 214, 60))
             selections.insert(0, sel)
             if scroll:
                 rect = self.body.cursorRect(QTextCursor(block))
