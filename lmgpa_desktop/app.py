@@ -75,10 +75,16 @@ def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: 
 
 def attach(window, ctx) -> None:
     """Give an open profile to the window: job runner, pages, settings-driven theme."""
+    from lmgpa_desktop.core.recorder import recover_interrupted
     from lmgpa_desktop.ui.job_runner import JobRunner
 
+    recovered = recover_interrupted(ctx)  # a recording cut short by a crash: queue its finalize job
     runner = JobRunner(ctx)
     window.attach(ctx, runner)
+    if recovered:
+        window.statusBar().showMessage(
+            f"Recovered {len(recovered)} recording(s) interrupted last time; they are being saved and transcribed.",
+            15000)
     runner.start()
 
 

@@ -55,3 +55,26 @@ def ctx(home):
 def lmgpa_cmd(*args: str) -> list[str]:
     """Command line running the CLI of this checkout with the venv's Python."""
     return [sys.executable, "-m", "lmgpa_desktop", *args]
+
+
+@pytest.fixture
+def virtual_mic(monkeypatch):
+    """A private PulseAudio server whose null-sink monitor is the default microphone, seen by PortAudio."""
+    from lmgpa_desktop.engines import microphone
+    from virtual_mic import PulseServer, pulse_available
+
+    if not pulse_available():
+        pytest.fail("PulseAudio is needed for the recorder tests: apt-get install -y --no-install-recommends "
+                    "pulseaudio pulseaudio-utils libasound2-plugins libportaudio2 (./test does this)")
+    server = PulseServer()
+    server.start()
+    for key in ("HOME", "XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "PULSE_SERVER"):
+        monkeypatch.setenv(key, server.env[key])
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    microphone.reinitialize()  # PortAudio lists devices once; it must look again now the server is up
+    try:
+        yield server
+    finally:
+        server.stop()
+        microphone.reinitialize()

@@ -33,26 +33,6 @@ def recorder_job_kinds(monkeypatch):
     monkeypatch.setenv("LMGPA_JOB_MODULES", "lmgpa_desktop.core.recorder")
 
 
-@pytest.fixture
-def virtual_mic(monkeypatch):
-    """A private PulseAudio server whose null-sink monitor is the default microphone, seen by PortAudio."""
-    if not pulse_available():
-        pytest.fail("PulseAudio is needed for the recorder tests: apt-get install -y --no-install-recommends "
-                    "pulseaudio pulseaudio-utils libasound2-plugins libportaudio2 (./test does this)")
-    server = PulseServer()
-    server.start()
-    for key in ("HOME", "XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH", "PULSE_SERVER"):
-        monkeypatch.setenv(key, server.env[key])
-    monkeypatch.delenv("DISPLAY", raising=False)
-    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
-    microphone.reinitialize()  # PortAudio lists devices once; it must look again now the server is up
-    try:
-        yield server
-    finally:
-        server.stop()
-        microphone.reinitialize()
-
-
 def _wait_for(predicate, timeout=60.0, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -86,9 +66,15 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def _aligned_correlation(recorded: np.ndarray, reference: np.ndarray) -> tuple[float, int]:
-    """Normalized correlation of reference with recorded at the lag where they match best."""
+def _upsample(x: np.ndarray, factor: int) -> np.ndarray:
+    return np.fft.irfft(np.fft.rfft(x), len(x) * factor) * factor
+
+
+def _aligned_correlation(recorded: np.ndarray, reference: np.ndarray, factor: int = 1) -> tuple[float, int]:
+    """Normalized correlation of reference with recorded at the lag where they match best (on a grid factor x finer)."""
     r, x = recorded.astype(np.float64).ravel(), reference.astype(np.float64).ravel()
+    if factor > 1:  # the sound server resamples 16 -> 48 -> 16 kHz: the copy may sit a third of a sample off
+        r, x = _upsample(r, factor), _upsample(x, factor)
     n = 1 << int(np.ceil(np.log2(len(r) + len(x))))
     lag = int(np.argmax(np.fft.irfft(np.fft.rfft(r, n) * np.conj(np.fft.rfft(x, n)), n)[: len(r)]))
     overlap = min(len(x), len(r) - lag)
@@ -125,7 +111,7 @@ def test_recording_is_written_as_it_arrives_and_finalized_to_the_same_audio(ctx,
     _wait_for(lambda: len(recordings_repo.segments(ctx.db, rec.recording_id)) >= 2, what="segment rows")
     rows = recordings_repo.segments(ctx.db, rec.recording_id)
     assert [r.seq for r in rows[:2]] == [0, 1] and rows[1].start_s == pytest.approx(rows[0].frames / RATE)
-    open_seg = Path(rec._folder) / f"seg-{len(rows):05d}.pcm"
+    open_seg = Path(recordings_repo.get(ctx.db, rec.recording_id).directory) / f"seg-{len(rows):05d}.pcm"
     _wait_for(lambda: open_seg.exists() and open_seg.stat().st_size > 0, what="open segment written")
     stream.feed(len(audio))
     assert rec.mark() == pytest.approx(len(audio) / RATE)
@@ -145,8 +131,8 @@ def test_recording_is_written_as_it_arrives_and_finalized_to_the_same_audio(ctx,
     assert record.state == "stopped" and record.sample_rate == RATE and record.channels == 1
     assert record.device_name == "file microphone" and record.ended_at is not None
     assert not list(Path(record.directory).glob("seg-*.pcm")) and not recordings_repo.segments(ctx.db, record.id)
-    marks = recordings_repo.bookmarks(ctx.db, rec.recording_id)
-    assert [(round(at, 3), label) for _, at, label in marks] == [(3.0, "definition"), (round(len(audio) / RATE, 3), None)]
+    marks = [(round(at, 3), label) for _, at, label in recordings_repo.bookmarks(ctx.db, rec.recording_id)]
+    assert marks == [(3.0, "definition"), (round(len(audio) / RATE, 3), None)]
     [(pid, at, path)] = recordings_repo.photos(ctx.db, rec.recording_id)
     assert pid == photo_id and at == pytest.approx(5.5) and Path(path).read_bytes() == photo.read_bytes()
     assert Path(path).parent.parent == Path(record.directory)
@@ -190,8 +176,11 @@ def test_a_device_at_44k_stereo_is_kept_as_is_and_listeners_get_16k_mono(ctx, sh
     assert (record.sample_rate, record.channels) == (44100, 2)
     starts = [s for s, _ in heard]
     assert starts[0] == 0.0 and starts == sorted(starts) and starts[-1] < len(audio) / rate
+    assert all(len(b) >= RATE // 4 for _, b in heard[:-1])  # a few calls a second, not one per PortAudio block
+    ends = [s + len(b) / RATE for s, b in heard]
+    assert np.allclose(starts[1:], ends[:-1], atol=2 / RATE)  # each start second follows on from the last block
     live = np.concatenate([b for _, b in heard])
-    assert live.dtype == np.float32 and abs(len(live) - len(audio) * RATE / rate) < 2 * len(heard)
+    assert live.dtype == np.float32 and abs(len(live) - len(audio) * RATE / rate) <= 2
     reference = audio_decode.decode_all(shared / "audio" / "jfk.flac")  # PyAV's resampler, as Whisper gets it
     corr, lag = _aligned_correlation(live, reference)
     assert corr > 0.95 and lag < 40
@@ -295,12 +284,13 @@ def _kill_a_recording(home: Path, segment_s: float, audio_file: Path | None = No
 
 
 def test_a_recording_fed_from_a_file_and_killed_is_recovered(ctx, home, shared):
-    recording_id, elapsed = _kill_a_recording(home, 2.0, shared / "audio" / SPEECH, kill_at=5.0)
+    recording_id, elapsed = _kill_a_recording(home, 3.0, shared / "audio" / SPEECH, kill_at=5.0)
+    assert len(recordings_repo.segments(ctx.db, recording_id)) == 1  # the second one was open: only its file tells
     assert recover_interrupted(ctx) == [recording_id]
     [job] = [j for j in ctx.jobs.recent() if j.kind == "recording.finalize"]
     flac, _ = _read(_finalize(ctx, job.id).result["path"])
     print(f"\nfile-fed: killed at {elapsed:.3f} s captured; recovered {len(flac) / RATE:.3f} s")
-    assert len(flac) / RATE >= elapsed - 1.5
+    assert len(flac) / RATE >= elapsed - 1.0
     assert np.array_equal(flac, _speech_int16(shared)[: len(flac)])  # in order, nothing doubled at the seams
 
 
@@ -323,7 +313,7 @@ def test_a_recording_killed_mid_way_is_recovered_on_the_next_start(virtual_mic, 
     assert recordings_repo.get(ctx.db, recording_id).state == "recovered"
     source = sources_repo.get(ctx.db, left.source_id)
     assert source.status == "new" and source.duration_s == pytest.approx(duration)
-    corr, _ = _aligned_correlation(flac, _speech_int16(shared)[: int((duration - 1.0) * RATE)])
+    corr, _ = _aligned_correlation(flac, _speech_int16(shared)[: int((duration - 1.0) * RATE)], factor=3)
     assert corr > 0.95  # the speech played into the microphone, not noise
 
 
@@ -339,7 +329,7 @@ def test_real_capture_matches_what_was_played(virtual_mic, ctx, shared):
           f"{rec.overflows} overflows, device {rec.device_name!r} at {rec.sample_rate} Hz")
     assert rec.state == "stopped" and rec.sample_rate == RATE and rec.overflows == 0
     flac, _ = _read(_finalize(ctx, rec).result["path"])
-    corr, _ = _aligned_correlation(flac, _speech_int16(shared))
+    corr, _ = _aligned_correlation(flac, _speech_int16(shared), factor=3)
     assert corr > 0.99
 
 
@@ -377,8 +367,10 @@ def test_a_suspended_microphone_trips_the_watchdog_without_hanging(virtual_mic, 
     virtual_mic.play(shared / "audio" / SPEECH)
     _wait_for(lambda: rec.elapsed_s >= 2.0, what="2 s of audio")
     _suspend(virtual_mic, True)  # callbacks stop, the stream stays "active", and PortAudio's stop() blocks
+    suspended = time.monotonic()
     try:
         _wait_for(lambda: rec.state == "failed", what="the watchdog")
+        print(f"\nsuspended microphone reported after {time.monotonic() - suspended:.2f} s")
         assert rec.error == DEVICE_LOST
         flac, _ = _read(_finalize(ctx, rec).result["path"])
         assert len(flac) / RATE == pytest.approx(rec.elapsed_s) and rec.elapsed_s >= 2.0

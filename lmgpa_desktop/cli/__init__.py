@@ -9,12 +9,12 @@ import sys
 from collections.abc import Callable
 
 from lmgpa_desktop import __version__
-from lmgpa_desktop.cli import commands_app, commands_capture, commands_jobs
+from lmgpa_desktop.cli import commands_app, commands_capture, commands_jobs, commands_record
 
 log = logging.getLogger(__name__)
 
 # Each command module registers its subcommands on the parser.
-COMMAND_MODULES = [commands_app, commands_capture, commands_jobs]
+COMMAND_MODULES = [commands_app, commands_capture, commands_record, commands_jobs]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_handler(handler: Callable, args: argparse.Namespace) -> int:
     """Run a subcommand; expected failures print one line, unexpected ones point at the log."""
-    from lmgpa_desktop.core.errors import StartupError
+    from lmgpa_desktop.core.errors import UserError
     from lmgpa_desktop.core.progress import JobError
     from lmgpa_desktop.engines.errors import ModelError
 
@@ -58,7 +58,7 @@ def run_handler(handler: Callable, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("lmgpa: interrupted", file=sys.stderr)
         return 130
-    except (StartupError, ModelError, JobError, ValueError, OSError) as exc:
+    except (UserError, ModelError, JobError, ValueError, OSError) as exc:
         print(f"lmgpa: error: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - last resort: one line, details in the log

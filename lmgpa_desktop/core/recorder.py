@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lmgpa_desktop import paths
+from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import clock, human_size
 from lmgpa_desktop.core.jobs import JobContext, job_kind, owner_alive, owner_token
 from lmgpa_desktop.core.media_import import sha256_of
@@ -36,17 +37,19 @@ SEGMENT_S = 30.0  # a closed segment is committed to the database; a crash can o
 FSYNC_EVERY_S = 1.0  # power loss costs at most this much of the open segment
 WATCHDOG_S = 3.0  # PortAudio reports a vanished or suspended device only by going quiet
 STOP_TIMEOUT_S = 5.0
+HALT_TIMEOUT_S = 1.0  # stopping by ourselves: the device is already gone or fine, waiting longer helps nobody
+LISTENER_BLOCK = LIVE_RATE // 4  # listeners get 0.25 s at a time, not PortAudio's ~150 tiny blocks a second
 MIN_FREE_BYTES = 20 * 1024 * 1024  # refuse to start with less (about 10 minutes of 16 kHz mono)
 JOIN_BLOCK_FRAMES = 1 << 16  # finalize reads this much at a time: memory stays flat for a 3-hour lecture
 FINAL_NAME = "recording.flac"
-DEVICE_LOST = "the microphone stopped sending audio (disconnected?); the recording was stopped and kept"
+DEVICE_LOST = "the microphone stopped sending audio (disconnected?)"
 EXPORT_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS")}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic"}
 
 Listener = Callable[[np.ndarray, float], None]
 
 
-class RecorderError(RuntimeError):
+class RecorderError(UserError):
     """The recording cannot start or be changed (message is for the student)."""
 
 
@@ -85,8 +88,8 @@ def _fsync_dir(folder: Path) -> None:
 def _write_error(exc: OSError) -> str:
     """A sentence for the student about a failed write."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full: {exc.strerror or exc}; the recording was stopped and what was captured is kept"
-    return f"the recording could not be written: {exc.strerror or exc}; it was stopped and what was captured is kept"
+        return f"the disk is full: {exc.strerror or exc}"
+    return f"the recording could not be written: {exc.strerror or exc}"
 
 
 class _SegmentFile:
@@ -206,6 +209,8 @@ class Recorder:
         self._stopping = False
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._listeners: list[Listener] = []
+        self._live_parts: list[np.ndarray] = []
+        self._live_start = 0.0
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._last_block = 0.0
@@ -303,7 +308,7 @@ class Recorder:
         return transcripts_repo.add_photo(self.ctx.db, self.source_id, self.recording_id, at, str(target))
 
     def add_listener(self, fn: Listener) -> None:
-        """Call fn(float32 16 kHz mono block, start second) from the writer thread for every kept block."""
+        """Call fn(float32 16 kHz mono audio, start second) from the writer thread for all kept audio, 0.25 s a call."""
         self._listeners = [*self._listeners, fn]  # replaced, not mutated: the writer iterates without a lock
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> int:
@@ -349,9 +354,10 @@ class Recorder:
     def _write_loop(self) -> None:
         try:
             self._pump()
+            self._flush_live()
         except Exception as exc:  # noqa: BLE001 - a bug must still close the files and keep the audio
             log.exception("recording %s: writer crashed", self.recording_id)
-            self.error = self.error or f"the recording stopped because of an internal error ({exc}); the audio is kept"
+            self.error = self.error or f"the recording stopped because of an internal error ({exc})"
             self._halt()
         finally:
             self._finish()
@@ -370,9 +376,7 @@ class Recorder:
             try:
                 if isinstance(item, _Lost):
                     if self._claim_stop(item.message):
-                        for block, paused in self._drain():
-                            if not paused:
-                                written = self._keep(block, written, resampler)
+                        self._keep_drained(written, resampler)
                         return
                 elif item is not None:
                     block, paused = item
@@ -395,14 +399,24 @@ class Recorder:
         self._segment.write(block)
         if self._listeners:
             mono = (block[:, 0] if self.channels == 1 else block.mean(axis=1)).astype(np.float32) / 32768.0
-            live = resampler(mono) if resampler else mono
-            for fn in self._listeners:
-                try:
-                    fn(live, written / self.sample_rate)
-                except Exception:  # noqa: BLE001 - a live-transcript bug must not stop the recording
-                    log.exception("recording listener %r failed; removing it", fn)
-                    self._listeners = [f for f in self._listeners if f is not fn]
+            if not self._live_parts:
+                self._live_start = written / self.sample_rate
+            self._live_parts.append(resampler(mono) if resampler else mono)
+            if sum(len(p) for p in self._live_parts) >= LISTENER_BLOCK:
+                self._flush_live()
         return written + len(block)
+
+    def _flush_live(self) -> None:
+        """Hand the gathered 16 kHz audio to every listener."""
+        if not self._live_parts:
+            return
+        live, self._live_parts = np.concatenate(self._live_parts), []
+        for fn in self._listeners:
+            try:
+                fn(live, self._live_start)
+            except Exception:  # noqa: BLE001 - a live-transcript bug must not stop the recording
+                log.exception("recording listener %r failed; removing it", fn)
+                self._listeners = [f for f in self._listeners if f is not fn]
 
     def _rotate(self) -> None:
         """Close the current segment, commit its row, open the next one."""
@@ -426,17 +440,20 @@ class Recorder:
 
     def _halt(self) -> None:
         self._stopping = True
-        self._stream.stop(STOP_TIMEOUT_S)
+        self._stream.stop(HALT_TIMEOUT_S)
 
-    def _drain(self) -> Iterator[tuple[np.ndarray, bool]]:
-        """Audio still queued after the stream stopped."""
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if isinstance(item, tuple):
-                yield item
+    def _keep_drained(self, written: int, resampler: _Resampler | None) -> None:
+        """Write the audio still queued after the stream stopped by itself (no stop message will follow)."""
+        try:
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    return
+                if isinstance(item, tuple) and not item[1]:
+                    written = self._keep(item[0], written, resampler)
+        except OSError as exc:
+            log.error("recording %s: write failed after the device stopped: %s", self.recording_id, exc)
 
     def _finish(self) -> None:
         """Close the last segment, record the outcome and queue finalize; always runs."""

@@ -55,15 +55,14 @@ def _default_input_index(sd) -> int | None:
 
 
 def list_input_devices() -> list[InputDevice]:
-    """Every device with at least one input channel, default first marked."""
+    """Devices with an input channel, from the default host API (Windows lists each microphone once per API)."""
     sd = _sd()
     default = _default_input_index(sd)
-    devices = []
-    for info in sd.query_devices():
-        if info["max_input_channels"] > 0:
-            devices.append(InputDevice(int(info["index"]), str(info["name"]), info["index"] == default,
-                                       float(info["default_samplerate"]), int(info["max_input_channels"])))
-    return devices
+    inputs = [info for info in sd.query_devices() if info["max_input_channels"] > 0]
+    preferred = [info for info in inputs if info["hostapi"] == sd.default.hostapi]
+    return [InputDevice(int(info["index"]), str(info["name"]), info["index"] == default,
+                        float(info["default_samplerate"]), int(info["max_input_channels"]))
+            for info in (preferred or inputs)]
 
 
 def resolve(device: int | None) -> InputDevice:
@@ -90,12 +89,12 @@ class InputStream:
         self._on_block, self._on_finished = on_block, on_finished
         self._stop_thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        attempts = [(rate, min(channels, device.max_input_channels))]
-        fallback = (int(device.default_sample_rate), min(max(channels, 1), device.max_input_channels))
-        if fallback not in attempts:
-            attempts.append(fallback)  # the device refused what we asked for: take what it offers
+        native = int(device.default_sample_rate)
+        wanted = min(channels, device.max_input_channels)
+        # When the device refuses what we ask for, take its own rate, then its own (stereo) layout.
+        attempts = [(rate, wanted), (native, wanted), (native, min(2, device.max_input_channels))]
         errors = []
-        for try_rate, try_channels in attempts:
+        for try_rate, try_channels in dict.fromkeys(attempts):
             try:
                 self._stream = sd.InputStream(device=device.index, samplerate=try_rate, channels=try_channels,
                                               dtype="int16", callback=self._callback,

@@ -307,7 +307,7 @@ class RecordPage(QWidget):
         if path:
             try:
                 self.recorder.attach_photo(Path(path))
-            except (OSError, ValueError) as exc:
+            except (recorder_core.RecorderError, OSError, ValueError) as exc:
                 QMessageBox.warning(self, "Photo", f"Could not attach {Path(path).name}: {exc}")
                 return
             self.message.setText(f"Photo attached at {clock(self.recorder.elapsed_s)}")

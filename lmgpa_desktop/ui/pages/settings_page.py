@@ -17,6 +17,11 @@ from lmgpa_desktop.ui.job_runner import JobRunner
 
 
 
+LANGUAGES = [("Detect automatically", None), ("English", "en"), ("German", "de"), ("French", "fr"),
+             ("Spanish", "es"), ("Italian", "it"), ("Portuguese", "pt"), ("Dutch", "nl"), ("Polish", "pl"),
+             ("Chinese", "zh"), ("Japanese", "ja"), ("Korean", "ko"), ("Arabic", "ar"), ("Hindi", "hi")]
+
+
 class SettingsPage(QWidget):
     """Every setting of the app, applied at once unless it says otherwise."""
 
@@ -71,6 +76,16 @@ class SettingsPage(QWidget):
         self.theme.setCurrentIndex(max(0, self.theme.findData(self.ctx.settings.get("ui.theme"))))
         self.theme.currentIndexChanged.connect(self._theme_changed)
         form.addRow("Theme", self.theme)
+
+        self.language = QComboBox()
+        for label, code in LANGUAGES:
+            self.language.addItem(label, code)
+        self.language.setCurrentIndex(max(0, self.language.findData(self.ctx.settings.get("transcribe.language"))))
+        self.language.currentIndexChanged.connect(
+            lambda: self.ctx.settings.set("transcribe.language", self.language.currentData()))
+        self.language.setToolTip("The bundled tiny.en model knows English only; choose a multilingual Whisper model "
+                                 "below for other languages.")
+        form.addRow("Lecture language", self.language)
 
         backup = QPushButton("Back up now")
         backup.clicked.connect(lambda: self.runner.submit("backup", {}, "Back up database"))
