@@ -20,9 +20,9 @@ import soundfile
 from conftest import TESTS
 from lmgpa_desktop.core import recorder as recorder_mod
 from lmgpa_desktop.core.recorder import DEVICE_LOST, Recorder, RecorderError, recover_interrupted
-from lmgpa_desktop.engines import audio_decode, microphone
+from lmgpa_desktop.engines import audio_decode
 from lmgpa_desktop.storage import recordings_repo, sources_repo
-from virtual_mic import FileStream, PulseServer, pulse_available
+from virtual_mic import FileStream, PulseServer
 
 SPEECH = "2412-153948-0000.flac"  # 11.7 s of read speech, 16 kHz mono
 RATE = 16_000

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lmgpa_desktop.cli.common import open_ctx
-from lmgpa_desktop.cli.progress_bar import ProgressBar
+from lmgpa_desktop.cli.common import open_ctx, run_queued_with_bar
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,11 +58,7 @@ def _run(ctx, job_id: int | None) -> int:
     failed = 0
     for jid in targets:
         job = ctx.jobs.get(jid)
-        bar = ProgressBar(f"#{jid} {job.title if job else ''}")
-        try:
-            final = ctx.jobs.run_now(jid, lambda e, _j, r: bar.update(r) if e == "progress" else None)
-        finally:
-            bar.close()
+        final = run_queued_with_bar(ctx, jid, f"#{jid} {job.title if job else ''}", raise_on_failure=False)
         print(f"job {jid}: {final.state}{': ' + final.error if final.error else ''}")
         failed += final.state != "done"
     return 1 if failed else 0

@@ -7,10 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from lmgpa_desktop.cli.common import open_ctx
+from lmgpa_desktop.cli.common import open_ctx, run_queued_with_bar
 from lmgpa_desktop.cli.progress_bar import ProgressBar
 from lmgpa_desktop.core.formatting import clock
-from lmgpa_desktop.core.progress import JobError, Progress
+from lmgpa_desktop.core.progress import Progress
 
 POLL_S = 0.02  # how late after N seconds the recording stops, at most (plus the stop itself)
 
@@ -24,23 +24,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--title", help="title in the library (default: Recording <date time>)")
     p.add_argument("--list-devices", action="store_true", help="list the microphones and exit")
     p.set_defaults(handler=cmd_record)
-
-
-def _run_queued_job(ctx, job_id: int, label: str):
-    """Run an already queued job in this process with a progress bar; JobError if it fails."""
-    bar = ProgressBar(label)
-
-    def listener(event, _job, report):
-        if event == "progress":
-            bar.update(report)
-
-    try:
-        final = ctx.jobs.run_now(job_id, listener)
-    finally:
-        bar.close()
-    if final.state != "done":
-        raise JobError(f"{label} {final.state}: {final.error or final.message}")
-    return final
 
 
 def _list_devices(recorder) -> int:
@@ -61,7 +44,7 @@ def _finish_recovered(ctx, recorder) -> None:
         if (job.kind == "recording.finalize" and job.state == "queued"
                 and job.payload.get("recording_id") in recovered):
             print(f"recovering recording #{job.payload['recording_id']} interrupted by a crash", file=sys.stderr)
-            _run_queued_job(ctx, job.id, "Saving the recovered recording")
+            run_queued_with_bar(ctx, job.id, "Saving the recovered recording")
 
 
 def cmd_record(args) -> int:
@@ -99,7 +82,7 @@ def cmd_record(args) -> int:
     if rec.finalize_job_id is None:
         print(f"lmgpa: error: {rec.error}", file=sys.stderr)
         return 1
-    job = _run_queued_job(ctx, rec.finalize_job_id, "Saving the recording")
+    job = run_queued_with_bar(ctx, rec.finalize_job_id, "Saving the recording")
     source_id = job.result["source_id"]
     recorder.export_recording(ctx, source_id, args.output)
     print(f"wrote {args.output} ({clock(job.result['duration'])}); the transcript is queued "

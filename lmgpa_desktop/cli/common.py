@@ -22,7 +22,11 @@ def open_ctx(args) -> AppContext:
 
 def run_job_with_bar(ctx: AppContext, kind: str, payload: dict, label: str) -> JobRecord:
     """Queue a job, run it in this process with a terminal progress bar; raise JobError if it fails."""
-    job_id = ctx.jobs.submit(kind, payload, title=label)
+    return run_queued_with_bar(ctx, ctx.jobs.submit(kind, payload, title=label), label)
+
+
+def run_queued_with_bar(ctx: AppContext, job_id: int, label: str, raise_on_failure: bool = True) -> JobRecord:
+    """Run an already queued job here with a progress bar; Ctrl+C cancels it."""
     bar = ProgressBar(label)
 
     def listener(event, _job, report):
@@ -36,6 +40,6 @@ def run_job_with_bar(ctx: AppContext, kind: str, payload: dict, label: str) -> J
         raise
     finally:
         bar.close()
-    if final.state != "done":
+    if raise_on_failure and final.state != "done":
         raise JobError(f"{label} {final.state}: {final.error or final.message}")
     return final
