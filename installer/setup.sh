@@ -8,7 +8,7 @@ LMGPA_WHEELHOUSE="${LMGPA_WHEELHOUSE:-${XDG_CACHE_HOME:-$HOME/.cache}/lmgpa/whee
 
 # What the app needs at run time: OCR, audio I/O, Qt's X11/EGL/font libraries.
 LMGPA_APP_DEBS=(
-  tesseract-ocr tesseract-ocr-eng libportaudio2 libsndfile1 libasound2 libpulse0
+  tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd libportaudio2 libsndfile1 libasound2 libpulse0
   libegl1 libgl1 libopengl0 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0
   libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0
   libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1

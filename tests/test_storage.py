@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sqlean
 from sqlalchemy import inspect, text
@@ -10,10 +11,9 @@ from lmgpa_desktop.core.context import StartupError, open_app
 from lmgpa_desktop.storage import migrate
 from lmgpa_desktop.storage.base import Base, utcnow
 from lmgpa_desktop.storage.models import Card, Deck, ReviewLog, Source
-
-
-def _vec(values) -> str:
-    return "[" + ",".join(f"{v:.6f}" for v in values) + "]"
+from lmgpa_desktop.storage import search_repo, sources_repo
+from lmgpa_desktop.storage.search_repo import ChunkDraft
+from lmgpa_desktop.core import library
 
 
 def _unit(i: int, dim: int = 384) -> list[float]:
@@ -42,43 +42,42 @@ def test_pragmas_in_effect_on_every_connection(ctx):
             assert s.execute(text("SELECT vec_version()")).scalar().startswith("v")
 
 
-def test_vec0_knn_returns_nearest_rows(ctx):
-    with ctx.db.write() as s:
-        s.add(Source(kind="txt", title="t"))
-        s.flush()
-        for i in range(1, 51):
-            s.execute(text("INSERT INTO chunks(id, source_id, ordinal, text) VALUES (:i, 1, :i, :t)"),
-                      {"i": i, "t": f"chunk {i}"})
-            s.execute(text("INSERT INTO chunks_vec(chunk_id, embedding) VALUES (:i, :v)"), {"i": i, "v": _vec(_unit(i))})
-    query = [a * 0.9 + b * 0.1 for a, b in zip(_unit(17), _unit(30))]
-    with ctx.db.read() as s:
-        rows = s.execute(text("SELECT chunk_id, distance FROM chunks_vec WHERE embedding MATCH :q AND k = 3 "
-                              "ORDER BY distance"), {"q": _vec(query)}).all()
-    assert [r[0] for r in rows][:2] == [17, 30]
-    assert rows[0][1] < rows[1][1] < rows[2][1]
+def test_vec0_knn_returns_nearest_rows_and_filters_inside_the_index(ctx):
+    a = sources_repo.create(ctx.db, kind="txt", title="a")
+    b = sources_repo.create(ctx.db, kind="txt", title="b")
+    ids = search_repo.replace_chunks(ctx.db, a.id, [ChunkDraft(f"chunk {i}") for i in range(1, 41)])
+    ids_b = search_repo.replace_chunks(ctx.db, b.id, [ChunkDraft("other")])
+    vectors = np.array([_unit(i) for i in range(1, 41)], dtype=np.float32)
+    search_repo.store_vectors(ctx.db, ids, vectors)
+    search_repo.store_vectors(ctx.db, ids_b, np.array([_unit(17)], dtype=np.float32))
+    assert search_repo.count_pending(ctx.db) == 0
+    query = np.array(_unit(17), dtype=np.float32) * 0.9 + np.array(_unit(30), dtype=np.float32) * 0.1
+    rows = search_repo.search_vectors(ctx.db, query, k=3)
+    assert {rows[0][0], rows[1][0]} == {ids[16], ids_b[0]} and rows[2][0] == ids[29]
+    only_a = search_repo.search_vectors(ctx.db, query, k=2, source_ids=[a.id])
+    assert [r[0] for r in only_a] == [ids[16], ids[29]]
+    library.trash(ctx, b.id)  # trashed sources leave the results, inside the index
+    assert ids_b[0] not in [r[0] for r in search_repo.search_vectors(ctx.db, query, k=5)]
+    library.restore(ctx, b.id)
+    assert ids_b[0] in [r[0] for r in search_repo.search_vectors(ctx.db, query, k=5)]
 
 
-def test_fts5_finds_words_with_stemming_and_follows_deletes(ctx):
-    docs = {1: "Mitochondria are the powerhouse of the cell.", 2: "Photosynthesis happens in chloroplasts.",
-            3: "The cell membrane controls what enters the cell."}
-    with ctx.db.write() as s:
-        s.add(Source(kind="txt", title="biology"))
-        s.flush()
-        for i, body in docs.items():
-            s.execute(text("INSERT INTO chunks(id, source_id, ordinal, text) VALUES (:i, 1, :i, :t)"), {"i": i, "t": body})
+def test_fts5_finds_words_with_stemming_and_follows_changes(ctx):
+    src = sources_repo.create(ctx.db, kind="txt", title="biology")
+    docs = ["Mitochondria are the powerhouse of the cell.", "Photosynthesis happens in chloroplasts.",
+            "The cell membrane controls what enters the cell."]
+    ids = search_repo.replace_chunks(ctx.db, src.id, [ChunkDraft(d) for d in docs])
 
     def match(q):
-        with ctx.db.read() as s:
-            return sorted(r[0] for r in s.execute(text("SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH :q"), {"q": q}))
+        return sorted(r[0] for r in search_repo.search_words(ctx.db, q))
 
-    assert match("cells") == [1, 3]  # porter stemming
-    assert match("chloroplast") == [2]
-    assert match("membrane AND enters") == [3]
-    with ctx.db.write() as s:
-        s.execute(text("DELETE FROM chunks WHERE id = 3"))
-        s.execute(text("UPDATE chunks SET text = 'Ribosomes build proteins.' WHERE id = 2"))
-    assert match("cell") == [1]
-    assert match("chloroplast") == [] and match("ribosome") == [2]
+    assert match("cells") == [ids[0], ids[2]]  # porter stemming
+    assert match("chloroplast") == [ids[1]]
+    assert match("photosynth") == [ids[1]]  # the last word typed counts as a prefix
+    new_ids = search_repo.replace_chunks(ctx.db, src.id, [ChunkDraft("Ribosomes build proteins.")])
+    assert match("cell") == [] and match("ribosome") == new_ids
+    with ctx.db.read() as s:
+        assert s.execute(text("SELECT count(*) FROM chunks_vec")).scalar() == 0
 
 
 def test_write_sessions_take_the_write_lock_up_front(ctx):

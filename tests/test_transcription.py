@@ -190,4 +190,5 @@ def test_the_same_file_twice_is_one_source_and_one_transcription(home, shared):
     _cli_transcribe(home, audio)
     _cli_transcribe(home, audio)
     listing = subprocess.run(lmgpa_cmd("--home", str(home), "jobs"), capture_output=True, text=True, timeout=120)
-    assert len(listing.stdout.strip().splitlines()) == 1
+    kinds = [line.split()[3] for line in listing.stdout.strip().splitlines()]
+    assert kinds.count("transcribe") == 1 and kinds.count("index") == 1

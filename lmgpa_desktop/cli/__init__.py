@@ -9,12 +9,14 @@ import sys
 from collections.abc import Callable
 
 from lmgpa_desktop import __version__
-from lmgpa_desktop.cli import commands_app, commands_capture, commands_jobs, commands_record
+from lmgpa_desktop.cli import (
+    commands_app, commands_capture, commands_jobs, commands_library, commands_ocr, commands_record,
+)
 
 log = logging.getLogger(__name__)
 
 # Each command module registers its subcommands on the parser.
-COMMAND_MODULES = [commands_app, commands_capture, commands_record, commands_jobs]
+COMMAND_MODULES = [commands_app, commands_capture, commands_record, commands_library, commands_ocr, commands_jobs]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +51,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_handler(handler: Callable, args: argparse.Namespace) -> int:
     """Run a subcommand; expected failures print one line, unexpected ones point at the log."""
+    from pathlib import Path
+
+    from lmgpa_desktop import logs, paths
     from lmgpa_desktop.core.errors import UserError
+
+    try:  # log to the profile's file from the first line, so an early crash is on record too
+        logs.configure(paths.logs_dir(Path(args.home) if getattr(args, "home", None) else None))
+    except OSError:
+        pass  # an unusable data folder is reported by the command itself
     from lmgpa_desktop.core.progress import JobError
     from lmgpa_desktop.engines.errors import ModelError
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lmgpa_desktop.cli.common import open_ctx, run_job_with_bar
+from lmgpa_desktop.cli.common import drain_queue, open_ctx, run_job_with_bar
 
 FORMATS = ("txt", "md", "srt", "vtt", "json")
 
@@ -50,6 +50,7 @@ def cmd_transcribe(args) -> int:
 
     ctx = open_ctx(args)
     source, transcript = transcribe_path(ctx, args.audio, args.model, args.language)
+    drain_queue(ctx)  # make it searchable too
     text = render(transcript, args.format, source.title)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -71,6 +72,7 @@ def cmd_demo(args) -> int:
     script = paths.resource("samples", "sample_lecture.txt").read_text(encoding="utf-8")
     print(f"1. Sample lecture: {audio.name} (synthesized by the bundled Piper voice from sample_lecture.txt)")
     source, transcript = transcribe_path(ctx, audio)
+    drain_queue(ctx)
     text = " ".join(seg.shown for seg in transcript.segments)
     from lmgpa_desktop.core.transcripts import model_label
 

@@ -43,3 +43,15 @@ def run_queued_with_bar(ctx: AppContext, job_id: int, label: str, raise_on_failu
     if raise_on_failure and final.state != "done":
         raise JobError(f"{label} {final.state}: {final.error or final.message}")
     return final
+
+
+def drain_queue(ctx: AppContext) -> list[JobRecord]:
+    """Run every queued job here (follow-ups such as indexing) so a CLI command leaves nothing half done."""
+    ctx.jobs.recover_interrupted()
+    finished = []
+    while True:
+        queued = [j for j in ctx.jobs.recent(10_000) if j.state == "queued"]
+        if not queued:
+            return finished
+        job = min(queued, key=lambda j: j.id)
+        finished.append(run_queued_with_bar(ctx, job.id, job.title or job.kind, raise_on_failure=False))

@@ -24,7 +24,8 @@ JobFn = Callable[["JobContext", dict], Generator[Progress, None, dict | None]]
 PERSIST_EVERY_S = 0.25  # progress rows are throttled; the UI still gets every report
 # Modules that define job kinds; imported lazily so start-up stays fast.
 JOB_MODULES = ["lmgpa_desktop.core.maintenance", "lmgpa_desktop.core.transcription",
-               "lmgpa_desktop.core.media_import", "lmgpa_desktop.core.recorder"]
+               "lmgpa_desktop.core.media_import", "lmgpa_desktop.core.recorder", "lmgpa_desktop.core.indexing",
+               "lmgpa_desktop.core.library"]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ DEFAULTS: dict[str, object] = {
     "ui.geometry": None,
     "ui.last_page": None,
     "transcribe.language": None,  # None = detect; else a code such as "en"
+    "ocr.language": "eng",  # tesseract language code(s), e.g. "eng" or "eng+deu"
 }
 
 

@@ -165,4 +165,7 @@ def transcribe_job(ctx: JobContext, payload: dict):
                                  language=check.get("language"))
     transcripts_repo.drop_other(services.db, source.id, transcript_id, ("live",))
     sources_repo.update(services.db, source.id, status="ready", language=check.get("language"))
+    from lmgpa_desktop.core.indexing import queue_index
+
+    queue_index(services, source.id, source.title)  # the transcript becomes searchable
     return {"transcript_id": transcript_id, "language": check.get("language"), "duration": duration}

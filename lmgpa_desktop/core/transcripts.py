@@ -31,8 +31,11 @@ def model_label(ctx, model_path: str) -> str:
 
 
 def edit_segment(ctx, segment_id: int, text: str | None) -> None:
-    """Keep the student's wording apart from the model's; empty text reverts to the model's."""
-    transcripts_repo.set_edit(ctx.db, segment_id, text.strip() if text and text.strip() else None)
+    """Keep the student's wording apart from the model's; empty text reverts to the model's; re-index."""
+    source_id = transcripts_repo.set_edit(ctx.db, segment_id, text.strip() if text and text.strip() else None)
+    from lmgpa_desktop.core.indexing import queue_index
+
+    queue_index(ctx, source_id)
 
 
 def add_bookmark(ctx, source_id: int, at_s: float, label: str | None = None) -> int:

@@ -35,7 +35,7 @@ class SourceRecord:
     deleted_at: datetime | None
 
 
-def _record(s: Source) -> SourceRecord:
+def to_record(s: Source) -> SourceRecord:
     return SourceRecord(s.id, s.uuid, s.kind, s.title, s.course_id, s.original_path, s.stored_path, s.sha256,
                         s.size_bytes, s.mime, s.status, s.error, s.page_count, s.duration_s, s.language,
                         s.created_at, s.deleted_at)
@@ -47,14 +47,14 @@ def create(db: Database, **fields) -> SourceRecord:
         source = Source(**fields)
         s.add(source)
         s.flush()
-        return _record(source)
+        return to_record(source)
 
 
 def get(db: Database, source_id: int) -> SourceRecord | None:
     """One source, or None."""
     with db.read() as s:
         source = s.get(Source, source_id)
-        return _record(source) if source else None
+        return to_record(source) if source else None
 
 
 def find_by_sha256(db: Database, sha256: str) -> SourceRecord | None:
@@ -62,7 +62,7 @@ def find_by_sha256(db: Database, sha256: str) -> SourceRecord | None:
     with db.read() as s:
         q = select(Source).where(Source.sha256 == sha256, Source.deleted_at.is_(None)).order_by(Source.id)
         source = s.scalars(q).first()
-        return _record(source) if source else None
+        return to_record(source) if source else None
 
 
 def listing(db: Database, kinds: tuple[str, ...] | None = None, trashed: bool = False) -> list[SourceRecord]:
@@ -72,7 +72,7 @@ def listing(db: Database, kinds: tuple[str, ...] | None = None, trashed: bool = 
         q = q.where(Source.deleted_at.is_not(None) if trashed else Source.deleted_at.is_(None))
         if kinds:
             q = q.where(Source.kind.in_(kinds))
-        return [_record(x) for x in s.scalars(q)]
+        return [to_record(x) for x in s.scalars(q)]
 
 
 def update(db: Database, source_id: int, **fields) -> SourceRecord:
@@ -82,7 +82,7 @@ def update(db: Database, source_id: int, **fields) -> SourceRecord:
         for key, value in fields.items():
             setattr(source, key, value)
         s.flush()
-        return _record(source)
+        return to_record(source)
 
 
 def trash(db: Database, source_id: int) -> None:

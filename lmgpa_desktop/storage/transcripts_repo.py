@@ -118,10 +118,12 @@ def segments_after(db: Database, transcript_id: int, after_idx: int) -> list[Seg
                 for x in s.scalars(q)]
 
 
-def set_edit(db: Database, segment_id: int, text: str | None) -> None:
-    """Store the student's edit of a segment (None reverts to the model's text)."""
+def set_edit(db: Database, segment_id: int, text: str | None) -> int:
+    """Store the student's edit of a segment (None reverts to the model's text); returns the source id."""
     with db.write() as s:
-        s.get(TranscriptSegment, segment_id).edited_text = text
+        seg = s.get(TranscriptSegment, segment_id)
+        seg.edited_text = text
+        return seg.transcript.source_id
 
 
 def add_bookmark(db: Database, source_id: int | None, recording_id: int | None, at_s: float,

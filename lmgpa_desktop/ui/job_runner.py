@@ -41,6 +41,11 @@ class JobRunner(QObject):
         self.queued.emit(job_id)
         return job_id
 
+    def announce(self, job_ids: list[int]) -> None:
+        """Tell the UI about jobs queued directly through core (they already woke their worker)."""
+        for job_id in job_ids:
+            self.queued.emit(job_id)
+
     def cancel(self, job_id: int) -> None:
         """Cancel a queued or running job."""
         self.pool.cancel(job_id)

@@ -49,13 +49,17 @@ def _record(window: MainWindow) -> QWidget:
     return RecordPage(window.ctx, window.runner)
 
 
+def _chat(window: MainWindow) -> QWidget:
+    from lmgpa_desktop.ui.pages.chat_page import ChatPage
+
+    return ChatPage(window.ctx, window.runner)
+
+
 AREAS = [
     Area("record", "Record", _record),
-    Area("library", "Library", _not_built(
-        "Library", "keep your PDFs, slides, documents, photos and recordings in one place, OCR them, and search "
-        "everything by meaning.")),
-    Area("chat", "Chat", _not_built(
-        "Chat", "ask questions of your own material and get answers that cite the exact page or second.")),
+    Area("library", "Library", lambda w: w._library()),
+    Area("search", "Search", lambda w: w._search()),
+    Area("chat", "Chat", _chat),
     Area("study", "Study", _not_built(
         "Study", "turn sources into notes, flashcards and practice tests, edit them, and export to Anki or slides.")),
     Area("review", "Review", _not_built(
@@ -134,6 +138,40 @@ class MainWindow(QMainWindow):
         if self.tray:
             self.tray.hide()
         super().closeEvent(event)
+
+    # -- pages that talk to each other ---------------------------------------------------------------------------
+    def _library(self) -> QWidget:
+        from lmgpa_desktop.ui.pages.library_page import LibraryPage
+
+        page = LibraryPage(self.ctx, self.runner)
+        page.open_audio.connect(lambda source_id, start_s: self.open_location(source_id, start_s=start_s))
+        return page
+
+    def _search(self) -> QWidget:
+        from lmgpa_desktop.ui.pages.search_page import SearchPage
+
+        page = SearchPage(self.ctx, self.runner)
+        page.open_hit.connect(lambda hit: self.open_location(hit.source_id, hit.page_no, hit.start_s, hit.region,
+                                                            hit.text))
+        return page
+
+    def open_location(self, source_id: int, page_no: int | None = None, start_s: float | None = None,
+                      region: list | None = None, highlight: str = "") -> None:
+        """Show a source where a hit or citation points: audio at its second, documents at their page."""
+        from lmgpa_desktop.core import library
+
+        src = library.get(self.ctx, source_id)
+        if src is None:
+            return
+        if src.kind in ("audio", "video", "recording"):
+            self.show_area("record")
+            record = self._page("record")
+            record.select_source(source_id)
+            if start_s is not None:
+                record.view.seek(start_s, play=False)
+        else:
+            self.show_area("library")
+            self._page("library").open_location(source_id, page_no, start_s, region, highlight)
 
     # -- navigation ----------------------------------------------------------------------------------------------
     def _page(self, key: str) -> QWidget | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lmgpa_desktop.storage.base import Base, Syncable, Timestamps
@@ -178,3 +179,4 @@ class Chunk(Base):
     start_s: Mapped[float | None] = mapped_column(Float)
     end_s: Mapped[float | None] = mapped_column(Float)
     region: Mapped[list | None] = mapped_column(JSON)  # [x, y, w, h] on the page image
+    embedded: Mapped[bool] = mapped_column(default=False, server_default=sa_false())  # has a vector in chunks_vec

@@ -87,6 +87,21 @@ class SettingsPage(QWidget):
                                  "below for other languages.")
         form.addRow("Lecture language", self.language)
 
+        self.ocr_language = QComboBox()
+        try:
+            from lmgpa_desktop.core.library import ocr_languages
+
+            codes = ocr_languages()
+        except Exception as exc:  # noqa: BLE001 - tesseract missing: say so in the menu
+            codes = []
+            self.ocr_language.setToolTip(str(exc))
+        for code in codes or ["eng"]:
+            self.ocr_language.addItem(code, code)
+        self.ocr_language.setCurrentIndex(max(0, self.ocr_language.findData(self.ctx.settings.get("ocr.language"))))
+        self.ocr_language.currentIndexChanged.connect(
+            lambda: self.ctx.settings.set("ocr.language", self.ocr_language.currentData()))
+        form.addRow("Text recognition (OCR) language", self.ocr_language)
+
         backup = QPushButton("Back up now")
         backup.clicked.connect(lambda: self.runner.submit("backup", {}, "Back up database"))
         form.addRow("Database", backup)

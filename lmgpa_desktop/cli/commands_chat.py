@@ -1,0 +1,73 @@
+"""`lmgpa ask`: a grounded answer from the library, with its citations."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+
+from lmgpa_desktop.cli.common import open_ctx
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the chat command."""
+    p = sub.add_parser("ask", help="ask a question of your library; the answer cites its sources")
+    p.add_argument("question")
+    p.add_argument("--source", type=int, help="only this source id")
+    p.add_argument("--class", dest="course", help="only this class")
+    p.add_argument("--json", action="store_true", help="print {answer, citations, grounded} as JSON")
+    p.set_defaults(handler=cmd_ask)
+
+
+def _scope(ctx, args):
+    from lmgpa_desktop.core.search import Scope
+    from lmgpa_desktop.storage import library_repo, sources_repo
+
+    if args.source is not None and sources_repo.get(ctx.db, args.source) is None:
+        raise ValueError(f"there is no source {args.source} (see `lmgpa sources`)")
+    course = library_repo.course_named(ctx.db, args.course, create=False) if args.course else None
+    if args.course and course is None:
+        raise ValueError(f"there is no class named {args.course!r}")
+    return Scope(source_id=args.source, course_id=course.id if course else None)
+
+
+def cmd_ask(args) -> int:
+    """Answer a question; in a terminal the words appear as they are generated."""
+    from lmgpa_desktop.cli import print_json
+    from lmgpa_desktop.core import chat
+
+    ctx = open_ctx(args)
+    live = sys.stdout.isatty() and not args.json
+    streamed: list[str] = []
+    final = None
+    for event in chat.answer(ctx, args.question, _scope(ctx, args)):
+        if event.kind == "token":
+            if live:
+                sys.stdout.write(event.text if streamed else event.text.lstrip())
+                sys.stdout.flush()
+            streamed.append(event.text)
+        else:
+            final = event.message
+    if args.json:
+        print_json({"answer": final.content, "grounded": final.grounded, "citations": [
+            {"n": c.number, "source_id": c.source_id, "title": c.source_title, "location": c.location,
+             "page": c.page_no, "start": c.start_s, "end": c.end_s, "snippet": c.snippet}
+            for c in final.citations]})
+        return 0
+    if live:
+        _erase("".join(streamed).lstrip())  # the checked answer (with its [n]) replaces the raw stream
+    print(final.content)
+    if final.citations:
+        print()
+    for c in final.citations:
+        where = f", {c.location}" if c.location else ""
+        print(f"[{c.number}] {c.source_title}{where} (source {c.source_id})\n    “{c.snippet}”")
+    return 0
+
+
+def _erase(text: str) -> None:
+    """Move the cursor back over text already written to the terminal and clear it."""
+    width = max(1, shutil.get_terminal_size().columns)
+    rows = sum(max(1, -(-len(line) // width)) for line in text.split("\n"))
+    sys.stdout.write("\r" + ("\x1b[1F" * (rows - 1)) + "\x1b[J")
+    sys.stdout.flush()

@@ -1,0 +1,133 @@
+"""Chat page: Enter sends, the answer streams in piece by piece on a worker thread and Stop ends it; a citation
+click emits open_location with the source and second; conversations, scope, regenerate, copy."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SHARED
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QTextCursor
+from test_chat import make_lecture_profile
+
+from lmgpa_desktop.app import build_window
+from lmgpa_desktop.core import chat
+from lmgpa_desktop.core.search import Scope
+from lmgpa_desktop.storage import library_repo, search_repo
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def lecture(tmp_path_factory):
+    ctx, source = make_lecture_profile(tmp_path_factory.mktemp("gui_chat") / "home", SHARED)
+    yield ctx, source
+    ctx.close()
+
+
+@pytest.fixture
+def page(qtbot, lecture):
+    ctx, _ = lecture
+    win = build_window(ctx)
+    qtbot.addWidget(win)
+    win.show()
+    win.show_area("chat")
+    chat_page = win.pages["chat"]
+    yield chat_page
+    chat_page.shutdown()
+    win.close()
+
+
+def _ask(qtbot, page, question: str) -> None:
+    page.input.setFocus()
+    qtbot.keyClicks(page.input, question)
+    qtbot.keyClick(page.input, Qt.Key.Key_Return)
+
+
+def _point_of(body, text: str):
+    cursor = body.document().find(text)
+    assert not cursor.isNull(), text
+    middle = QTextCursor(cursor)
+    middle.setPosition((cursor.selectionStart() + cursor.selectionEnd()) // 2)
+    return body.cursorRect(middle).center()
+
+
+def test_answer_streams_and_stop_keeps_the_partial_answer(page, qtbot, lecture):
+    ctx, _ = lecture
+    question = "What did the Middle Ages bring to perfection?"
+    full = next(e for e in chat.answer(ctx, question) if e.kind == "done").message
+    qtbot.keyClicks(page.input, "first line")
+    qtbot.keyClick(page.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert page.input.toPlainText() == "first line\n" and not page.busy  # Shift+Enter is a new line
+    page.input.clear()
+    pieces = []
+    _ask(qtbot, page, question)
+    assert page.busy and page.send_button.text() == "Stop" and page.input.toPlainText() == ""
+    page.worker.token.connect(pieces.append)
+    qtbot.waitUntil(lambda: len(pieces) >= 2, timeout=120_000)
+    assert page.busy  # pieces arrive while the answer is still being written, and the UI thread keeps running
+    assert page.streamed.strip() and page.streamed.strip() in page.body.toPlainText()
+    qtbot.mouseClick(page.send_button, Qt.MouseButton.LeftButton)  # Stop
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    assert page.status.text() == "Stopped." and page.send_button.text() == "Send"
+    stored = chat.messages(ctx, page.conversation_id)
+    assert [m.role for m in stored] == ["user", "assistant"] and stored[0].content == question
+    assert len(stored[1].content.split()) < len(full.content.split())
+    assert page.list.currentItem().text() == question  # the conversation is named after its first question
+
+
+def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lecture):
+    ctx, source = lecture
+    page.new_conversation()
+    _ask(qtbot, page, "When was the Gutenberg Bible printed?")
+    qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
+    answer = page.last_answer()
+    assert answer.grounded and "1455" in answer.content
+    cite = answer.citations[0]
+    assert "1455" in search_repo.chunks_by_id(ctx.db, [cite.chunk_id])[cite.chunk_id].text
+    shown = page.body.toPlainText()
+    assert "[1]" in shown and "Sources:" in shown and source.title in shown
+    with qtbot.waitSignal(page.open_location, timeout=5000) as signal:
+        qtbot.mouseClick(page.body.viewport(), Qt.MouseButton.LeftButton, pos=_point_of(page.body, "[1]"))
+    assert signal.args == [source.id, None, cite.start_s]
+
+    page.copy_answer()
+    copied = QGuiApplication.clipboard().text()
+    assert copied.startswith(answer.content) and source.title in copied
+
+    page.regenerate()
+    assert page.busy
+    qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
+    stored = chat.messages(ctx, page.conversation_id)
+    assert [m.role for m in stored] == ["user", "assistant"] and stored[1].grounded
+
+
+def test_nothing_relevant_is_said_plainly(page, qtbot):
+    page.new_conversation()
+    assert page.body.toPlainText().startswith("Ask anything about your library.") and "\\" not in \
+        page.body.toPlainText()
+    _ask(qtbot, page, "What is photosynthesis?")
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    answer = page.last_answer()
+    assert not answer.grounded and "couldn't find anything" in page.body.toPlainText()
+    assert "Sources:" not in page.body.toPlainText()
+
+
+def test_conversations_and_scope(page, qtbot, lecture, monkeypatch):
+    ctx, source = lecture
+    course = library_repo.course_named(ctx.db, "History of the book")
+    page.refresh_scopes()
+    labels = [page.scope.itemText(i) for i in range(page.scope.count())]
+    assert labels[0] == "Everything in my library"
+    assert "Class: History of the book" in labels and f"Source: {source.title}" in labels
+    conv_id = page.new_conversation()
+    page.scope.setCurrentIndex(labels.index("Class: History of the book"))
+    page.scope.activated.emit(page.scope.currentIndex())
+    assert chat.scope_of(chat.conversation(ctx, conv_id)) == Scope(course_id=course.id)
+    _ask(qtbot, page, "When was the Gutenberg Bible printed?")
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    assert "the class History of the book" in page.last_answer().content  # that class holds nothing yet
+    page.rename_to("Empty class")
+    assert page.list.currentItem().text() == "Empty class"
+    count = page.list.count()
+    page.delete_conversation(confirm=False)
+    assert page.list.count() == count - 1 and conv_id not in [c.id for c in chat.conversations(ctx)]
