@@ -95,8 +95,10 @@ def main() -> int:
           f"answer {args.tokens} tokens  runs {args.runs} (alternated)  same text both sides: {same}")
     med = {name: {key: statistics.median(r[key] for r in runs) for key in ("ttft", "tps")}
            for name, runs in results.items()}
-    for name in ("ours", "bare"):
-        print(f"{name:5s} time to first token {med[name]['ttft'] * 1000:7.0f} ms   {med[name]['tps']:6.1f} tokens/s")
+    for name, runs in results.items():
+        ttfts, tpss = [r["ttft"] * 1000 for r in runs], [r["tps"] for r in runs]
+        print(f"{name:5s} time to first token {med[name]['ttft'] * 1000:7.0f} ms ({min(ttfts):.0f}-{max(ttfts):.0f})"
+              f"   {med[name]['tps']:6.1f} tokens/s ({min(tpss):.1f}-{max(tpss):.1f})   median (range)")
     print(f"ratio ours/bare: tokens/s {med['ours']['tps'] / med['bare']['tps']:.2f}x (goal >= 0.9x), "
           f"time to first token {med['ours']['ttft'] / med['bare']['ttft']:.2f}x (lower is better)")
 

@@ -17,7 +17,7 @@ from lmgpa_desktop.cli import commands_chat, run_handler
 from lmgpa_desktop.core import chat
 from lmgpa_desktop.core.search import Scope
 from lmgpa_desktop.engines.llm import LlamaEngine
-from lmgpa_desktop.storage import chat_repo, library_repo, search_repo
+from lmgpa_desktop.storage import chat_repo, library_repo, search_repo, sources_repo
 
 pytestmark = pytest.mark.slow
 
@@ -34,26 +34,35 @@ ABSENT = ["What is photosynthesis?", "Explain Newton's second law of motion.", "
 
 
 def make_lecture_profile(home, shared):
-    """A profile holding the transcribed and indexed reading of "Printing"; returns (ctx, source)."""
+    """A profile with the transcribed reading of "Printing" and two Think Python chapters, indexed."""
+    from lmgpa_desktop.core import library
     from lmgpa_desktop.core.context import open_app
     from lmgpa_desktop.core.media_import import import_media
 
     ctx = open_app(home)
     source = import_media(ctx, shared / "audio" / "LJ001-0001_0032_concat_16k.flac").source
     assert ctx.jobs.run_now(ctx.jobs.submit("transcribe", {"source_id": source.id})).state == "done"
+    book_job = ctx.jobs.run_now(library.queue_import(ctx, shared / "documents" / "pdf" / "thinkpython2_ch01-02.pdf"))
+    assert book_job.state == "done"
     queued = [j for j in ctx.jobs.recent(100) if j.state == "queued" and j.kind == "index"]
-    assert queued, "transcription should queue indexing"
+    assert len(queued) == 2, "transcription and document import should each queue indexing"
     for job in queued:
         assert ctx.jobs.run_now(job.id).state == "done"
-    assert search_repo.chunk_count_of(ctx.db, source.id) >= 3
-    return ctx, source
+    book = sources_repo.get(ctx.db, book_job.result["source_id"])
+    assert search_repo.chunk_count_of(ctx.db, source.id) >= 3 and search_repo.chunk_count_of(ctx.db, book.id) >= 10
+    return ctx, source, book
 
 
 @pytest.fixture(scope="module")
-def lecture(tmp_path_factory):
-    ctx, source = make_lecture_profile(tmp_path_factory.mktemp("chat") / "home", SHARED)
-    yield ctx, source
+def profile(tmp_path_factory):
+    ctx, source, book = make_lecture_profile(tmp_path_factory.mktemp("chat") / "home", SHARED)
+    yield ctx, source, book
     ctx.close()
+
+
+@pytest.fixture
+def lecture(profile):
+    return profile[:2]
 
 
 def _run(events) -> tuple[list[str], chat.ChatEvent]:
@@ -87,6 +96,20 @@ def test_answers_cite_the_passage_that_holds_the_answer(lecture, question, answe
     assert first.start_s is not None and first.end_s > first.start_s and first.location
     assert {int(n) for n in re.findall(r"\[(\d+)\]", message.content)} == \
         {c.number for c in message.citations}  # every [n] has a citation and every citation is used
+
+
+@pytest.mark.parametrize(("question", "answer"), [("What is a bug?", "error"),
+                                                  ("What is an assignment statement?", "variable")])
+def test_answers_from_a_book_cite_the_page(profile, question, answer):
+    ctx, _, book = profile
+    _, done = _run(chat.answer(ctx, question))
+    message = done.message
+    assert message.grounded and answer in message.content.lower()
+    first = message.citations[0]
+    assert first.source_id == book.id and first.start_s is None
+    assert first.page_no is not None and first.location == f"page {first.page_no}"
+    text = _chunk_text(ctx, first.chunk_id)
+    assert answer in text and question.split()[-1].rstrip("?").lower() in text
 
 
 @pytest.mark.parametrize("question", ABSENT)
@@ -208,7 +231,26 @@ def test_engine_is_reusable_after_a_stopped_stream(lecture):
         pieces.append(piece)
         cancel.set()
     assert len(pieces) == 1
+    assert list(engine.complete(prompt, max_tokens=24, cancel=cancel)) == []  # already stopped: nothing runs
     assert engine.context_size == 4096 and engine.chat_template is None
+
+
+def test_engine_serves_threads_one_generation_at_a_time(lecture):
+    ctx, _ = lecture
+    engine = ctx.models.llm()
+    prompts = ["Question: What is a river?\nAnswer:", "Question: Why do birds sing?\nAnswer:"]
+    alone = ["".join(engine.complete(p, max_tokens=20)) for p in prompts]
+    together: dict[int, str] = {}
+
+    def write(i: int) -> None:
+        together[i] = "".join(engine.complete(prompts[i], max_tokens=20))
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [together[0], together[1]] == alone
 
 
 def _cli(ctx, *argv: str) -> int:

@@ -19,14 +19,14 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def lecture(tmp_path_factory):
-    ctx, source = make_lecture_profile(tmp_path_factory.mktemp("gui_chat") / "home", SHARED)
-    yield ctx, source
+    ctx, source, book = make_lecture_profile(tmp_path_factory.mktemp("gui_chat") / "home", SHARED)
+    yield ctx, source, book
     ctx.close()
 
 
 @pytest.fixture
 def page(qtbot, lecture):
-    ctx, _ = lecture
+    ctx = lecture[0]
     win = build_window(ctx)
     qtbot.addWidget(win)
     win.show()
@@ -52,7 +52,7 @@ def _point_of(body, text: str):
 
 
 def test_answer_streams_and_stop_keeps_the_partial_answer(page, qtbot, lecture):
-    ctx, _ = lecture
+    ctx = lecture[0]
     question = "What did the Middle Ages bring to perfection?"
     full = next(e for e in chat.answer(ctx, question) if e.kind == "done").message
     qtbot.keyClicks(page.input, "first line")
@@ -76,7 +76,7 @@ def test_answer_streams_and_stop_keeps_the_partial_answer(page, qtbot, lecture):
 
 
 def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lecture):
-    ctx, source = lecture
+    ctx, source, book = lecture
     page.new_conversation()
     _ask(qtbot, page, "When was the Gutenberg Bible printed?")
     qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
@@ -89,16 +89,38 @@ def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lectur
     with qtbot.waitSignal(page.open_location, timeout=5000) as signal:
         qtbot.mouseClick(page.body.viewport(), Qt.MouseButton.LeftButton, pos=_point_of(page.body, "[1]"))
     assert signal.args == [source.id, None, cite.start_s]
+    window = page.window()  # the main window routes the citation: the lecture, at that second
+    assert window.current_area() == "record"
+    view = window.pages["record"].view
+    assert view.source.id == source.id and abs(view.player.position() - cite.start_s * 1000) < 100
+    window.show_area("chat")
+
+    _ask(qtbot, page, "What is a bug?")  # a book: the citation opens its page
+    qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
+    answer = page.last_answer()
+    cite = answer.citations[0]
+    assert cite.source_id == book.id and cite.page_no is not None
+    cursor = page.body.document().find("[1]", page.body.document().find("What is a bug?"))
+    assert not cursor.isNull()
+    middle = QTextCursor(cursor)
+    middle.setPosition(cursor.selectionStart() + 1)
+    with qtbot.waitSignal(page.open_location, timeout=5000) as signal:
+        page.body.verticalScrollBar().setValue(page.body.verticalScrollBar().maximum())
+        qtbot.mouseClick(page.body.viewport(), Qt.MouseButton.LeftButton, pos=page.body.cursorRect(middle).center())
+    assert signal.args == [book.id, cite.page_no, None]
+    assert window.current_area() == "library" and window.pages["library"].viewer.current_page() == cite.page_no
+    window.show_area("chat")
 
     page.copy_answer()
     copied = QGuiApplication.clipboard().text()
-    assert copied.startswith(answer.content) and source.title in copied
+    assert copied.startswith(answer.content) and book.title in copied and f"page {cite.page_no}" in copied
 
     page.regenerate()
     assert page.busy
     qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
     stored = chat.messages(ctx, page.conversation_id)
-    assert [m.role for m in stored] == ["user", "assistant"] and stored[1].grounded
+    assert [m.role for m in stored] == ["user", "assistant"] * 2 and stored[-1].grounded
+    assert stored[-1].created_at > answer.created_at  # the last answer was replaced, the first one kept
 
 
 def test_nothing_relevant_is_said_plainly(page, qtbot):
@@ -112,8 +134,8 @@ def test_nothing_relevant_is_said_plainly(page, qtbot):
     assert "Sources:" not in page.body.toPlainText()
 
 
-def test_conversations_and_scope(page, qtbot, lecture, monkeypatch):
-    ctx, source = lecture
+def test_conversations_and_scope(page, qtbot, lecture):
+    ctx, source, _ = lecture
     course = library_repo.course_named(ctx.db, "History of the book")
     page.refresh_scopes()
     labels = [page.scope.itemText(i) for i in range(page.scope.count())]

@@ -6,8 +6,10 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from lmgpa_desktop.core import vector_cache
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.storage import search_repo
+from lmgpa_desktop.storage.search_repo import STOPWORDS
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 -> 1/61
 CANDIDATES = 50
@@ -48,12 +50,16 @@ class Hit:
         return ""
 
 
-def _best_sentence(text: str, query: str, width: int = 220) -> str:
-    """The sentence of a passage sharing most words with the query, as a snippet."""
-    words = {w for w in re.findall(r"\w+", query.lower()) if len(w) > 2}
+def snippet(text: str, query: str, width: int = 220) -> str:
+    """The sentence of a passage sharing most words with the query, query words marked [like this]."""
+    words = {w for w in re.findall(r"\w+", query.lower()) if len(w) > 2 and w not in STOPWORDS}
+    stems = {w[:5] for w in words}  # "variables" should light up for "variable"
     sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split())) or [text]
-    best = max(sentences, key=lambda s: len(words & set(re.findall(r"\w+", s.lower()))))
-    return best if len(best) <= width else best[: width - 1] + "…"
+    best = max(sentences, key=lambda s: (len(stems & {w[:5] for w in re.findall(r"\w+", s.lower())}), min(len(s), width)))
+    if len(best) > width:
+        best = best[: width - 1] + "…"
+    return re.sub(r"\w+", lambda m: f"[{m.group()}]" if len(m.group()) > 2 and m.group().lower()[:5] in stems
+                  else m.group(), best)
 
 
 def search(ctx, query: str, k: int = 10, scope: Scope | None = None) -> list[Hit]:
@@ -66,7 +72,9 @@ def search(ctx, query: str, k: int = 10, scope: Scope | None = None) -> list[Hit
     # Word search runs while the query is embedded and the vectors scanned (SQLite releases the GIL).
     pending_words = _POOL.submit(search_repo.search_words, ctx.db, query, CANDIDATES, source_ids, scope.course_id)
     vector = ctx.models.embedder().embed([query])[0]
-    near = search_repo.search_vectors(ctx.db, vector, CANDIDATES, source_ids, scope.course_id)
+    near = vector_cache.for_db(ctx.db).search(vector, CANDIDATES, source_ids, scope.course_id)
+    if near is None:  # small library, or the cache is reloading: ask sqlite-vec
+        near = search_repo.search_vectors(ctx.db, vector, CANDIDATES, source_ids, scope.course_id)
     words = pending_words.result()
     fused: dict[int, float] = {}
     for rank, (chunk_id, _score) in enumerate(words, 1):
@@ -75,13 +83,11 @@ def search(ctx, query: str, k: int = 10, scope: Scope | None = None) -> list[Hit
         fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
     best = sorted(fused, key=fused.get, reverse=True)[:k]
     rows = search_repo.chunks_by_id(ctx.db, best)
-    snippets = search_repo.snippets(ctx.db, query, [cid for cid, _s in words if cid in fused and cid in best])
     hits = []
     for cid in best:
         row = rows.get(cid)
         if row is None:
             continue
-        snippet = snippets.get(cid) or _best_sentence(row.text, query)
-        hits.append(Hit(cid, row.source_id, row.source_title, row.source_kind, row.text, snippet, row.page_no,
-                        row.start_s, row.end_s, row.region, fused[cid]))
+        hits.append(Hit(cid, row.source_id, row.source_title, row.source_kind, row.text, snippet(row.text, query),
+                        row.page_no, row.start_s, row.end_s, row.region, fused[cid]))
     return hits

@@ -52,7 +52,9 @@ def _record(window: MainWindow) -> QWidget:
 def _chat(window: MainWindow) -> QWidget:
     from lmgpa_desktop.ui.pages.chat_page import ChatPage
 
-    return ChatPage(window.ctx, window.runner)
+    page = ChatPage(window.ctx, window.runner)
+    page.open_location.connect(lambda source_id, page_no, start_s: window.open_location(source_id, page_no, start_s))
+    return page
 
 
 AREAS = [
