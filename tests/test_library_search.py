@@ -149,3 +149,31 @@ def test_cli_import_sources_search(home, shared, tmp_path):
     listing = json.loads(subprocess.run(lmgpa_cmd("sources", "--json"), capture_output=True, text=True,
                                         timeout=120).stdout)
     assert len(listing) == 1  # the library is untouched
+
+
+def test_every_document_type_joins_the_library_and_is_searchable(ctx, shared, tmp_path):
+    from pptx import Presentation
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Mitochondria"
+    slide.placeholders[1].text = "Mitochondria produce ATP through cellular respiration."
+    deck.save(tmp_path / "biology.pptx")
+    (tmp_path / "notes.html").write_text("<html><body><h1>Glaciers</h1><p>Glaciers carve U-shaped valleys."
+                                         "</p><script>ignored()</script></body></html>")
+    (tmp_path / "plain.txt").write_text("The Treaty of Westphalia was signed in 1648.")
+    files = [shared / "documents" / "docx" / "word_sample.docx", shared / "documents" / "markdown" / "duck.md",
+             tmp_path / "biology.pptx", tmp_path / "notes.html", tmp_path / "plain.txt",
+             shared / "ocr" / "eurotext.tif"]
+    for f in files:
+        library.queue_import(ctx, f)
+    _run_all(ctx)
+    kinds = sorted(i.source.kind for i in library.items(ctx))
+    assert kinds == ["docx", "html", "image", "md", "pptx", "txt"]
+    assert search(ctx, "what do mitochondria produce", k=1)[0].source_kind == "pptx"
+    assert search(ctx, "how do glaciers shape valleys", k=1)[0].source_kind == "html"
+    assert search(ctx, "Westphalia treaty year", k=1)[0].source_kind == "txt"
+    pptx_hit = search(ctx, "ATP cellular respiration", k=1)[0]
+    assert pptx_hit.location == "slide 1"
+    html_pages = library.pages(ctx, next(i.source.id for i in library.items(ctx) if i.source.kind == "html"))
+    assert "ignored()" not in html_pages[0].text

@@ -68,12 +68,12 @@ def test_fts5_finds_words_with_stemming_and_follows_changes(ctx):
             "The cell membrane controls what enters the cell."]
     ids = search_repo.replace_chunks(ctx.db, src.id, [ChunkDraft(d) for d in docs])
 
-    def match(q):
-        return sorted(r[0] for r in search_repo.search_words(ctx.db, q))
+    def match(q, typing=False):
+        return sorted(r[0] for r in search_repo.search_words(ctx.db, q, prefix_last=typing))
 
     assert match("cells") == [ids[0], ids[2]]  # porter stemming
     assert match("chloroplast") == [ids[1]]
-    assert match("photosynth") == [ids[1]]  # the last word typed counts as a prefix
+    assert match("photosynth") == [] and match("photosynth", typing=True) == [ids[1]]  # unfinished last word
     new_ids = search_repo.replace_chunks(ctx.db, src.id, [ChunkDraft("Ribosomes build proteins.")])
     assert match("cell") == [] and match("ribosome") == new_ids
     with ctx.db.read() as s:

@@ -65,6 +65,8 @@ def cmd_demo(args) -> int:
     """Sample lecture -> library -> transcript, with the word error rate against the text it was read from."""
     from lmgpa_desktop import paths
     from lmgpa_desktop.core.formatting import clock
+    from lmgpa_desktop.core import chat
+    from lmgpa_desktop.core.search import Scope, search
     from lmgpa_desktop.core.text_metrics import word_error_rate
 
     ctx = open_ctx(args)
@@ -81,6 +83,18 @@ def cmd_demo(args) -> int:
     for seg in transcript.segments[:4]:
         print(f"   [{clock(seg.start)}] {seg.shown}")
     print(f"   … word error rate against the script: {word_error_rate(script, text):.3f}")
-    print(f"3. In your library as source #{source.id}; open the app (./run) to play it back by the word.")
-    print("   Later steps (search, notes, flashcards) are not built yet; see README.md.")
+    print(f"3. Indexed for search (source #{source.id}). Searching “where does the Calvin cycle happen”:")
+    for hit in search(ctx, "where does the Calvin cycle happen", k=2, scope=Scope(source_id=source.id)):
+        print(f"   [{hit.location}] {hit.snippet}")
+    question = "What are the three factors that limit the rate of photosynthesis?"
+    print(f"4. Asking the local model (Gemma 3 270M, offline): {question}")
+    final = None
+    for event in chat.answer(ctx, question, Scope(source_id=source.id)):
+        if event.kind == "done":
+            final = event.message
+    print(f"   {final.content}")
+    for cite in final.citations:
+        print(f"   [{cite.number}] {cite.source_title}, {cite.location}")
+    print("5. Open the app (./run): the lecture is on the Record page, click any word to play from there.")
+    print("   Notes, flashcards and practice tests are not built yet; see README.md.")
     return 0

@@ -62,15 +62,17 @@ def snippet(text: str, query: str, width: int = 220) -> str:
                   else m.group(), best)
 
 
-def search(ctx, query: str, k: int = 10, scope: Scope | None = None) -> list[Hit]:
-    """The k best passages for a query, by meaning and by words."""
-    query = query.strip()
+def search(ctx, query: str, k: int = 10, scope: Scope | None = None, as_you_type: bool = False) -> list[Hit]:
+    """The k best passages for a query, by meaning and by words (as_you_type: the last word may be unfinished)."""
+    query_text, query = query, query.strip()
     if not query:
         return []
     scope = scope or Scope()
     source_ids = [scope.source_id] if scope.source_id else None
     # Word search runs while the query is embedded and the vectors scanned (SQLite releases the GIL).
-    pending_words = _POOL.submit(search_repo.search_words, ctx.db, query, CANDIDATES, source_ids, scope.course_id)
+    prefix = as_you_type and not query_text.endswith((" ", "?", ".", "!"))
+    pending_words = _POOL.submit(search_repo.search_words, ctx.db, query, CANDIDATES, source_ids, scope.course_id,
+                                 prefix)
     vector = ctx.models.embedder().embed([query])[0]
     near = vector_cache.for_db(ctx.db).search(vector, CANDIDATES, source_ids, scope.course_id)
     if near is None:  # small library, or the cache is reloading: ask sqlite-vec

@@ -130,15 +130,16 @@ STOPWORDS = frozenset(
     "where which who whom why will with would you your".split())
 
 
-def fts_query(query: str) -> str | None:
-    """An FTS5 expression for what a student typed: any of the words, the last one as a prefix."""
+def fts_query(query: str, prefix_last: bool = False, all_words: bool = False) -> str | None:
+    """An FTS5 expression for what a student typed: all or any of the words (the last a prefix while typing)."""
     words = re.findall(r"\w+", query.lower())
     # Common words make long posting lists and rank nothing; keep them only if nothing else was typed.
     words = [w for w in words if w not in STOPWORDS] or words
     if not words:
         return None
-    terms = [f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*' if len(words[-1]) >= 3 else f'"{words[-1]}"']
-    return " OR ".join(terms)
+    last = f'"{words[-1]}"*' if prefix_last and len(words[-1]) >= 3 else f'"{words[-1]}"'
+    terms = [f'"{w}"' for w in words[:-1]] + [last]
+    return (" AND " if all_words else " OR ").join(terms)
 
 
 def _scope_sql(source_ids: list[int] | None, course_id: int | None) -> tuple[str, dict]:
@@ -152,9 +153,23 @@ def _scope_sql(source_ids: list[int] | None, course_id: int | None) -> tuple[str
 
 
 def search_words(db: Database, query: str, limit: int = 50, source_ids: list[int] | None = None,
-                 course_id: int | None = None) -> list[tuple[int, float]]:
-    """(chunk id, bm25 score) best first, live sources in scope only."""
-    expr = fts_query(query)
+                 course_id: int | None = None, prefix_last: bool = False) -> list[tuple[int, float]]:
+    """(chunk id, bm25 score) best first, live sources in scope only.
+
+    Passages with all the words come first; any-word matches are only computed when those are few, because
+    ranking every passage that has one common word ("code", "first") is what makes big libraries slow.
+    """
+    every = _word_matches(db, fts_query(query, prefix_last, all_words=True), limit, source_ids, course_id)
+    if len(every) >= min(limit, 10) or fts_query(query) == fts_query(query, all_words=True):
+        return every
+    seen = {cid for cid, _ in every}
+    some = _word_matches(db, fts_query(query, prefix_last), limit, source_ids, course_id)
+    return (every + [hit for hit in some if hit[0] not in seen])[:limit]
+
+
+def _word_matches(db: Database, expr: str | None, limit: int, source_ids: list[int] | None,
+                  course_id: int | None) -> list[tuple[int, float]]:
+    """Run one FTS5 expression, best first."""
     if expr is None:
         return []
     with db.read() as s:

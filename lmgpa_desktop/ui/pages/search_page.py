@@ -29,7 +29,7 @@ class _SearchTask(QRunnable):
 
     def run(self) -> None:
         try:
-            hits = search(self.ctx, self.query, k=20, scope=self.scope)
+            hits = search(self.ctx, self.query, k=20, scope=self.scope, as_you_type=True)
             self.signals.done.emit(self.generation, hits, "")
         except Exception as exc:  # noqa: BLE001 - shown in the page, logged by the caller
             self.signals.done.emit(self.generation, [], str(exc))
@@ -97,9 +97,9 @@ class SearchPage(QWidget):
 
     def run_search(self) -> None:
         """Search for what is in the box now (older answers still on their way are ignored)."""
-        query = self.box.text().strip()
+        query = self.box.text()
         self.generation += 1
-        if not query:
+        if not query.strip():
             self.results.clear()
             self.status.setText("")
             return
