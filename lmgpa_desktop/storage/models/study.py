@@ -19,6 +19,7 @@ class Note(Syncable, Base):
     body_md: Mapped[str] = mapped_column(Text, default="")
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
     source_refs: Mapped[list | None] = mapped_column(JSON)  # [{"source_id", "page_no"|"start_s", ...}]
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")  # pending, active
 
 
 class Deck(Syncable, Base):
@@ -31,13 +32,15 @@ class Deck(Syncable, Base):
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
     new_per_day: Mapped[int] = mapped_column(Integer, default=20)
     anki_deck_id: Mapped[int | None] = mapped_column(Integer)
+    media_dir: Mapped[str | None] = mapped_column(Text)  # images and sounds of imported Anki notes
 
 
 class Card(Syncable, Base):
     """A flashcard with its FSRS scheduling state and a link to its source passage."""
 
     __tablename__ = "cards"
-    __table_args__ = (Index("ix_cards_deck_due", "deck_id", "due"),)
+    __table_args__ = (Index("ix_cards_deck_due", "deck_id", "due"), Index("ix_cards_status_due", "status", "due"),
+                      Index("ix_cards_updated_at", "updated_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     deck_id: Mapped[int] = mapped_column(ForeignKey("decks.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(10), default="basic")  # basic, cloze
@@ -49,7 +52,12 @@ class Card(Syncable, Base):
     source_start_s: Mapped[float | None] = mapped_column(Float)
     source_end_s: Mapped[float | None] = mapped_column(Float)
     anki_guid: Mapped[str | None] = mapped_column(String(64), index=True)
+    anki_model: Mapped[str | None] = mapped_column(String(200))  # note type of an imported Anki note
+    anki_fields: Mapped[list | None] = mapped_column(JSON)  # [[field name, value], ...] as in Anki
+    anki_ord: Mapped[int | None] = mapped_column(Integer)  # which card of the note (template ordinal)
     suspended: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")  # pending, active
+    source_quote: Mapped[str | None] = mapped_column(Text)  # the passage that supports the card
     # FSRS state (see the fsrs package's Card): state 0=new, 1=learning, 2=review, 3=relearning
     state: Mapped[int] = mapped_column(Integer, default=0)
     step: Mapped[int | None] = mapped_column(Integer)
@@ -84,6 +92,7 @@ class PracticeTest(Syncable, Base):
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))
     source_ids: Mapped[list | None] = mapped_column(JSON)
     time_limit_s: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="ready", server_default="ready")  # draft, ready
 
 
 class Question(Syncable, Base):
@@ -101,6 +110,9 @@ class Question(Syncable, Base):
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
     source_page: Mapped[int | None] = mapped_column(Integer)
     source_start_s: Mapped[float | None] = mapped_column(Float)
+    source_end_s: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")  # pending, active
+    source_quote: Mapped[str | None] = mapped_column(Text)
 
 
 class TestAttempt(Syncable, Base):
