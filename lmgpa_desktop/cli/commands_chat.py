@@ -6,7 +6,7 @@ import argparse
 import shutil
 import sys
 
-from lmgpa_desktop.cli.common import open_ctx
+from lmgpa_desktop.cli.common import open_ctx, scope_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,18 +19,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_ask)
 
 
-def _scope(ctx, args):
-    from lmgpa_desktop.core.search import Scope
-    from lmgpa_desktop.storage import library_repo, sources_repo
-
-    if args.source is not None and sources_repo.get(ctx.db, args.source) is None:
-        raise ValueError(f"there is no source {args.source} (see `lmgpa sources`)")
-    course = library_repo.course_named(ctx.db, args.course, create=False) if args.course else None
-    if args.course and course is None:
-        raise ValueError(f"there is no class named {args.course!r}")
-    return Scope(source_id=args.source, course_id=course.id if course else None)
-
-
 def cmd_ask(args) -> int:
     """Answer a question; in a terminal the words appear as they are generated."""
     from lmgpa_desktop.cli import print_json
@@ -40,7 +28,7 @@ def cmd_ask(args) -> int:
     live = sys.stdout.isatty() and not args.json
     streamed: list[str] = []
     final = None
-    for event in chat.answer(ctx, args.question, _scope(ctx, args)):
+    for event in chat.answer(ctx, args.question, scope_from_args(ctx, args)):
         if event.kind == "token":
             if live:
                 sys.stdout.write(event.text if streamed else event.text.lstrip())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lmgpa_desktop.cli.common import drain_queue, open_ctx
+from lmgpa_desktop.cli.common import drain_queue, open_ctx, scope_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,16 +27,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--class", dest="course", help="only this class")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_search)
-
-
-def _scope(ctx, args):
-    from lmgpa_desktop.core.search import Scope
-    from lmgpa_desktop.storage import library_repo
-
-    course = library_repo.course_named(ctx.db, args.course, create=False) if args.course else None
-    if args.course and course is None:
-        raise ValueError(f"there is no class named {args.course!r}")
-    return Scope(source_id=args.source, course_id=course.id if course else None)
 
 
 def cmd_import(args) -> int:
@@ -90,7 +80,7 @@ def cmd_search(args) -> int:
     from lmgpa_desktop.core.search import search
 
     ctx = open_ctx(args)
-    hits = search(ctx, args.query, k=args.k, scope=_scope(ctx, args))
+    hits = search(ctx, args.query, k=args.k, scope=scope_from_args(ctx, args))
     if args.json:
         print_json([{"source_id": h.source_id, "title": h.source_title, "location": h.location,
                      "page": h.page_no, "start": h.start_s, "end": h.end_s, "score": round(h.score, 5),

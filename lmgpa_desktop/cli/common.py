@@ -55,3 +55,17 @@ def drain_queue(ctx: AppContext) -> list[JobRecord]:
             return finished
         job = min(queued, key=lambda j: j.id)
         finished.append(run_queued_with_bar(ctx, job.id, job.title or job.kind, raise_on_failure=False))
+
+
+def scope_from_args(ctx: AppContext, args):
+    """The search scope named by --source and --class (a clear error for unknown ones)."""
+    from lmgpa_desktop.core.search import Scope
+    from lmgpa_desktop.storage import library_repo, sources_repo
+
+    source = getattr(args, "source", None)
+    if source is not None and sources_repo.get(ctx.db, source) is None:
+        raise ValueError(f"there is no source {source} (see `lmgpa sources`)")
+    course = library_repo.course_named(ctx.db, args.course, create=False) if args.course else None
+    if args.course and course is None:
+        raise ValueError(f"there is no class named {args.course!r}")
+    return Scope(source_id=source, course_id=course.id if course else None)

@@ -19,6 +19,8 @@ DEFAULTS: dict[str, object] = {
     "ui.last_page": None,
     "transcribe.language": None,  # None = detect; else a code such as "en"
     "ocr.language": "eng",  # tesseract language code(s), e.g. "eng" or "eng+deu"
+    "review.retention": 0.9,  # FSRS desired retention
+    "speech.speed": 1.0,  # read-aloud speed
 }
 
 
