@@ -23,7 +23,7 @@ def window(qtbot, ctx):
 
 def test_every_navigation_entry_shows_its_page(window, qtbot):
     titles = [window.nav.item(i).text() for i in range(window.nav.count())]
-    assert titles == ["Record", "Library", "Search", "Chat", "Study", "Review", "Classes", "Groups", "Progress",
+    assert titles == ["Home", "Record", "Library", "Search", "Chat", "Study", "Review", "Classes", "Groups", "Progress",
                       "Notifications", "Settings", "Account"]
     for row, area in enumerate(AREAS):
         rect = window.nav.visualItemRect(window.nav.item(row))
@@ -37,7 +37,7 @@ def test_every_navigation_entry_shows_its_page(window, qtbot):
 
 
 def test_keyboard_shortcuts_switch_areas(window, qtbot):
-    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
     assert window.current_area() == "chat"
     qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     assert window.current_area() == "settings"

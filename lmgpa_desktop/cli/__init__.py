@@ -10,14 +10,15 @@ from collections.abc import Callable
 
 from lmgpa_desktop import __version__
 from lmgpa_desktop.cli import (
-    commands_app, commands_capture, commands_chat, commands_jobs, commands_library, commands_ocr, commands_record,
+    commands_app, commands_capture, commands_chat, commands_decks, commands_jobs, commands_library, commands_ocr,
+    commands_progress, commands_record, commands_reminders, commands_speech, commands_study,
 )
 
 log = logging.getLogger(__name__)
 
 # Each command module registers its subcommands on the parser.
 COMMAND_MODULES = [commands_app, commands_capture, commands_record, commands_library, commands_chat, commands_ocr,
-                   commands_jobs]
+                   commands_decks, commands_speech, commands_study, commands_progress, commands_reminders, commands_jobs]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""App-level commands: gui, models, backup, server."""
+"""App-level commands: gui, models, backup, server, bench."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("server", help="run the sync server (same as lmgpa-server)")
     p.add_argument("server_args", nargs=argparse.REMAINDER)
     p.set_defaults(handler=cmd_server)
+
+    p = sub.add_parser("bench", help="run speed benchmarks against the bare libraries (scripts in benchmarks/)")
+    p.add_argument("names", nargs="*", help="which ones (default: list them)")
+    p.add_argument("--all", action="store_true", help="run every benchmark (takes a while)")
+    p.set_defaults(handler=cmd_bench)
 
 
 def cmd_gui(args) -> int:
@@ -89,3 +94,29 @@ def cmd_server(args) -> int:
     return server_main(args.server_args)
 
 
+def cmd_bench(args) -> int:
+    """List the benchmark scripts of this checkout, or run the chosen ones with this Python."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from lmgpa_desktop.core.errors import UserError
+
+    folder = Path(__file__).resolve().parents[2] / "benchmarks"
+    scripts = {p.stem: p for p in sorted(folder.glob("*.py"))} if folder.is_dir() else {}
+    if not scripts:
+        raise UserError("the benchmarks/ folder is not here: run lmgpa bench from a checkout of the source")
+    names = list(scripts) if args.all else args.names
+    if not names:
+        for name, path in scripts.items():
+            doc = path.read_text(encoding="utf-8").split('"""')[1].strip().splitlines()[0]
+            print(f"{name:<20} {doc}")
+        return 0
+    unknown = [n for n in names if n not in scripts]
+    if unknown:
+        raise UserError(f"no benchmark named {', '.join(unknown)}; choose from {', '.join(scripts)}")
+    failed = 0
+    for name in names:
+        print(f"== {name}", flush=True)
+        failed += subprocess.run([sys.executable, str(scripts[name])]).returncode != 0
+    return 1 if failed else 0

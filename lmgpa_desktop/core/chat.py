@@ -18,6 +18,7 @@ from datetime import datetime
 
 import numpy as np
 
+from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.search import Hit, Scope, search
 from lmgpa_desktop.storage import chat_repo, library_repo, sources_repo
@@ -220,6 +221,7 @@ def ask(ctx, conversation_id: int, question: str, scope: Scope | None = None,
         conv = chat_repo.update_conversation(ctx.db, conv.id, scope=scope_to_dict(scope))
     history = messages(ctx, conv.id)
     chat_repo.add_message(ctx.db, conv.id, "user", question)
+    activity.record(ctx, "chat", course_id=scope_of(conv).course_id, ref_id=conv.id)
     if conv.title == DEFAULT_TITLE and not history:
         chat_repo.update_conversation(ctx.db, conv.id, title=_title_from(question))
     return _answer_and_store(ctx, conv.id, question, history, scope_of(conv), cancel, 0.0, None)

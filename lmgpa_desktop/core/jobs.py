@@ -25,7 +25,8 @@ PERSIST_EVERY_S = 0.25  # progress rows are throttled; the UI still gets every r
 # Modules that define job kinds; imported lazily so start-up stays fast.
 JOB_MODULES = ["lmgpa_desktop.core.maintenance", "lmgpa_desktop.core.transcription",
                "lmgpa_desktop.core.media_import", "lmgpa_desktop.core.recorder", "lmgpa_desktop.core.indexing",
-               "lmgpa_desktop.core.library"]
+               "lmgpa_desktop.core.library", "lmgpa_desktop.core.generate", "lmgpa_desktop.core.anki",
+               "lmgpa_desktop.core.practice", "lmgpa_desktop.core.read_aloud"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,13 @@ class JobContext:
     def log(self, message: str, level: str = "info") -> None:
         """Add a line to the job's history."""
         jobs_repo.add_log(self.queue.db, self.job_id, message, level)
+
+    @property
+    def cancel_event(self) -> threading.Event:
+        """Set when the student cancels, so work inside one long step (a model call) can stop early too."""
+        with self.queue._lock:
+            event = self.queue._cancel_events.get(self.job_id)
+        return event if event is not None else threading.Event()
 
 
 def owner_token() -> str:

@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmgpa_desktop.core import extract
+from lmgpa_desktop.core import activity, extract
 from lmgpa_desktop.core.indexing import queue_index
 from lmgpa_desktop.core.jobs import JobContext, job_kind
 from lmgpa_desktop.core.media_import import MEDIA_SUFFIXES, copy_into_profile, sha256_of
@@ -81,6 +81,7 @@ def import_document_job(ctx: JobContext, payload: dict):
     queue_index(services, source.id, source.title)
     ocr_pages = sum(p.method == "ocr" for p in pages)
     yield Progress(len(pages), len(pages), f"added {len(pages)} pages" + (f", {ocr_pages} by OCR" if ocr_pages else ""))
+    activity.record(ctx.services, "import", course_id=source.course_id, ref_id=source.id)
     return {"source_id": source.id, "duplicate": False, "pages": len(pages), "ocr_pages": ocr_pages}
 
 

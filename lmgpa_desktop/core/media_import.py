@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lmgpa_desktop import paths
+from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.jobs import JobContext, job_kind
 from lmgpa_desktop.core.progress import JobError, Progress
 from lmgpa_desktop.engines import audio_decode
@@ -88,4 +89,6 @@ def import_media_job(ctx: JobContext, payload: dict):
         transcribe_id = ctx.queue.submit("transcribe", {"source_id": imported.source.id},
                                          title=f"Transcribing {imported.source.title}")
     yield Progress(2, 2, "queued for transcription" if transcribe_id else "already transcribed")
+    if not imported.duplicate:
+        activity.record(ctx.services, "import", course_id=imported.source.course_id, ref_id=imported.source.id)
     return {"source_id": imported.source.id, "duplicate": imported.duplicate, "transcribe_job": transcribe_id}

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lmgpa_desktop import paths
+from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import clock, human_size
 from lmgpa_desktop.core.jobs import JobContext, job_kind, owner_alive, owner_token
@@ -648,6 +649,10 @@ def finalize_job(ctx: JobContext, payload: dict):
     recordings_repo.link_media_to_source(db, rec.id)
     sources_repo.update(db, source.id, stored_path=str(target), duration_s=duration, sha256=sha256_of(target),
                         size_bytes=target.stat().st_size, mime="audio/flac", status="new", error=None)
+    if not already:  # a re-run after a crash must not count the same lecture twice
+        activity.record(ctx.services, "recording", course_id=source.course_id, ref_id=source.id,
+                        amount=round(duration), at=rec.ended_at or _now(),
+                        details={"started_at": rec.started_at.isoformat() if rec.started_at else None})
     for seg in segments:  # only now: the FLAC is durable and the library points at it
         Path(seg.path).unlink(missing_ok=True)
     recordings_repo.delete_segments(db, rec.id)

@@ -21,6 +21,11 @@ DEFAULTS: dict[str, object] = {
     "ocr.language": "eng",  # tesseract language code(s), e.g. "eng" or "eng+deu"
     "review.retention": 0.9,  # FSRS desired retention
     "speech.speed": 1.0,  # read-aloud speed
+    "notifications.quiet_start": "22:00",  # local HH:MM; "" = no quiet hours
+    "notifications.quiet_end": "08:00",
+    "notifications.daily_cap": 3,  # reminders a day at most
+    "notifications.morning": "08:00",  # cards-due and deadline-day reminders
+    "notifications.evening": "19:00",  # goal and streak reminders
 }
 
 

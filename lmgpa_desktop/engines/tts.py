@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,19 @@ from lmgpa_desktop.engines.errors import ModelError
 def config_for(model_path: Path) -> Path:
     """Piper keeps a voice's config beside it as <voice>.onnx.json."""
     return model_path.with_name(model_path.name + ".json")
+
+
+def _load_voice(model_path: Path, config: Path, threads: int):
+    """A PiperVoice whose ONNX session uses threads CPU threads (0: onnxruntime's choice)."""
+    import onnxruntime
+    from piper import PiperConfig, PiperVoice
+
+    # PiperVoice.load takes no session options, so the cpu.threads setting would be ignored through it.
+    options = onnxruntime.SessionOptions()
+    if threads > 0:
+        options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+    return PiperVoice(session=session, config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))))
 
 
 class PiperEngine:
@@ -34,10 +48,8 @@ class PiperEngine:
                 for needed in (self.model_path, config):
                     if not needed.is_file():
                         raise ModelError(f"Piper voice file not found: {needed}")
-                from piper import PiperVoice
-
                 try:
-                    self._voice = PiperVoice.load(self.model_path, config_path=config)
+                    self._voice = _load_voice(self.model_path, config, self.threads)
                 except Exception as exc:
                     raise ModelError(f"Piper voice {self.model_path} could not be loaded: {exc}") from exc
             return self._voice

@@ -57,23 +57,65 @@ def _chat(window: MainWindow) -> QWidget:
     return page
 
 
+def _study(window) -> QWidget:
+    """Generate notes, flashcards and practice tests, review them, edit notes, take tests."""
+    from lmgpa_desktop.ui.pages.study_page import StudyPage
+
+    page = StudyPage(window.ctx, window.runner)
+    page.open_location.connect(lambda source_id, page_no, start_s: window.open_location(source_id, page_no, start_s))
+    return page
+
+
+def _review(window) -> QWidget:
+    """Decks, FSRS review, the card browser and Anki import/export."""
+    from lmgpa_desktop.ui.pages.review_page import ReviewPage
+
+    page = ReviewPage(window.ctx, window.runner)
+    page.open_location.connect(lambda source_id, page_no, start_s: window.open_location(source_id, page_no, start_s))
+    return page
+
+
+def _progress(window) -> QWidget:
+    """Focus timer, goals and points, charts of study time, reviews, retention, due cards and tests."""
+    from lmgpa_desktop.ui.pages.progress_page import ProgressPage
+
+    return ProgressPage(window.ctx, window.runner)
+
+
+def _notifications(window) -> QWidget:
+    """The notification centre; its unread count also drives the badge on the navigation."""
+    from lmgpa_desktop.ui.pages.notifications_page import NotificationsPage
+
+    page = NotificationsPage(window.ctx)
+    page.unread_changed.connect(window.show_unread)
+    return page
+
+
+def _home(window) -> QWidget:
+    """Today at a glance; each item opens the page where it continues."""
+    from lmgpa_desktop.ui.pages.home_page import HomePage
+
+    page = HomePage(window.ctx, window.runner)
+    page.navigate.connect(window.show_area)
+    page.open_location.connect(lambda source_id, page_no, start_s: window.open_location(source_id, page_no, start_s))
+    page.open_item.connect(window.open_item)
+    return page
+
+
 AREAS = [
+    Area("home", "Home", _home),
     Area("record", "Record", _record),
     Area("library", "Library", lambda w: w._library()),
     Area("search", "Search", lambda w: w._search()),
     Area("chat", "Chat", _chat),
-    Area("study", "Study", _not_built(
-        "Study", "turn sources into notes, flashcards and practice tests, edit them, and export to Anki or slides.")),
-    Area("review", "Review", _not_built(
-        "Review", "review your cards on a spaced-repetition (FSRS) schedule.")),
+    Area("study", "Study", _study),
+    Area("review", "Review", _review),
     Area("classes", "Classes", _not_built(
         "Classes", "see your classes and assignments from your school's sync server and hand in work.")),
     Area("groups", "Groups", _not_built(
         "Groups", "join study groups, message classmates and share notes and decks.")),
-    Area("progress", "Progress", _not_built(
-        "Progress", "see study time, retention, goals, streaks and achievements.")),
-    Area("notifications", "Notifications", _not_built(
-        "Notifications", "see reminders and messages in one place.")),
+    Area("progress", "Progress", _progress),
+    Area("notifications", "Notifications", _notifications),
     Area("settings", "Settings", _settings),
     Area("account", "Account", _not_built(
         "Account", "sign in to a sync server to use classes, groups and sync across your devices.")),
@@ -90,6 +132,7 @@ class MainWindow(QMainWindow):
         self.ctx: AppContext | None = None
         self.runner: JobRunner | None = None
         self.jobs_panel = None
+        self.notifier = None
         self.setWindowTitle("Little Monster GPA")
         self.setWindowIcon(QIcon(str(paths.resource("icons", "app.svg"))))
         self.setMinimumSize(720, 520)  # every navigation entry stays visible
@@ -130,6 +173,14 @@ class MainWindow(QMainWindow):
         self.jobs_panel.hide()
         self.statusBar().addPermanentWidget(StatusJob(runner))
         self.statusBar().showMessage(f"Data folder: {ctx.home}", 8000)
+        from lmgpa_desktop.ui.tray import Notifier
+
+        self.notifier = Notifier(ctx, self.tray, self)  # reminders: scheduler, tray messages, unread badge
+        self.notifier.unread.connect(self.show_unread)
+        self.notifier.start()
+        from lmgpa_desktop.ui.celebration import install_unlock_toasts
+
+        install_unlock_toasts(self)  # achievements unlocked anywhere get a small, non-blocking celebration
         self._show_row(self.nav.currentRow())
 
     def closeEvent(self, event) -> None:
@@ -137,6 +188,8 @@ class MainWindow(QMainWindow):
         if self.ctx is not None:
             self.ctx.settings.set("ui.geometry", bytes(self.saveGeometry().toBase64()).decode())
             self.runner.stop()
+            if self.notifier is not None:
+                self.notifier.stop()
         if self.tray:
             self.tray.hide()
         super().closeEvent(event)
@@ -175,6 +228,25 @@ class MainWindow(QMainWindow):
             self.show_area("library")
             self._page("library").open_location(source_id, page_no, start_s, region, highlight)
 
+    def open_item(self, kind: str, item_id: int) -> None:
+        """Open a deck to study, a note, a practice test or a conversation (from Home's "continue")."""
+        if kind == "deck":
+            self.show_area("review")
+            self._page("review").study(item_id)
+        elif kind == "note":
+            self.show_area("study")
+            study = self._page("study")
+            study.show_tab("notes")
+            study.notes.open_note(item_id)
+        elif kind == "test":
+            self.show_area("study")
+            study = self._page("study")
+            study.show_tab("practice")
+            study.practice.select_test(item_id)
+        elif kind == "chat":
+            self.show_area("chat")
+            self._page("chat").refresh_conversations(select=item_id)
+
     # -- navigation ----------------------------------------------------------------------------------------------
     def _page(self, key: str) -> QWidget | None:
         """The page of an area, built on first visit (keeps start-up fast)."""
@@ -204,6 +276,14 @@ class MainWindow(QMainWindow):
     def current_area(self) -> str:
         """Key of the area on screen."""
         return KEYS[self.stack.currentIndex()]
+
+    def show_unread(self, count: int) -> None:
+        """A badge with the unread count on the Notifications entry."""
+        from lmgpa_desktop.ui.tray import badge_icon
+
+        item = self.nav.item(KEYS.index("notifications"))
+        item.setIcon(badge_icon(count))
+        item.setToolTip(f"{count} unread" if count else "")
 
     def toggle_jobs(self) -> None:
         """Show or hide the jobs panel."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import html
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer, QUrl, Signal
@@ -19,9 +20,11 @@ from lmgpa_desktop.core import transcripts
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.core.transcript_export import FORMATS, render
 from lmgpa_desktop.storage import sources_repo
+from lmgpa_desktop.ui.read_aloud import ReadAloudAction, ReadAloudBar
 
 SPEEDS = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
 SKIP_MS = 5000
+_NOT_SPOKEN = re.compile(r"\[\d+(?::\d{2}){1,2}\]|✎")  # timestamps and the edit mark in a selection
 
 
 class Timeline(QWidget):
@@ -184,6 +187,14 @@ class TranscriptView(QWidget):
         layout.addWidget(self.timeline)
         layout.addLayout(find_row)
         layout.addWidget(self.body, 1)
+        self.read_aloud = ReadAloudBar(ctx, self.text_to_read, self)
+        self.read_aloud.play_button.setToolTip("Read the selected text (or the current segment) aloud / pause")
+        self.read_aloud.started.connect(self.player.pause)  # two voices at once cannot be followed
+        layout.addWidget(self.read_aloud)
+        self.read_aloud_action = ReadAloudAction(self.read_aloud, self.text_to_read, self)
+        self.read_aloud_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.read_aloud_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.read_aloud_action)
 
         find_action = QAction(self, shortcut=QKeySequence.StandardKey.Find)
         find_action.triggered.connect(lambda: self.find_box.setFocus())
@@ -205,6 +216,8 @@ class TranscriptView(QWidget):
     def show_source(self, source_id: int | None) -> None:
         """Show a source (None clears the view)."""
         self.player.stop()
+        if self.source is None or self.source.id != source_id:  # a reload of the same source keeps reading
+            self.read_aloud.stop()
         self.source = sources_repo.get(self.ctx.db, source_id) if source_id else None
         if self.source and self.source.stored_path and Path(self.source.stored_path).is_file():
             self.player.setSource(QUrl.fromLocalFile(self.source.stored_path))
@@ -379,6 +392,9 @@ class TranscriptView(QWidget):
         seg = self.transcript.segments[index]
         menu = QMenu(self)
         menu.addAction(f"Play from {clock(seg.start)}", lambda: self.seek(seg.start))
+        if self.body.textCursor().hasSelection():
+            menu.addAction(ReadAloudAction(self.read_aloud, self.text_to_read, menu, "Read the selection aloud"))
+        menu.addAction(ReadAloudAction(self.read_aloud, lambda: seg.shown, menu, "Read this segment aloud"))
         menu.addAction("Edit this segment…", lambda: self.edit_segment(index))
         if seg.edited_text is not None:
             menu.addAction("Revert to the transcribed text", lambda: self.set_segment_text(index, None))
@@ -386,6 +402,14 @@ class TranscriptView(QWidget):
         menu.addSeparator()
         menu.addAction("Copy", self.body.copy)
         menu.exec(self.body.viewport().mapToGlobal(pos))
+
+    def text_to_read(self) -> str:
+        """What Read aloud reads: the selected text, else the current segment (the first before playback)."""
+        selected = self.body.textCursor().selectedText().replace("\u2029", "\n\n")  # Qt's paragraph mark
+        if selected.strip():
+            return _NOT_SPOKEN.sub(" ", selected)
+        segments = self.transcript.segments if self.transcript else []
+        return segments[max(0, self._current)].shown if segments else ""
 
     def edit_segment(self, index: int) -> None:
         """Ask for new wording of a segment."""

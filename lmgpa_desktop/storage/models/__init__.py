@@ -23,6 +23,7 @@ from lmgpa_desktop.storage.models.progress import (
     StreakFreeze,
     StudySession,
 )
+from lmgpa_desktop.storage.models.reminders import Deadline, ReminderLog, SchedulerJob
 from lmgpa_desktop.storage.models.study import (
     AttemptAnswer,
     Card,
@@ -37,8 +38,8 @@ from lmgpa_desktop.storage.models.system import Job, JobLog, Setting
 
 __all__ = [
     "AchievementUnlock", "ActivityEvent", "AttemptAnswer", "Bookmark", "Card", "ChatMessage",
-    "Chunk", "Conversation", "Course", "Deck", "DocumentPage", "Goal", "Job", "JobLog", "Note",
+    "Chunk", "Conversation", "Course", "Deadline", "Deck", "DocumentPage", "Goal", "Job", "JobLog", "Note",
     "Notification", "Photo", "PointEvent", "PracticeTest", "Question", "Recording",
-    "RecordingSegment", "ReviewLog", "Setting", "Source", "SourceTag", "StreakFreeze",
+    "RecordingSegment", "ReminderLog", "ReviewLog", "SchedulerJob", "Setting", "Source", "SourceTag", "StreakFreeze",
     "StudySession", "Tag", "TestAttempt", "Transcript", "TranscriptSegment",
 ]

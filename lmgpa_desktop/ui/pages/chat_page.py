@@ -6,7 +6,7 @@ import re
 import threading
 
 from PySide6.QtCore import Qt, QThread, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QTextCursor
+from PySide6.QtGui import QGuiApplication, QKeySequence, QTextCursor
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMessageBox,
     QPlainTextEdit, QPushButton, QSplitter, QTextBrowser, QToolTip, QVBoxLayout, QWidget,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 from lmgpa_desktop.core import chat
 from lmgpa_desktop.core.search import Scope
 from lmgpa_desktop.storage import library_repo, sources_repo
+from lmgpa_desktop.ui.read_aloud import ReadAloudAction, ReadAloudBar
 
 WELCOME = ("Ask anything about your library. Answers come only from your own material and cite the passages "
            "they rest on: click a number like [1] to open the source at that page or second. "
@@ -114,6 +115,14 @@ class ChatPage(QWidget):
         self.body.setOpenLinks(False)
         self.body.anchorClicked.connect(self._anchor)
         self.body.highlighted.connect(self._hover)
+        self.body.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.body.customContextMenuRequested.connect(self._context_menu)
+        self.read_aloud = ReadAloudBar(ctx, self.text_to_read, self)
+        self.read_aloud.play_button.setToolTip("Read the last answer (or the selected text) aloud / pause")
+        self.read_aloud_action = ReadAloudAction(self.read_aloud, self.text_to_read, self)
+        self.read_aloud_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.read_aloud_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.read_aloud_action)
         self.input = _Input()
         self.input.setPlaceholderText("Ask a question about your material (Enter sends, Shift+Enter for a new line)")
         self.input.setFixedHeight(72)
@@ -138,6 +147,7 @@ class ChatPage(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addLayout(header)
         right_layout.addWidget(self.body, 1)
+        right_layout.addWidget(self.read_aloud)
         right_layout.addLayout(bottom)
 
         split = QSplitter()
@@ -332,6 +342,7 @@ class ChatPage(QWidget):
 
     def shutdown(self) -> None:
         """Stop any answer in progress and wait for its thread (the app is closing)."""
+        self.read_aloud.shutdown()
         if self.worker is not None:
             self.worker.cancel.set()
             self.worker.wait()
@@ -402,6 +413,23 @@ class ChatPage(QWidget):
     def last_answer(self) -> chat.Message | None:
         """The latest assistant message of this conversation."""
         return next((m for m in reversed(self.messages) if m.role == "assistant"), None)
+
+    def text_to_read(self) -> str:
+        """What Read aloud reads: the selected part of the conversation, else the last answer."""
+        selected = self.body.textCursor().selectedText().replace("\u2029", "\n\n")  # Qt's paragraph mark
+        if selected.strip():
+            return selected
+        m = self.last_answer()
+        return m.content if m is not None else ""
+
+    def _context_menu(self, pos) -> None:
+        menu = self.body.createStandardContextMenu(pos)
+        menu.addSeparator()
+        has_selection = self.body.textCursor().hasSelection()
+        self.read_aloud_action.setText("Read the selection aloud" if has_selection else "Read the last answer aloud")
+        menu.addAction(self.read_aloud_action)
+        menu.exec(self.body.viewport().mapToGlobal(pos))
+        menu.deleteLater()
 
     def copy_answer(self) -> None:
         """Put the last answer and its sources on the clipboard as plain text."""

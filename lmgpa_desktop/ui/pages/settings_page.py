@@ -4,10 +4,10 @@ from __future__ import annotations
 
 
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTime, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
-    QPushButton, QScrollArea, QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
+    QPushButton, QScrollArea, QSpinBox, QTimeEdit, QVBoxLayout, QWidget,
 )
 
 from lmgpa_desktop import paths
@@ -36,6 +36,7 @@ class SettingsPage(QWidget):
         layout = QVBoxLayout(inner)
         layout.addWidget(title)
         layout.addWidget(self._general_box())
+        layout.addWidget(self._notifications_box())
         layout.addWidget(self._models_box())
         layout.addStretch(1)
         scroll = QScrollArea()
@@ -122,6 +123,78 @@ class SettingsPage(QWidget):
         value = self.theme.currentData()
         self.ctx.settings.set("ui.theme", value)
         self.theme_changed.emit(value)
+
+    # -- notifications -----------------------------------------------------------------------------------------
+    def _notifications_box(self) -> QGroupBox:
+        from lmgpa_desktop.core import notifications
+
+        box = QGroupBox("Notifications")
+        form = QFormLayout(box)
+        rules = notifications.policy(self.ctx)
+        self.notify_kinds: dict[str, QCheckBox] = {}
+        for index, (kind, label) in enumerate(notifications.KINDS.items()):
+            check = QCheckBox(label)
+            check.setChecked(rules.allows(kind))
+            check.toggled.connect(lambda on, k=kind: self._notify_changed(lambda: notifications.set_enabled(
+                self.ctx, k, on)))
+            self.notify_kinds[kind] = check
+            form.addRow("" if index else "Remind me about", check)
+
+        self.quiet_on = QCheckBox("From")
+        self.quiet_start, self.quiet_end = QTimeEdit(), QTimeEdit()
+        for edit, value, fallback in ((self.quiet_start, rules.quiet_start, "22:00"),
+                                      (self.quiet_end, rules.quiet_end, "08:00")):
+            edit.setDisplayFormat("HH:mm")
+            edit.setTime(QTime.fromString(value.strftime("%H:%M") if value else fallback, "HH:mm"))
+            edit.timeChanged.connect(self._quiet_changed)
+        self.quiet_on.setChecked(rules.quiet_start is not None)
+        self.quiet_start.setEnabled(self.quiet_on.isChecked())
+        self.quiet_end.setEnabled(self.quiet_on.isChecked())
+        self.quiet_on.toggled.connect(self._quiet_changed)
+        row = QHBoxLayout()
+        for widget in (self.quiet_on, self.quiet_start, QLabel("to"), self.quiet_end):
+            row.addWidget(widget)
+        row.addStretch(1)
+        form.addRow("Quiet hours", row)
+        note = QLabel("A reminder that falls in quiet hours is shown when they end.")
+        note.setObjectName("muted")
+        form.addRow("", note)
+
+        self.daily_cap = QSpinBox()
+        self.daily_cap.setRange(0, 10)
+        self.daily_cap.setSpecialValueText("None")
+        self.daily_cap.setValue(rules.daily_cap)
+        self.daily_cap.valueChanged.connect(
+            lambda v: self._notify_changed(lambda: notifications.set_daily_cap(self.ctx, v)))
+        form.addRow("Reminders a day, at most", self.daily_cap)
+
+        self.remind_times: dict[str, QTimeEdit] = {}
+        for key, label in (("notifications.morning", "Morning reminders at"),
+                           ("notifications.evening", "Evening reminders at")):
+            edit = QTimeEdit(QTime.fromString(str(self.ctx.settings.get(key)), "HH:mm"))
+            edit.setDisplayFormat("HH:mm")
+            edit.timeChanged.connect(lambda t, k=key: self._notify_changed(
+                lambda: self.ctx.settings.set(k, t.toString("HH:mm"))))
+            self.remind_times[key] = edit
+            form.addRow(label, edit)
+        return box
+
+    def _quiet_changed(self) -> None:
+        from lmgpa_desktop.core import notifications
+
+        on = self.quiet_on.isChecked()
+        self.quiet_start.setEnabled(on)
+        self.quiet_end.setEnabled(on)
+        start, end = self.quiet_start.time().toString("HH:mm"), self.quiet_end.time().toString("HH:mm")
+        self._notify_changed(lambda: notifications.set_quiet_hours(self.ctx, start if on else None,
+                                                                   end if on else None))
+
+    def _notify_changed(self, write) -> None:
+        """Store a notification setting and move the reminder jobs to match."""
+        from lmgpa_desktop.core import reminders
+
+        write()
+        reminders.reschedule(self.ctx)  # on its own thread
 
     # -- models ------------------------------------------------------------------------------------------------
     def _models_box(self) -> QGroupBox:

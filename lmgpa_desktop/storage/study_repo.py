@@ -1,0 +1,499 @@
+"""Notes, generated cards waiting for review, practice tests, questions, attempts and their answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+
+from lmgpa_desktop.storage.base import utcnow
+from lmgpa_desktop.storage.database import Database
+from lmgpa_desktop.storage.models import (
+    AttemptAnswer, Card, Chunk, Deck, Note, PracticeTest, Question, Source, TestAttempt,
+)
+from lmgpa_desktop.storage.search_repo import ChunkRow
+
+
+# -- plain rows --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NoteRow:
+    """A note as plain data; source_refs are dicts {source_id, page_no, start_s, end_s, quote}."""
+
+    id: int
+    uuid: str
+    title: str
+    body_md: str
+    course_id: int | None
+    source_refs: list[dict]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DeckRow:
+    """A deck as plain data."""
+
+    id: int
+    name: str
+    course_id: int | None
+
+
+@dataclass(frozen=True)
+class CardDraft:
+    """A card to store, with the passage that supports it."""
+
+    kind: str
+    front: str
+    back: str
+    source_id: int | None = None
+    source_page: int | None = None
+    source_start_s: float | None = None
+    source_end_s: float | None = None
+    source_quote: str | None = None
+    tags: str = ""
+
+
+@dataclass(frozen=True)
+class CardRow:
+    """A card's content and source link (its schedule belongs to the review code)."""
+
+    id: int
+    deck_id: int
+    deck_name: str
+    kind: str
+    front: str
+    back: str
+    tags: str
+    status: str
+    source_id: int | None
+    source_page: int | None
+    source_start_s: float | None
+    source_end_s: float | None
+    source_quote: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TestRow:
+    """A practice test with how many questions it has in each state."""
+
+    __test__ = False  # not a pytest test class
+    id: int
+    uuid: str
+    title: str
+    course_id: int | None
+    source_ids: list[int]
+    time_limit_s: int | None
+    status: str
+    active: int
+    pending: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class QuestionDraft:
+    """A question to store, with its answer key and the passage that supports it."""
+
+    kind: str
+    prompt: str
+    answer: str
+    choices: list[str] | None = None
+    explanation: str | None = None
+    source_id: int | None = None
+    source_page: int | None = None
+    source_start_s: float | None = None
+    source_end_s: float | None = None
+    source_quote: str | None = None
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    """A question as plain data."""
+
+    id: int
+    test_id: int
+    position: int
+    kind: str
+    prompt: str
+    choices: list[str] | None
+    answer: str
+    explanation: str | None
+    status: str
+    source_id: int | None
+    source_page: int | None
+    source_start_s: float | None
+    source_end_s: float | None
+    source_quote: str | None
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    """One sitting of a test."""
+
+    id: int
+    uuid: str
+    test_id: int
+    started_at: datetime
+    finished_at: datetime | None
+    score: float | None
+    max_score: float | None
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """A response to one question and its grade (correct None: not graded yet)."""
+
+    id: int
+    attempt_id: int
+    question_id: int
+    response: str
+    correct: bool | None
+    score: float | None
+    graded_by: str | None
+    reason: str | None
+
+
+def _note(n: Note) -> NoteRow:
+    return NoteRow(n.id, n.uuid, n.title, n.body_md or "", n.course_id, list(n.source_refs or []), n.status,
+                   n.created_at, n.updated_at)
+
+
+def _card(c: Card, deck_name: str) -> CardRow:
+    return CardRow(c.id, c.deck_id, deck_name, c.kind, c.front, c.back or "", c.tags or "", c.status, c.source_id,
+                   c.source_page, c.source_start_s, c.source_end_s, c.source_quote, c.created_at)
+
+
+def _question(q: Question) -> QuestionRow:
+    return QuestionRow(q.id, q.test_id, q.position, q.kind, q.prompt, list(q.choices) if q.choices else None,
+                       q.answer, q.explanation, q.status, q.source_id, q.source_page, q.source_start_s,
+                       q.source_end_s, q.source_quote)
+
+
+def _attempt(a: TestAttempt) -> AttemptRow:
+    return AttemptRow(a.id, a.uuid, a.test_id, a.started_at, a.finished_at, a.score, a.max_score)
+
+
+def _answer(a: AttemptAnswer) -> AnswerRow:
+    return AnswerRow(a.id, a.attempt_id, a.question_id, a.response, a.correct, a.score, a.graded_by, a.reason)
+
+
+# -- passages to generate from -----------------------------------------------------------------------------------
+def source_chunks(db: Database, source_ids: list[int]) -> list[ChunkRow]:
+    """Passages of live sources in reading order (source by source, as listed)."""
+    if not source_ids:
+        return []
+    with db.read() as s:
+        rows = s.execute(select(Chunk, Source.title, Source.kind).join(Source, Source.id == Chunk.source_id)
+                         .where(Chunk.source_id.in_(source_ids), Source.deleted_at.is_(None))
+                         .order_by(Chunk.source_id, Chunk.ordinal)).all()
+        by_source: dict[int, list[ChunkRow]] = {}
+        for c, title, kind in rows:
+            by_source.setdefault(c.source_id, []).append(
+                ChunkRow(c.id, c.source_id, title, kind, c.text, c.page_no, c.start_s, c.end_s, c.region))
+    return [chunk for sid in source_ids for chunk in by_source.get(sid, [])]
+
+
+# -- notes -------------------------------------------------------------------------------------------------------
+def create_note(db: Database, title: str, body_md: str, source_refs: list[dict] | None = None,
+                status: str = "active", course_id: int | None = None) -> NoteRow:
+    """Add a note."""
+    with db.write() as s:
+        n = Note(title=title, body_md=body_md, source_refs=source_refs or [], status=status, course_id=course_id)
+        s.add(n)
+        s.flush()
+        return _note(n)
+
+
+def get_note(db: Database, note_id: int) -> NoteRow | None:
+    """One live note, or None."""
+    with db.read() as s:
+        n = s.get(Note, note_id)
+        return _note(n) if n is not None and n.deleted_at is None else None
+
+
+def notes(db: Database, status: str | None = "active") -> list[NoteRow]:
+    """Live notes (of one status, or all), most recently changed first."""
+    with db.read() as s:
+        q = select(Note).where(Note.deleted_at.is_(None)).order_by(Note.updated_at.desc(), Note.id.desc())
+        if status is not None:
+            q = q.where(Note.status == status)
+        return [_note(n) for n in s.scalars(q)]
+
+
+def _changed(s, model, row_id: int, fields: dict):
+    """Set fields on a live row and stamp it; KeyError when it is gone or deleted."""
+    row = s.get(model, row_id)
+    if row is None or row.deleted_at is not None:
+        raise KeyError(row_id)
+    for key, value in fields.items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    s.flush()
+    return row
+
+
+def update_note(db: Database, note_id: int, **fields) -> NoteRow:
+    """Change a note's title, body, references, class or status."""
+    with db.write() as s:
+        n = _changed(s, Note, note_id, fields)
+        return _note(n)
+
+
+def delete_note(db: Database, note_id: int, hard: bool = False) -> None:
+    """Remove a note: a tombstone (so the deletion can sync), or for good when it never left review."""
+    with db.write() as s:
+        n = s.get(Note, note_id)
+        if n is None:
+            return
+        if hard:
+            s.delete(n)
+        else:
+            n.deleted_at = utcnow()
+
+
+# -- decks and generated cards -----------------------------------------------------------------------------------
+def deck_named(db: Database, name: str, create: bool = True) -> DeckRow | None:
+    """The live deck with this name (created when missing and create is set)."""
+    with db.write() as s:
+        d = s.scalars(select(Deck).where(Deck.name == name, Deck.deleted_at.is_(None)).order_by(Deck.id)).first()
+        if d is None and create:
+            d = Deck(name=name)
+            s.add(d)
+            s.flush()
+        return DeckRow(d.id, d.name, d.course_id) if d is not None else None
+
+
+def get_deck(db: Database, deck_id: int) -> DeckRow | None:
+    """One live deck, or None."""
+    with db.read() as s:
+        d = s.get(Deck, deck_id)
+        return DeckRow(d.id, d.name, d.course_id) if d is not None and d.deleted_at is None else None
+
+
+def add_cards(db: Database, deck_id: int, drafts: list[CardDraft], status: str = "pending") -> list[int]:
+    """Store cards in a deck (new, unscheduled); returns their ids."""
+    with db.write() as s:
+        rows = [Card(deck_id=deck_id, kind=d.kind, front=d.front, back=d.back, tags=d.tags, source_id=d.source_id,
+                     source_page=d.source_page, source_start_s=d.source_start_s, source_end_s=d.source_end_s,
+                     source_quote=d.source_quote, status=status) for d in drafts]
+        s.add_all(rows)
+        s.flush()
+        return [r.id for r in rows]
+
+
+def cards(db: Database, status: str | None = "pending", deck_id: int | None = None,
+          ids: list[int] | None = None) -> list[CardRow]:
+    """Live cards by status, deck or ids, oldest first."""
+    with db.read() as s:
+        q = (select(Card, Deck.name).join(Deck, Deck.id == Card.deck_id).where(Card.deleted_at.is_(None))
+             .order_by(Card.id))
+        if status is not None:
+            q = q.where(Card.status == status)
+        if deck_id is not None:
+            q = q.where(Card.deck_id == deck_id)
+        if ids is not None:
+            q = q.where(Card.id.in_(ids))
+        return [_card(c, name) for c, name in s.execute(q)]
+
+
+def card_texts(db: Database, deck_id: int) -> list[tuple[str, str]]:
+    """(front, back) of every live card of a deck, to recognise a card made twice."""
+    with db.read() as s:
+        rows = s.execute(select(Card.front, Card.back).where(Card.deck_id == deck_id, Card.deleted_at.is_(None)))
+        return [(r[0], r[1] or "") for r in rows]
+
+
+def update_card(db: Database, card_id: int, **fields) -> CardRow:
+    """Change a card's content, status or deck."""
+    with db.write() as s:
+        c = _changed(s, Card, card_id, fields)
+        return _card(c, s.get(Deck, c.deck_id).name)
+
+
+def activate_cards(db: Database, card_ids: list[int], deck_id: int | None = None) -> int:
+    """Pending cards become active (due now, as new cards), optionally moved to another deck."""
+    if not card_ids:
+        return 0
+    values = {"status": "active", "due": utcnow(), "updated_at": utcnow()}
+    if deck_id is not None:
+        values["deck_id"] = deck_id
+    with db.write() as s:
+        return s.execute(update(Card).where(Card.id.in_(card_ids), Card.status == "pending",
+                                            Card.deleted_at.is_(None)).values(**values)).rowcount
+
+
+def delete_pending_cards(db: Database, card_ids: list[int]) -> int:
+    """Remove rejected cards for good (they were never studied, so nothing needs a tombstone)."""
+    if not card_ids:
+        return 0
+    with db.write() as s:
+        return s.execute(delete(Card).where(Card.id.in_(card_ids), Card.status == "pending")).rowcount
+
+
+# -- practice tests ----------------------------------------------------------------------------------------------
+def _counts(s, test_ids: list[int]) -> dict[int, dict[str, int]]:
+    rows = s.execute(select(Question.test_id, Question.status, func.count()).where(Question.test_id.in_(test_ids))
+                     .group_by(Question.test_id, Question.status))
+    out: dict[int, dict[str, int]] = {}
+    for test_id, status, n in rows:
+        out.setdefault(test_id, {})[status] = n
+    return out
+
+
+def _test(t: PracticeTest, counts: dict[str, int]) -> TestRow:
+    return TestRow(t.id, t.uuid, t.title, t.course_id, list(t.source_ids or []), t.time_limit_s, t.status,
+                   counts.get("active", 0), counts.get("pending", 0), t.created_at)
+
+
+def create_test(db: Database, title: str, source_ids: list[int], drafts: list[QuestionDraft],
+                status: str = "draft", question_status: str = "pending",
+                time_limit_s: int | None = None) -> tuple[int, list[int]]:
+    """A test with its questions in order; returns (test id, question ids)."""
+    with db.write() as s:
+        t = PracticeTest(title=title, source_ids=source_ids, status=status, time_limit_s=time_limit_s)
+        s.add(t)
+        s.flush()
+        rows = [Question(test_id=t.id, position=i, kind=d.kind, prompt=d.prompt, choices=d.choices, answer=d.answer,
+                         explanation=d.explanation, source_id=d.source_id, source_page=d.source_page,
+                         source_start_s=d.source_start_s, source_end_s=d.source_end_s, source_quote=d.source_quote,
+                         status=question_status) for i, d in enumerate(drafts)]
+        s.add_all(rows)
+        s.flush()
+        return t.id, [r.id for r in rows]
+
+
+def get_test(db: Database, test_id: int) -> TestRow | None:
+    """One live test, or None."""
+    with db.read() as s:
+        t = s.get(PracticeTest, test_id)
+        if t is None or t.deleted_at is not None:
+            return None
+        return _test(t, _counts(s, [t.id]).get(t.id, {}))
+
+
+def tests(db: Database, status: str | None = None) -> list[TestRow]:
+    """Live tests (of one status, or all), newest first."""
+    with db.read() as s:
+        q = select(PracticeTest).where(PracticeTest.deleted_at.is_(None)).order_by(PracticeTest.id.desc())
+        if status is not None:
+            q = q.where(PracticeTest.status == status)
+        found = list(s.scalars(q))
+        counts = _counts(s, [t.id for t in found])
+        return [_test(t, counts.get(t.id, {})) for t in found]
+
+
+def update_test(db: Database, test_id: int, **fields) -> TestRow:
+    """Change a test's title, status or time limit."""
+    with db.write() as s:
+        t = _changed(s, PracticeTest, test_id, fields)
+        return _test(t, _counts(s, [t.id]).get(t.id, {}))
+
+
+def delete_test(db: Database, test_id: int) -> None:
+    """Remove a test: a tombstone; its questions and attempts stay for the analytics of past sittings."""
+    with db.write() as s:
+        t = s.get(PracticeTest, test_id)
+        if t is not None:
+            t.deleted_at = utcnow()
+
+
+def questions(db: Database, test_id: int | None = None, status: str | None = None,
+              ids: list[int] | None = None) -> list[QuestionRow]:
+    """Live questions of a test (or by ids), in order."""
+    with db.read() as s:
+        q = select(Question).where(Question.deleted_at.is_(None)).order_by(Question.test_id, Question.position,
+                                                                           Question.id)
+        if test_id is not None:
+            q = q.where(Question.test_id == test_id)
+        if status is not None:
+            q = q.where(Question.status == status)
+        if ids is not None:
+            q = q.where(Question.id.in_(ids))
+        return [_question(x) for x in s.scalars(q)]
+
+
+def update_question(db: Database, question_id: int, **fields) -> QuestionRow:
+    """Change a question's wording, choices, answer, explanation or status."""
+    with db.write() as s:
+        q = _changed(s, Question, question_id, fields)
+        return _question(q)
+
+
+def set_question_status(db: Database, question_ids: list[int], status: str) -> int:
+    """Set the status of several questions."""
+    if not question_ids:
+        return 0
+    with db.write() as s:
+        return s.execute(update(Question).where(Question.id.in_(question_ids))
+                         .values(status=status, updated_at=utcnow())).rowcount
+
+
+def delete_pending_questions(db: Database, question_ids: list[int]) -> int:
+    """Remove rejected questions for good (never asked, so nothing needs a tombstone)."""
+    if not question_ids:
+        return 0
+    with db.write() as s:
+        return s.execute(delete(Question).where(Question.id.in_(question_ids),
+                                                Question.status == "pending")).rowcount
+
+
+# -- attempts ----------------------------------------------------------------------------------------------------
+def create_attempt(db: Database, test_id: int) -> AttemptRow:
+    """Begin a sitting."""
+    with db.write() as s:
+        a = TestAttempt(test_id=test_id, started_at=utcnow())
+        s.add(a)
+        s.flush()
+        return _attempt(a)
+
+
+def get_attempt(db: Database, attempt_id: int) -> AttemptRow | None:
+    """One attempt, or None."""
+    with db.read() as s:
+        a = s.get(TestAttempt, attempt_id)
+        return _attempt(a) if a is not None and a.deleted_at is None else None
+
+
+def attempts(db: Database, test_id: int | None = None) -> list[AttemptRow]:
+    """Attempts, newest first (of one test, or all)."""
+    with db.read() as s:
+        q = select(TestAttempt).where(TestAttempt.deleted_at.is_(None)).order_by(TestAttempt.started_at.desc(),
+                                                                                  TestAttempt.id.desc())
+        if test_id is not None:
+            q = q.where(TestAttempt.test_id == test_id)
+        return [_attempt(a) for a in s.scalars(q)]
+
+
+def save_answer(db: Database, attempt_id: int, question_id: int, response: str, correct: bool | None,
+                score: float | None, graded_by: str | None, reason: str | None) -> AnswerRow:
+    """Record (or replace) the response to one question of an attempt."""
+    with db.write() as s:
+        a = s.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id,
+                                                  AttemptAnswer.question_id == question_id)).first()
+        if a is None:
+            a = AttemptAnswer(attempt_id=attempt_id, question_id=question_id)
+            s.add(a)
+        a.response, a.correct, a.score, a.graded_by, a.reason = response, correct, score, graded_by, reason
+        s.flush()
+        return _answer(a)
+
+
+def answers(db: Database, attempt_id: int) -> list[AnswerRow]:
+    """The responses of an attempt, in the order they were first given."""
+    with db.read() as s:
+        q = select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id).order_by(AttemptAnswer.id)
+        return [_answer(a) for a in s.scalars(q)]
+
+
+def finish_attempt(db: Database, attempt_id: int, score: float, max_score: float) -> AttemptRow:
+    """Close a sitting with its score."""
+    with db.write() as s:
+        a = s.get(TestAttempt, attempt_id)
+        if a is None:
+            raise KeyError(attempt_id)
+        a.finished_at, a.score, a.max_score = utcnow(), score, max_score
+        a.updated_at = utcnow()
+        s.flush()
+        return _attempt(a)
