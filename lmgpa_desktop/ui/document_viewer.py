@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop.core import library
+from lmgpa_desktop.ui.reading_clock import ReadingClock
 
 
 def pil_to_qimage(image) -> QImage:
@@ -69,6 +70,7 @@ class DocumentViewer(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(split, 1)
+        self.reading = ReadingClock(ctx, self)
 
     def show_source(self, source_id: int | None, page_no: int | None = None, region: list | None = None,
                     highlight: str = "") -> None:
@@ -76,6 +78,7 @@ class DocumentViewer(QWidget):
         self.source = library.get(self.ctx, source_id) if source_id else None
         self.pages = library.pages(self.ctx, source_id) if self.source else []
         self.region, self.highlight_text = region, highlight
+        self.reading.switch(self.source.id if self.source else None, self.source.course_id if self.source else None)
         self.title.setText(self.source.title if self.source else "")
         count = len(self.pages)
         self.page.blockSignals(True)
