@@ -457,19 +457,19 @@ def llm_items(ctx, m: Material, budget: int, stats: Stats, cancel: threading.Eve
               used: set[str]) -> Iterator[Progress | Item]:
     """Model-written question cards for the best key sentences not already used; yields progress and items."""
     engine = ctx.models.llm()
-    todo = []
+    planned = []
     for sentence, score, i in m.key:
         if ex.normalize(sentence) in used or ex.definition(sentence):
             continue
         answer = _target(sentence, m)
         if answer:
-            todo.append((sentence, score, i, answer))
-        if len(todo) >= budget:
+            planned.append((sentence, score, i, answer))
+        if len(planned) >= budget:
             break
-    for n, (sentence, score, i, answer) in enumerate(todo, 1):
+    for n, (sentence, score, i, answer) in enumerate(planned, 1):
         if cancel is not None and cancel.is_set():
             return
-        yield Progress(n - 1, len(todo), f"writing question {n} of {len(todo)}")
+        yield Progress(n - 1, len(planned), f"writing question {n} of {len(planned)}")
         stats.llm_tried += 1
         question, written = llm_question(engine, sentence, answer, _options(sentence, answer, m), cancel)
         stats.llm_written += int(written)

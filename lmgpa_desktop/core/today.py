@@ -15,11 +15,10 @@ RESUME_KINDS = ("review", "note", "test", "reading", "chat", "import", "recordin
 
 @dataclass(frozen=True)
 class Resume:
-    """A place to continue: what it was, its title, which page opens it, and the id there."""
+    """A place to continue: what it is (deck, note, test, chat, source), its title, and its id."""
 
     kind: str
     title: str
-    area: str
     ref_id: int
     at: datetime
 
@@ -44,21 +43,21 @@ def _resume_item(ctx, event) -> Resume | None:
     if event.kind == "review":
         card = cards_repo.get_card(ctx.db, event.ref_id)
         deck = cards_repo.get_deck(ctx.db, card.deck_id) if card else None
-        return Resume("deck", f"Keep reviewing {deck.name}", "review", deck.id, event.at) if deck else None
+        return Resume("deck", f"Keep reviewing {deck.name}", deck.id, event.at) if deck else None
     if event.kind == "note":
         note = study_repo.get_note(ctx.db, event.ref_id)
-        return Resume("note", f"Note: {note.title}", "study", note.id, event.at) if note else None
+        return Resume("note", f"Note: {note.title}", note.id, event.at) if note else None
     if event.kind == "test":
         attempt = study_repo.get_attempt(ctx.db, event.ref_id)
         test = study_repo.get_test(ctx.db, attempt.test_id) if attempt else None
-        return Resume("test", f"Practice test: {test.title}", "study", test.id, event.at) if test else None
+        return Resume("test", f"Practice test: {test.title}", test.id, event.at) if test else None
     if event.kind == "chat":
         conv = chat_repo.get_conversation(ctx.db, event.ref_id)
-        return Resume("chat", f"Chat: {conv.title}", "chat", conv.id, event.at) if conv else None
+        return Resume("chat", f"Chat: {conv.title}", conv.id, event.at) if conv else None
     source = sources_repo.get(ctx.db, event.ref_id)
     if source is None or source.deleted_at is not None:
         return None
-    return Resume("source", source.title, "source", source.id, event.at)
+    return Resume("source", source.title, source.id, event.at)
 
 
 def resume_points(ctx, limit: int = 3, lookback_days: int = 30, now: datetime | None = None) -> list[Resume]:

@@ -209,8 +209,8 @@ def create_note(db: Database, title: str, body_md: str, source_refs: list[dict] 
 def get_note(db: Database, note_id: int) -> NoteRow | None:
     """One live note, or None."""
     with db.read() as s:
-        n = s.get(Note, note_id)
-        return _note(n) if n is not None and n.deleted_at is None else None
+        n = _live(s, Note, note_id)
+        return _note(n) if n is not None else None
 
 
 def notes(db: Database, status: str | None = "active") -> list[NoteRow]:
@@ -222,10 +222,16 @@ def notes(db: Database, status: str | None = "active") -> list[NoteRow]:
         return [_note(n) for n in s.scalars(q)]
 
 
+def _live(s, model, row_id: int):
+    """A row that exists and is not deleted, or None."""
+    row = s.get(model, row_id)
+    return row if row is not None and row.deleted_at is None else None
+
+
 def _changed(s, model, row_id: int, fields: dict):
     """Set fields on a live row and stamp it; KeyError when it is gone or deleted."""
-    row = s.get(model, row_id)
-    if row is None or row.deleted_at is not None:
+    row = _live(s, model, row_id)
+    if row is None:
         raise KeyError(row_id)
     for key, value in fields.items():
         setattr(row, key, value)
@@ -268,8 +274,8 @@ def deck_named(db: Database, name: str, create: bool = True) -> DeckRow | None:
 def get_deck(db: Database, deck_id: int) -> DeckRow | None:
     """One live deck, or None."""
     with db.read() as s:
-        d = s.get(Deck, deck_id)
-        return DeckRow(d.id, d.name, d.course_id) if d is not None and d.deleted_at is None else None
+        d = _live(s, Deck, deck_id)
+        return DeckRow(d.id, d.name, d.course_id) if d is not None else None
 
 
 def add_cards(db: Database, deck_id: int, drafts: list[CardDraft], status: str = "pending") -> list[int]:
@@ -367,10 +373,8 @@ def create_test(db: Database, title: str, source_ids: list[int], drafts: list[Qu
 def get_test(db: Database, test_id: int) -> TestRow | None:
     """One live test, or None."""
     with db.read() as s:
-        t = s.get(PracticeTest, test_id)
-        if t is None or t.deleted_at is not None:
-            return None
-        return _test(t, _counts(s, [t.id]).get(t.id, {}))
+        t = _live(s, PracticeTest, test_id)
+        return _test(t, _counts(s, [t.id]).get(t.id, {})) if t is not None else None
 
 
 def tests(db: Database, status: str | None = None) -> list[TestRow]:
@@ -452,8 +456,8 @@ def create_attempt(db: Database, test_id: int) -> AttemptRow:
 def get_attempt(db: Database, attempt_id: int) -> AttemptRow | None:
     """One attempt, or None."""
     with db.read() as s:
-        a = s.get(TestAttempt, attempt_id)
-        return _attempt(a) if a is not None and a.deleted_at is None else None
+        a = _live(s, TestAttempt, attempt_id)
+        return _attempt(a) if a is not None else None
 
 
 def attempts(db: Database, test_id: int | None = None) -> list[AttemptRow]:
