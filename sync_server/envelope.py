@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 
@@ -45,8 +46,21 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        return error(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+        return error(request, exc.status_code, str(exc.detail), code=getattr(exc, "code", None),
+                     details=getattr(exc, "details", None), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
-        return error(request, 422, "request validation failed", details=exc.errors())
+        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                   for e in exc.errors()]  # the raw errors may hold bytes or exceptions that JSON cannot carry
+        return error(request, 422, "request validation failed", details=details)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        logging.getLogger("sync_server").exception("unhandled error on %s %s", request.method, request.url.path)
+        return error(request, 500, "internal error; the request id identifies it in the server log")
+
+
+def wrap(request: Request, data: object) -> dict:
+    """A success envelope as a dict, for routes whose response_model is schemas.Envelope[...]."""
+    return {"success": True, "data": data, "meta": meta(request)}

@@ -78,3 +78,6 @@ def virtual_mic(monkeypatch):
     finally:
         server.stop()
         microphone.reinitialize()
+
+
+pytest_plugins = ["server_fixtures"]

@@ -1,0 +1,98 @@
+"""Request dependencies: the database session, the signed-in user, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from sync_server import models
+from sync_server.db import Database
+from sync_server.errors import ApiError
+from sync_server.security.tokens import TokenError, read_access
+from sync_server.settings import ServerSettings
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login or /api/auth/refresh")
+
+
+def get_settings(request: Request) -> ServerSettings:
+    """The app's settings."""
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    """The app's database."""
+    return request.app.state.db
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A session per request: reads start a plain transaction, writes take the write lock up front."""
+    db: Database = request.app.state.db
+    with db.session(write=request.method not in ("GET", "HEAD", "OPTIONS")) as session:
+        yield session
+
+
+DB = Annotated[Session, Depends(get_db)]
+Settings = Annotated[ServerSettings, Depends(get_settings)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The signed-in user of this request and the device session the token belongs to."""
+
+    user: models.User
+    session_id: str
+
+    @property
+    def id(self) -> str:
+        """The user's id."""
+        return self.user.id
+
+    @property
+    def role(self) -> str:
+        """student, teacher or admin."""
+        return self.user.role
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(401, message, "UNAUTHORIZED", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+def current_caller(request: Request, db: DB,
+                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+    """The caller of a valid access token whose device session is still signed in."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorized("sign in first: this needs an access token")
+    try:
+        claims = read_access(request.app.state.settings.signing_key, credentials.credentials)
+    except TokenError:
+        raise _unauthorized("the access token is invalid or expired; refresh it or sign in again") from None
+    # Checked on every call so that sign-out, revoking a device or a password change take effect at once.
+    session = db.get(models.DeviceSession, claims["sid"])
+    user = db.get(models.User, claims["sub"])
+    if session is None or session.revoked_at is not None or session.user_id != claims["sub"] or user is None \
+            or not user.is_active:
+        raise _unauthorized("this session has ended; sign in again")
+    return Caller(user, session.id)
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def require_role(*roles: str):
+    """A dependency that admits only callers with one of these roles."""
+
+    def check(caller: CurrentCaller) -> Caller:
+        if caller.role not in roles:
+            raise ApiError(403, f"only a {' or '.join(roles)} can do this", "FORBIDDEN")
+        return caller
+
+    return check
+
+
+TeacherCaller = Annotated[Caller, Depends(require_role("teacher", "admin"))]
+AdminCaller = Annotated[Caller, Depends(require_role("admin"))]

@@ -1,0 +1,9 @@
+"""/api/notify (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from sync_server import schemas
+
+router = APIRouter(prefix="/api/notify", tags=["notify"], responses=schemas.ERRORS)

@@ -1,0 +1,25 @@
+"""/api/sync: reserved for cross-device sync of personal study data (a later issue)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from sync_server import schemas
+from sync_server.deps import CurrentCaller
+from sync_server.envelope import wrap
+from sync_server.schemas import Envelope
+
+router = APIRouter(prefix="/api/sync", tags=["sync"], responses=schemas.ERRORS)
+
+
+class SyncStatus(BaseModel):
+    available: bool
+    message: str
+
+
+@router.get("/status", response_model=Envelope[SyncStatus])
+def status(request: Request, _caller: CurrentCaller):
+    """Says plainly that personal-data sync is not built yet; accounts and devices are ready for it."""
+    return wrap(request, {"available": False,
+                          "message": "Sync of personal study data across devices is not built yet."})

@@ -1,0 +1,1 @@
+"""Password hashing, token issuing and checking."""

@@ -1,0 +1,1 @@
+"""Service modules: each owns the queries of one resource."""

@@ -1,0 +1,102 @@
+"""Fixtures for sync-server tests: a fresh server database per test (SQLite; PostgreSQL added by the
+PostgreSQL fixture), a TestClient, and people registered through the real API."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sync_server.app import create_app
+from sync_server.settings import ServerSettings
+
+STRONG_SECRET = "k3J9-vQ2x_Lm8pR4tW7yZ1aB5cD6eF0gH2iJ4kL6mN8oP"
+PASSWORD = "lecture hall 42 purple kettle"
+_counter = itertools.count(1)
+
+
+@dataclass
+class Person:
+    """A registered account with its tokens."""
+
+    id: str
+    email: str
+    name: str
+    role: str
+    access: str
+    refresh: str
+    session_id: str
+    password: str = PASSWORD
+
+    @property
+    def headers(self) -> dict:
+        """Authorization header for this person."""
+        return {"Authorization": f"Bearer {self.access}"}
+
+
+@dataclass
+class Server:
+    """A running app (in-process) with helpers to make people."""
+
+    client: TestClient
+    settings: ServerSettings
+    resets: list = field(default_factory=list)  # (email, token) pairs the reset sender received
+
+    def person(self, role: str = "student", name: str | None = None) -> Person:
+        """Register a new account with this role (admins are promoted through the database)."""
+        n = next(_counter)
+        name = name or f"{role.title()} {n}"
+        email = f"{role}{n}@school.example"
+        reg_role = "student" if role == "admin" else role
+        r = self.client.post("/api/auth/register", json={"email": email, "password": PASSWORD, "display_name": name,
+                                                          "role": reg_role, "device_name": "test laptop"})
+        assert r.status_code == 201, r.text
+        d = r.json()["data"]
+        if role == "admin":
+            from sync_server import models
+
+            with self.client.app.state.db.session() as s:
+                s.get(models.User, d["user"]["id"]).role = "admin"
+        return Person(d["user"]["id"], email, name, role, d["access_token"], d["refresh_token"], d["session_id"])
+
+    def call(self, method: str, path: str, who: Person | None = None, **kw):
+        """A request as this person (or anonymous)."""
+        headers = dict(kw.pop("headers", {}) or {})
+        if who is not None:
+            headers.update(who.headers)
+        return self.client.request(method, path, headers=headers, **kw)
+
+
+def make_server(db_url: str, **overrides) -> Server:
+    """A server app on this database, with a capturing password-reset sender."""
+    resets: list = []
+    settings = ServerSettings.from_env({"JWT_SECRET_KEY": STRONG_SECRET, "DATABASE_URL": db_url,
+                                        "RATE_LIMIT_PER_MINUTE": "10000"}, **overrides)
+    app = create_app(settings, reset_sender=lambda email, token: resets.append((email, token)))
+    return Server(TestClient(app), settings, resets)
+
+
+def _sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'server.sqlite3'}"
+
+
+SERVER_DATABASES = ["sqlite"]  # the PostgreSQL fixture module appends "postgresql"
+
+
+@pytest.fixture(params=SERVER_DATABASES)
+def server_db_url(request, tmp_path) -> str:
+    """A fresh, empty server database URL for each database kind."""
+    if request.param == "sqlite":
+        return _sqlite_url(tmp_path)
+    return request.getfixturevalue("fresh_postgres_url")
+
+
+@pytest.fixture
+def server(server_db_url):
+    """A fresh server on each database kind."""
+    srv = make_server(server_db_url)
+    with srv.client:
+        yield srv
+    srv.client.app.state.db.dispose()
