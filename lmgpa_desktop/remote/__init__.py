@@ -1,0 +1,1 @@
+"""Talking to the sync server (httpx) and the system keyring; nothing else imports them."""
