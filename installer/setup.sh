@@ -15,7 +15,7 @@ LMGPA_APP_DEBS=(
   libxcb-xfixes0 libxrender1 libxi6
 )
 # What the tests add: a virtual X server, a virtual microphone (PulseAudio null sink).
-LMGPA_TEST_DEBS=(xvfb xauth pulseaudio pulseaudio-utils libasound2-plugins)
+LMGPA_TEST_DEBS=(xvfb xauth pulseaudio pulseaudio-utils libasound2-plugins postgresql)
 # Only needed once, to compile llama-cpp-python when its wheel is not cached yet.
 LMGPA_BUILD_DEBS=(g++ make)
 

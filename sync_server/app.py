@@ -2,26 +2,59 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 from sync_server import __version__, envelope, idempotency, migrate
 from sync_server.db import Database
 from sync_server.routers import auth, classes, game, notify, social, sync
 from sync_server.schemas import Envelope
+from sync_server.services import housekeeping, notifications
 from sync_server.services.auth import ResetSender, log_reset_sender
 from sync_server.settings import ServerSettings
 
+log = logging.getLogger("sync_server")
+THREADS = 256
+MAX_CONCURRENT_REQUESTS = 200  # per worker; beyond it uvicorn answers 503 at once
+
+
+async def _housekeeping(app: FastAPI, every_s: float = 3600) -> None:
+    """Prune expired auth rows hourly (each worker may run it; deleting twice is harmless)."""
+    def one_pass() -> None:
+        with app.state.db.session() as s:
+            housekeeping.prune(s)
+
+    while True:
+        try:
+            await run_in_threadpool(one_pass)
+        except Exception:  # the database may be briefly away; try again next hour
+            log.exception("housekeeping failed")
+        await asyncio.sleep(every_s)
+
 
 def create_app(settings: ServerSettings, reset_sender: ResetSender = log_reset_sender,
-               run_migrations: bool = True) -> FastAPI:
+               run_migrations: bool = True, background: bool = True) -> FastAPI:
     """Build the server; every piece of state lives in the database, none in the process."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Sync routes run on anyio's thread pool, and a request may hold a database connection (and SQLite's write
+        # lock) between two hops on it; with more threads than concurrent requests (uvicorn's limit in main.py)
+        # a lock holder always finds a free thread, so waiting writers cannot starve it.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+        tasks = [asyncio.create_task(notifications.sweeper(app)), asyncio.create_task(_housekeeping(app))] \
+            if background else []
         yield
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         app.state.db.dispose()
 
     app = FastAPI(title="Little Monster GPA sync server", version=__version__, docs_url="/docs", lifespan=lifespan)
@@ -41,7 +74,9 @@ def create_app(settings: ServerSettings, reset_sender: ResetSender = log_reset_s
     @app.get("/health", response_model=Envelope[dict])
     def health(request: Request):
         """Liveness and database reachability; reports the version."""
-        return envelope.wrap(request, {"status": "ok", "version": __version__, "database": migrate.current(app.state.db)})
+        with app.state.db.session(write=False) as s:
+            s.execute(text("SELECT 1"))  # the database answers
+        return envelope.wrap(request, {"status": "ok", "version": __version__})
 
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,10 +28,25 @@ def make_engine(url: str) -> Engine:
                 cur.execute(f"PRAGMA {pragma}")
             cur.close()
 
+        writers = threading.Lock()
+
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            # Writers take the lock up front: a deferred transaction that later writes can fail with "busy".
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("lmgpa_write") else "BEGIN")
+            if not conn.get_execution_options().get("lmgpa_write"):
+                conn.exec_driver_sql("BEGIN")
+                return
+            # Writers of this process queue on a Python lock first: SQLite's busy handler polls with growing sleeps
+            # and lets some writers wait for seconds under load, while a lock hands over at once and in order.
+            writers.acquire()
+            conn.info["lmgpa_writer"] = True
+            # IMMEDIATE: a deferred transaction that later writes can fail with "busy" instead of waiting.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        @event.listens_for(engine.pool, "checkin")
+        def _release(_dbapi_conn, record):
+            # The connection goes back to the pool after COMMIT or ROLLBACK, on every path, errors included.
+            if record is not None and record.info.pop("lmgpa_writer", False):
+                writers.release()
 
         return engine
     return create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)

@@ -14,6 +14,7 @@ from sync_server import models
 from sync_server.db import Database
 from sync_server.errors import ApiError
 from sync_server.security.tokens import TokenError, read_access
+from sync_server.services import auth
 from sync_server.settings import ServerSettings
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login or /api/auth/refresh")
@@ -36,7 +37,9 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-DB = Annotated[Session, Depends(get_db)]
+# scope="function": commit before the response is sent, so a client never sees success for a rolled-back write
+# (and the write lock is released before the idempotency middleware records the answer).
+DB = Annotated[Session, Depends(get_db, scope="function")]
 Settings = Annotated[ServerSettings, Depends(get_settings)]
 
 
@@ -62,7 +65,7 @@ def _unauthorized(message: str) -> ApiError:
     return ApiError(401, message, "UNAUTHORIZED", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
-def current_caller(request: Request, db: DB,
+def current_caller(request: Request,
                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
     """The caller of a valid access token whose device session is still signed in."""
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -72,12 +75,13 @@ def current_caller(request: Request, db: DB,
     except TokenError:
         raise _unauthorized("the access token is invalid or expired; refresh it or sign in again") from None
     # Checked on every call so that sign-out, revoking a device or a password change take effect at once.
-    session = db.get(models.DeviceSession, claims["sid"])
-    user = db.get(models.User, claims["sub"])
-    if session is None or session.revoked_at is not None or session.user_id != claims["sub"] or user is None \
-            or not user.is_active:
+    # A short read of its own: the request's write transaction (and SQLite's write lock) starts only in the route.
+    database: Database = request.app.state.db
+    with database.session(write=False) as db:
+        user = auth.signed_in_user(db, claims["sid"], claims["sub"])
+    if user is None:
         raise _unauthorized("this session has ended; sign in again")
-    return Caller(user, session.id)
+    return Caller(user, claims["sid"])
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from sync_server import models
 from sync_server.envelope import error
@@ -15,37 +16,42 @@ from sync_server.security.tokens import TokenError, read_access
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 PENDING = 0
+NOT_FINAL = {401, 409, 429}  # answers a retry may change: let it run again
 
 
-def _caller_id(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith("bearer "):
-        return None
-    try:
-        return read_access(request.app.state.settings.signing_key, header[7:].strip())["sub"]
-    except TokenError:
-        return None
+def _header(scope, name: bytes) -> str:
+    return next((v for k, v in scope["headers"] if k == name), b"").decode("latin-1").strip()
 
 
-def install(app: FastAPI) -> None:
-    """Replay stored answers for repeated (user, Idempotency-Key) writes."""
+class IdempotencyMiddleware:
+    """Plain ASGI: replay stored answers for repeated (user, Idempotency-Key) writes; other requests pass through."""
 
-    @app.middleware("http")
-    async def idempotent(request: Request, call_next):
-        key = request.headers.get("idempotency-key", "").strip()
-        if request.method not in WRITES or not key or len(key) > 100:
-            return await call_next(request)
-        user_id = _caller_id(request)
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        key = _header(scope, b"idempotency-key") if scope["type"] == "http" else ""
+        if not key or scope["method"] not in WRITES or len(key) > 100:
+            await self.app(scope, receive, send)
+            return
+        fastapi_app = scope["app"]
+        auth = _header(scope, b"authorization")
+        try:
+            user_id = read_access(fastapi_app.state.settings.signing_key, auth[7:].strip())["sub"] \
+                if auth.lower().startswith("bearer ") else None
+        except TokenError:
+            user_id = None
         if user_id is None:  # unauthenticated writes: the route answers 401 itself
-            return await call_next(request)
-        db = request.app.state.db
+            await self.app(scope, receive, send)
+            return
+        db, method, path = fastapi_app.state.db, scope["method"], scope["path"]
 
         def claim() -> models.IdempotentRequest | None:
             """Insert a pending row; if one exists, return it instead."""
             try:
                 with db.session() as s:
-                    s.add(models.IdempotentRequest(user_id=user_id, key=key, method=request.method,
-                                                   path=request.url.path, status=PENDING, body=""))
+                    s.add(models.IdempotentRequest(user_id=user_id, key=key, method=method, path=path,
+                                                   status=PENDING, body=""))
                 return None
             except IntegrityError:
                 with db.session(write=False) as s:
@@ -53,28 +59,45 @@ def install(app: FastAPI) -> None:
 
         stored = await run_in_threadpool(claim)
         if stored is not None:
-            if stored.method != request.method or stored.path != request.url.path:
-                return error(request, 422, "this Idempotency-Key was used for a different request",
-                             code="IDEMPOTENCY_KEY_REUSED")
-            if stored.status == PENDING:
-                return error(request, 409, "the same request is still being processed", code="IN_PROGRESS",
-                             headers={"Retry-After": "1"})
-            return JSONResponse(json.loads(stored.body), status_code=stored.status,
-                                headers={"idempotent-replay": "true"})
+            request = Request(scope)
+            if stored.method != method or stored.path != path:
+                response = error(request, 422, "this Idempotency-Key was used for a different request",
+                                 code="IDEMPOTENCY_KEY_REUSED")
+            elif stored.status == PENDING:
+                response = error(request, 409, "the same request is still being processed", code="IN_PROGRESS",
+                                 headers={"Retry-After": "1"})
+            else:
+                response = JSONResponse(json.loads(stored.body), status_code=stored.status,
+                                        headers={"idempotent-replay": "true"})
+            await response(scope, receive, send)
+            return
 
-        response = await call_next(request)
-        body = b"".join([chunk async for chunk in response.body_iterator])
+        answer: dict = {"status": None, "body": bytearray()}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                answer["body"] += message.get("body", b"")
+            await send(message)
 
         def settle() -> None:
             with db.session() as s:
                 row = s.get(models.IdempotentRequest, (user_id, key))
                 if row is None:
                     return
-                if response.status_code >= 500 or response.status_code in (401, 409, 429):
-                    s.delete(row)  # not a final answer: let the retry run it again
+                status = answer["status"]
+                if status is None or status >= 500 or status in NOT_FINAL:
+                    s.delete(row)
                 else:
-                    row.status, row.body = response.status_code, body.decode("utf-8", "replace")
+                    row.status, row.body = status, bytes(answer["body"]).decode("utf-8", "replace")
 
-        await run_in_threadpool(settle)
-        return Response(body, status_code=response.status_code, headers=dict(response.headers),
-                        media_type=response.media_type)
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            await run_in_threadpool(settle)
+
+
+def install(app: FastAPI) -> None:
+    """Add the middleware."""
+    app.add_middleware(IdempotencyMiddleware)

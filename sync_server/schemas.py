@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Generic, Literal, TypeVar
+from datetime import UTC, date, datetime
+from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, PlainSerializer, WithJsonSchema, model_validator
 
 Role = Literal["student", "teacher"]
 T = TypeVar("T")
+
+
+def _utc_text(value: datetime) -> str:
+    """RFC 3339 with a Z: the database keeps naive UTC, clients must not guess the zone."""
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.isoformat().replace("+00:00", "Z")
+
+
+UtcDateTime = Annotated[datetime, PlainSerializer(_utc_text, return_type=str, when_used="json"),
+                        WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")]
+
+
+def _no_nul(value: object) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it everywhere so both databases answer the same 422."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text may not contain NUL characters")
+    elif isinstance(value, dict):
+        for item in value.values():
+            _no_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+
+
+class Input(BaseModel):
+    """A request body: strings never carry NUL characters."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: object) -> object:
+        _no_nul(data)
+        return data
 
 
 class Public(BaseModel):
@@ -23,7 +56,7 @@ class UserPublic(Public):
     display_name: str
     role: str
     leaderboard_opt_in: bool
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class PersonPublic(Public):
@@ -34,7 +67,7 @@ class PersonPublic(Public):
     role: str
 
 
-class RegisterIn(BaseModel):
+class RegisterIn(Input):
     email: EmailStr
     password: str = Field(min_length=1, max_length=1024)
     display_name: str = Field(min_length=1, max_length=120)
@@ -42,13 +75,13 @@ class RegisterIn(BaseModel):
     device_name: str = Field(default="", max_length=120)
 
 
-class LoginIn(BaseModel):
+class LoginIn(Input):
     email: EmailStr
     password: str = Field(min_length=1, max_length=1024)
     device_name: str = Field(default="", max_length=120)
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(Input):
     refresh_token: str = Field(min_length=1, max_length=200)
 
 
@@ -61,26 +94,26 @@ class TokensPublic(BaseModel):
     user: UserPublic
 
 
-class PasswordChangeIn(BaseModel):
+class PasswordChangeIn(Input):
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=1, max_length=1024)
 
 
-class ResetRequestIn(BaseModel):
+class ResetRequestIn(Input):
     email: EmailStr
 
 
-class ResetConfirmIn(BaseModel):
+class ResetConfirmIn(Input):
     token: str = Field(min_length=1, max_length=200)
     new_password: str = Field(min_length=1, max_length=1024)
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(Input):
     display_name: str | None = Field(default=None, min_length=1, max_length=120)
     leaderboard_opt_in: bool | None = None
 
 
-class RoleUpdate(BaseModel):
+class RoleUpdate(Input):
     role: Literal["student", "teacher", "admin"]
 
 
@@ -88,12 +121,12 @@ class SessionPublic(Public):
     id: str
     device_name: str
     user_agent: str
-    created_at: datetime
-    last_used_at: datetime
+    created_at: UtcDateTime
+    last_used_at: UtcDateTime
     current: bool = False
 
 
-class WeekPointsIn(BaseModel):
+class WeekPointsIn(Input):
     week_start: date
     points: int = Field(ge=0, le=1_000_000)
 

@@ -80,4 +80,4 @@ def virtual_mic(monkeypatch):
         microphone.reinitialize()
 
 
-pytest_plugins = ["server_fixtures"]
+pytest_plugins = ["server_fixtures", "server_postgres"]

@@ -85,10 +85,19 @@ def _sqlite_url(tmp_path) -> str:
 SERVER_DATABASES = ["sqlite"]  # the PostgreSQL fixture module appends "postgresql"
 
 
-@pytest.fixture(params=SERVER_DATABASES)
+def pytest_generate_tests(metafunc):
+    """Run every test that uses a server database on each kind in SERVER_DATABASES.
+
+    Read at collection time, not by @pytest.fixture(params=...), which copies the list when this module is
+    imported: before server_postgres has appended "postgresql"."""
+    if "server_db_url" in metafunc.fixturenames:
+        metafunc.parametrize("server_db_url", list(SERVER_DATABASES), indirect=True)
+
+
+@pytest.fixture
 def server_db_url(request, tmp_path) -> str:
     """A fresh, empty server database URL for each database kind."""
-    if request.param == "sqlite":
+    if getattr(request, "param", "sqlite") == "sqlite":
         return _sqlite_url(tmp_path)
     return request.getfixturevalue("fresh_postgres_url")
 
@@ -100,3 +109,20 @@ def server(server_db_url):
     with srv.client:
         yield srv
     srv.client.app.state.db.dispose()
+
+
+@pytest.fixture
+def server_factory(server_db_url):
+    """make(**overrides): a server with changed settings on this test's fresh database (closed after the test)."""
+    made: list[Server] = []
+
+    def make(**overrides) -> Server:
+        srv = make_server(server_db_url, **overrides)
+        srv.client.__enter__()
+        made.append(srv)
+        return srv
+
+    yield make
+    for srv in made:
+        srv.client.__exit__(None, None, None)
+        srv.client.app.state.db.dispose()

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from sync_server.app import create_app
 from sync_server.settings import ConfigError, ServerSettings
+from server_fixtures import make_server
 
 STRONG = "k3J9-vQ2x_Lm8pR4tW7yZ1aB5cD6eF0gH2iJ4kL6mN8oP"
 
@@ -33,3 +34,54 @@ def test_weak_or_missing_secret_is_refused(secret):
 
 def test_development_mode_allows_a_missing_secret():
     assert ServerSettings.from_env({"LMGPA_DEV": "1"}).dev_mode
+
+
+def test_a_repeated_idempotency_key_replays_the_first_answer(server):
+    ann = server.person()
+    first = server.call("PATCH", "/api/auth/me", ann, json={"display_name": "Ann One"},
+                        headers={"Idempotency-Key": "op-1"})
+    again = server.call("PATCH", "/api/auth/me", ann, json={"display_name": "Something else"},
+                        headers={"Idempotency-Key": "op-1"})
+    assert first.status_code == again.status_code == 200
+    assert again.headers.get("idempotent-replay") == "true"
+    assert again.json()["data"]["display_name"] == "Ann One"
+    assert server.call("GET", "/api/auth/me", ann).json()["data"]["display_name"] == "Ann One"
+    # The same key on another path is a client bug, not a replay.
+    other = server.call("POST", "/api/auth/logout", ann, headers={"Idempotency-Key": "op-1"})
+    assert other.status_code == 422 and other.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    # Keys belong to one user: another person's identical key runs normally.
+    bob = server.person()
+    mine = server.call("PATCH", "/api/auth/me", bob, json={"display_name": "Bob"}, headers={"Idempotency-Key": "op-1"})
+    assert mine.json()["data"]["display_name"] == "Bob" and "idempotent-replay" not in mine.headers
+
+
+def test_housekeeping_prunes_only_expired_rows(server):
+    from datetime import timedelta
+
+    from sync_server import models
+    from sync_server.services import housekeeping
+
+    ann = server.person()
+    server.call("POST", "/api/auth/login", json={"email": ann.email, "password": "wrong password here!"})
+    db = server.client.app.state.db
+    with db.session() as s:
+        s.add(models.AuthAttempt(key="login:old@example.org", at=models.utcnow() - timedelta(days=2)))
+    with db.session() as s:
+        counts = housekeeping.prune(s)
+    assert counts["auth_attempts"] == 1
+    with db.session(write=False) as s:
+        from sqlalchemy import func, select
+
+        assert s.scalar(select(func.count()).select_from(models.AuthAttempt)) >= 2  # the recent ones stay
+
+
+def test_set_role_makes_an_admin(tmp_path, server_db_url, capsys):
+    from sync_server.main import main
+
+    srv = make_server(server_db_url)
+    with srv.client:
+        ann = srv.person()
+        assert main(["set-role", ann.email, "admin", "--db-url", server_db_url]) == 0
+        assert srv.call("GET", "/api/auth/me", ann).json()["data"]["role"] == "admin"
+        assert main(["set-role", "nobody@school.example", "admin", "--db-url", server_db_url]) == 1
+    srv.client.app.state.db.dispose()

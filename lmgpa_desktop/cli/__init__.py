@@ -13,12 +13,14 @@ from lmgpa_desktop.cli import (
     commands_app, commands_capture, commands_chat, commands_decks, commands_jobs, commands_library, commands_ocr,
     commands_progress, commands_record, commands_reminders, commands_speech, commands_study,
 )
+from lmgpa_desktop.cli import commands_online
 
 log = logging.getLogger(__name__)
 
 # Each command module registers its subcommands on the parser.
 COMMAND_MODULES = [commands_app, commands_capture, commands_record, commands_library, commands_chat, commands_ocr,
                    commands_decks, commands_speech, commands_study, commands_progress, commands_reminders, commands_jobs]
+COMMAND_MODULES.append(commands_online)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,7 +26,8 @@ PERSIST_EVERY_S = 0.25  # progress rows are throttled; the UI still gets every r
 JOB_MODULES = ["lmgpa_desktop.core.maintenance", "lmgpa_desktop.core.transcription",
                "lmgpa_desktop.core.media_import", "lmgpa_desktop.core.recorder", "lmgpa_desktop.core.indexing",
                "lmgpa_desktop.core.library", "lmgpa_desktop.core.generate", "lmgpa_desktop.core.anki",
-               "lmgpa_desktop.core.practice", "lmgpa_desktop.core.read_aloud"]
+               "lmgpa_desktop.core.practice", "lmgpa_desktop.core.read_aloud",
+               "lmgpa_desktop.core.online"]
 
 
 @dataclass(frozen=True)

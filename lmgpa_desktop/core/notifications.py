@@ -43,6 +43,15 @@ KINDS = {
     "goal_at_risk": "Today's goal still open (evening)",
     "streak_at_risk": "Streak needs today's goal (evening)",
     "achievement": "Achievements unlocked",
+    # From the sync server (classes and groups), merged when signed in.
+    "assignment": "New assignments in your classes",
+    "due_soon": "Class work due soon",
+    "graded": "Work graded",
+    "submission": "Work handed in (teachers)",
+    "message": "Group messages",
+    "share": "Notes and decks shared to your groups",
+    "request": "Connection requests",
+    "connection": "Accepted connections",
 }
 QUIET_START_KEY, QUIET_END_KEY = "notifications.quiet_start", "notifications.quiet_end"
 CAP_KEY = "notifications.daily_cap"

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
 
 from lmgpa_desktop import __version__, paths
 from lmgpa_desktop.ui import theme
-from lmgpa_desktop.ui.pages.not_built import NotBuiltPage
 
 if TYPE_CHECKING:  # the database layer loads on a worker thread after the first paint
     from lmgpa_desktop.core.context import AppContext
@@ -29,10 +28,6 @@ class Area:
     key: str
     title: str
     make: Callable[[MainWindow], QWidget]
-
-
-def _not_built(title: str, what: str) -> Callable[[MainWindow], QWidget]:
-    return lambda _w: NotBuiltPage(title, what)
 
 
 def _settings(window: MainWindow) -> QWidget:
@@ -91,6 +86,27 @@ def _notifications(window) -> QWidget:
     return page
 
 
+def _classes(window) -> QWidget:
+    """Classes from the sync server's cache: join codes, assignments, hand-ins and grades."""
+    from lmgpa_desktop.ui.pages.classes_page import ClassesPage
+
+    return ClassesPage(window.ctx, window.online)
+
+
+def _groups(window) -> QWidget:
+    """Study groups (messages, shares) and connections."""
+    from lmgpa_desktop.ui.pages.groups_page import GroupsPage
+
+    return GroupsPage(window.ctx, window.online)
+
+
+def _account(window) -> QWidget:
+    """Sign in to a sync server, devices, sync now and the outbox."""
+    from lmgpa_desktop.ui.pages.account_page import AccountPage
+
+    return AccountPage(window.ctx, window.online)
+
+
 def _home(window) -> QWidget:
     """Today at a glance; each item opens the page where it continues."""
     from lmgpa_desktop.ui.pages.home_page import HomePage
@@ -110,15 +126,12 @@ AREAS = [
     Area("chat", "Chat", _chat),
     Area("study", "Study", _study),
     Area("review", "Review", _review),
-    Area("classes", "Classes", _not_built(
-        "Classes", "see your classes and assignments from your school's sync server and hand in work.")),
-    Area("groups", "Groups", _not_built(
-        "Groups", "join study groups, message classmates and share notes and decks.")),
+    Area("classes", "Classes", _classes),
+    Area("groups", "Groups", _groups),
     Area("progress", "Progress", _progress),
     Area("notifications", "Notifications", _notifications),
     Area("settings", "Settings", _settings),
-    Area("account", "Account", _not_built(
-        "Account", "sign in to a sync server to use classes, groups and sync across your devices.")),
+    Area("account", "Account", _account),
 ]
 KEYS = [a.key for a in AREAS]
 
@@ -133,6 +146,7 @@ class MainWindow(QMainWindow):
         self.runner: JobRunner | None = None
         self.jobs_panel = None
         self.notifier = None
+        self.online = None
         self.setWindowTitle("Little Monster GPA")
         self.setWindowIcon(QIcon(str(paths.resource("icons", "app.svg"))))
         self.setMinimumSize(720, 520)  # every navigation entry stays visible
@@ -172,6 +186,13 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.jobs_panel)
         self.jobs_panel.hide()
         self.statusBar().addPermanentWidget(StatusJob(runner))
+        from lmgpa_desktop.ui.online_status import OnlineStatus
+
+        self.online = OnlineStatus(ctx, self)  # badge, background sync and live notifications while signed in
+        self.online.open_account.connect(lambda: self.show_area("account"))
+        self.online.live_event.connect(self._live_notification)
+        self.online.synced.connect(lambda _r: self._refresh_online_pages())
+        self.statusBar().addPermanentWidget(self.online.badge)
         self.statusBar().showMessage(f"Data folder: {ctx.home}", 8000)
         from lmgpa_desktop.ui.tray import Notifier
 
@@ -190,6 +211,8 @@ class MainWindow(QMainWindow):
             self.runner.stop()
             if self.notifier is not None:
                 self.notifier.stop()
+            if self.online is not None:
+                self.online.stop()
         if self.tray:
             self.tray.hide()
         super().closeEvent(event)
@@ -284,6 +307,20 @@ class MainWindow(QMainWindow):
         item = self.nav.item(KEYS.index("notifications"))
         item.setIcon(badge_icon(count))
         item.setToolTip(f"{count} unread" if count else "")
+
+    def _live_notification(self, _event) -> None:
+        """A server notification arrived live: the centre and its count show it now."""
+        page = self.pages.get("notifications")
+        if page is not None:
+            page.refresh()
+        if self.notifier is not None:
+            self.notifier.refresh_count()
+
+    def _refresh_online_pages(self) -> None:
+        """After a sync: the leaderboard on Progress reads the new rankings (the online pages listen themselves)."""
+        page = self.pages.get("progress")
+        if page is not None and hasattr(page, "leaderboard"):
+            page.leaderboard.refresh()
 
     def toggle_jobs(self) -> None:
         """Show or hide the jobs panel."""

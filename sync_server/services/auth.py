@@ -160,6 +160,13 @@ def refresh(db: Session, settings: ServerSettings, *, refresh_token: str, client
     return _issue(db, settings, user, session)
 
 
+def signed_in_user(db: Session, session_id: str, user_id: str) -> models.User | None:
+    """The active user of a device session that is still signed in, in one query (runs on every request)."""
+    return db.scalar(select(models.User).join(models.DeviceSession, models.DeviceSession.user_id == models.User.id)
+                     .where(models.DeviceSession.id == session_id, models.User.id == user_id,
+                            models.DeviceSession.revoked_at.is_(None), models.User.is_active.is_(True)))
+
+
 def logout(db: Session, session_id: str) -> None:
     """End this device's session (its refresh tokens stop working)."""
     _revoke_session(db, session_id, "signed out")

@@ -14,7 +14,17 @@ from lmgpa_desktop.storage.models.content import (
     Transcript,
     TranscriptSegment,
 )
-from lmgpa_desktop.storage.models.interaction import ActivityEvent, ChatMessage, Conversation
+from lmgpa_desktop.storage.models.interaction import (
+    ActivityEvent,
+    ChatMessage,
+    Conversation,
+)
+from lmgpa_desktop.storage.models.online import (
+    CachedObject,
+    LocalId,
+    OnlineAccount,
+    OutboxEntry,
+)
 from lmgpa_desktop.storage.models.progress import (
     AchievementUnlock,
     Goal,
@@ -37,9 +47,43 @@ from lmgpa_desktop.storage.models.study import (
 from lmgpa_desktop.storage.models.system import Job, JobLog, Setting
 
 __all__ = [
-    "AchievementUnlock", "ActivityEvent", "AttemptAnswer", "Bookmark", "Card", "ChatMessage",
-    "Chunk", "Conversation", "Course", "Deadline", "Deck", "DocumentPage", "Goal", "Job", "JobLog", "Note",
-    "Notification", "Photo", "PointEvent", "PracticeTest", "Question", "Recording",
-    "RecordingSegment", "ReminderLog", "ReviewLog", "SchedulerJob", "Setting", "Source", "SourceTag", "StreakFreeze",
-    "StudySession", "Tag", "TestAttempt", "Transcript", "TranscriptSegment",
+    "AchievementUnlock",
+    "ActivityEvent",
+    "AttemptAnswer",
+    "Bookmark",
+    "CachedObject",
+    "Card",
+    "ChatMessage",
+    "Chunk",
+    "Conversation",
+    "Course",
+    "Deadline",
+    "Deck",
+    "DocumentPage",
+    "Goal",
+    "Job",
+    "JobLog",
+    "LocalId",
+    "Note",
+    "Notification",
+    "OnlineAccount",
+    "OutboxEntry",
+    "Photo",
+    "PointEvent",
+    "PracticeTest",
+    "Question",
+    "Recording",
+    "RecordingSegment",
+    "ReminderLog",
+    "ReviewLog",
+    "SchedulerJob",
+    "Setting",
+    "Source",
+    "SourceTag",
+    "StreakFreeze",
+    "StudySession",
+    "Tag",
+    "TestAttempt",
+    "Transcript",
+    "TranscriptSegment",
 ]

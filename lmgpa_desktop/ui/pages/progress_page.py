@@ -21,6 +21,7 @@ from lmgpa_desktop.core import analytics
 from lmgpa_desktop.storage import progress_repo
 from lmgpa_desktop.ui.background import Background
 from lmgpa_desktop.ui.focus_timer import FocusTimerWidget
+from lmgpa_desktop.ui.pages.leaderboard_panel import LeaderboardPanel
 from lmgpa_desktop.ui.pages.progress_charts import ChartBox, HeatmapWidget
 from lmgpa_desktop.ui.progress_game import GamificationPanel, GoalsPanel
 
@@ -64,6 +65,7 @@ class ProgressPage(QWidget):
             "tests": ChartBox("Practice test scores (%)"),
         }
         self.game = [GoalsPanel(ctx, self), GamificationPanel(ctx, self)]
+        self.leaderboard = LeaderboardPanel(ctx, self)
         self._layout()
         self.range.currentIndexChanged.connect(lambda _i: self.reload())
         self.course.currentIndexChanged.connect(lambda _i: self.reload())
@@ -87,6 +89,7 @@ class ProgressPage(QWidget):
         for panel in self.game:
             row.addWidget(panel, 1)
         col.addLayout(row)
+        col.addWidget(self.leaderboard)
         col.addLayout(filters)
         col.addWidget(self.summary)
         col.addWidget(self.heatmap)
@@ -133,6 +136,7 @@ class ProgressPage(QWidget):
         self._draw(rep)
         for panel in self.game:
             panel.refresh()
+        self.leaderboard.refresh()
         self.loaded.emit()
 
     def _set_courses(self, courses: dict[int, str]) -> None:
