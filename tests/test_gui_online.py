@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 from keyring.backends import fail
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from lmgpa_desktop.core import notes, notifications
 
@@ -33,13 +34,15 @@ class LiveServer:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
+        self.resets: list[tuple[str, str]] = []  # (email, token) the reset sender received, in place of the log
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Serve in a background thread until /health answers."""
         # Live notification streams stay open: a short graceful shutdown lets stop() end them.
-        config = uvicorn.Config(create_app(self.settings), host="127.0.0.1", port=self.port, log_level="warning",
+        app = create_app(self.settings, reset_sender=lambda address, token: self.resets.append((address, token)))
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on", timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="test-sync-server", daemon=True)
@@ -81,6 +84,13 @@ def live(tmp_path):
     srv.start()
     yield srv
     srv.stop()
+
+
+@pytest.fixture(autouse=True)
+def patient_waits(qtbot, monkeypatch):
+    """Background network work may take seconds on a loaded CI machine; none of these waits is a speed check."""
+    wait = qtbot.waitUntil
+    monkeypatch.setattr(qtbot, "waitUntil", lambda callback, *, timeout=30000: wait(callback, timeout=timeout))
 
 
 @pytest.fixture(autouse=True)
@@ -486,6 +496,86 @@ def test_account_page_says_the_sign_in_is_in_the_keyring_and_sign_out_forgets_it
     assert backend.saved == {}
     assert not teacher.account.token_label.isVisibleTo(teacher.account)
     assert teacher.account.server.text() == live.url  # the form keeps the server for signing in again
+
+
+NEW_PASSWORD = "violet tram 19 quiet harbour"
+
+
+def test_account_page_changes_the_password_and_the_old_one_no_longer_signs_in(live, teacher, student, qtbot):
+    from lmgpa_desktop.ui.pages.account_passwords import CHANGED
+
+    teacher.sign_up(live.url, "quinn@school.example", "Quinn", "student")
+    acc = teacher.account
+    box = acc.change_password
+    assert box.isVisibleTo(acc) and not acc.forgot_button.isVisibleTo(acc)
+    box.current.setText(PASSWORD)
+    box.new.setText(NEW_PASSWORD)
+    box.repeat.setText("something else")
+    box.button.click()
+    assert acc.message.text() == "The new password and its repetition differ." and not acc.busy
+
+    box.current.setText("not the password")
+    box.repeat.setText(NEW_PASSWORD)
+    box.button.click()
+    assert acc.busy and not box.button.isEnabled()  # the call runs in the background
+    qtbot.waitUntil(lambda: not acc.busy, timeout=20000)
+    assert "current password is wrong" in acc.message.text() and acc.message.property("error")
+    assert box.button.isEnabled()
+
+    box.current.setText(PASSWORD)
+    box.button.click()
+    qtbot.waitUntil(lambda: not acc.busy, timeout=20000)
+    assert acc.message.text() == CHANGED and not acc.message.property("error")
+    assert box.current.text() == box.new.text() == box.repeat.text() == ""
+    assert teacher.status.status == "online" and acc.views.currentIndex() == 1  # this computer stays signed in
+
+    other = student.account  # the same person on a second computer, with the old password
+    other.server.setText(live.url)
+    other.email.setText("quinn@school.example")
+    other.password.setText(PASSWORD)
+    other.sign_in_button.click()
+    qtbot.waitUntil(lambda: not other.busy, timeout=20000)
+    assert student.status.status == "signed_out" and other.message.property("error")
+    other.password.setText(NEW_PASSWORD)
+    other.sign_in_button.click()
+    qtbot.waitUntil(lambda: student.status.status == "online" and not other.busy, timeout=20000)
+    student.settle()
+
+
+def test_account_page_resets_a_forgotten_password_with_the_code(live, teacher, qtbot):
+    from lmgpa_desktop.ui.pages.account_passwords import RESET_ASKED, RESET_DONE
+
+    teacher.sign_up(live.url, "rene@school.example", "Rene", "student")
+    acc = teacher.account
+    acc.sign_out_button.click()
+    qtbot.waitUntil(lambda: teacher.status.status == "signed_out" and not acc.busy, timeout=20000)
+    assert acc.forgot_button.isVisibleTo(acc) and not acc.forgot.isVisibleTo(acc)
+    acc.email.setText("rene@school.example")
+    acc.forgot_button.click()
+    box = acc.forgot
+    assert box.isVisibleTo(acc) and box.email.text() == "rene@school.example"
+    assert "operator" in box.findChild(QLabel, "resetHelp").text()
+    box.ask_button.click()
+    assert acc.busy
+    qtbot.waitUntil(lambda: not acc.busy, timeout=20000)
+    assert acc.message.text() == RESET_ASKED
+    assert [who for who, _token in live.resets] == ["rene@school.example"]
+
+    box.code.setText("not-the-code")
+    box.new.setText(NEW_PASSWORD)
+    box.repeat.setText(NEW_PASSWORD)
+    box.reset_button.click()
+    qtbot.waitUntil(lambda: not acc.busy, timeout=20000)
+    assert "invalid, used or expired" in acc.message.text() and acc.message.property("error")
+    box.code.setText(live.resets[0][1])
+    box.reset_button.click()
+    qtbot.waitUntil(lambda: not acc.busy, timeout=20000)
+    assert acc.message.text() == RESET_DONE and not box.isVisibleTo(acc)
+
+    acc.password.setText(NEW_PASSWORD)
+    acc.sign_in_button.click()
+    qtbot.waitUntil(lambda: teacher.status.status == "online" and not acc.busy, timeout=20000)
+    teacher.settle()
 
 
 def _class_with_a_student(live, teacher, student, qtbot) -> None:

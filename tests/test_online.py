@@ -62,11 +62,12 @@ class LiveServer:
         self.settings = ServerSettings.from_env({"JWT_SECRET_KEY": STRONG_SECRET, "DATABASE_URL": db_url,
                                                  "RATE_LIMIT_PER_MINUTE": "10000"})
         self.app = None
+        self.resets: list[tuple[str, str]] = []  # (email, token) the reset sender received, in place of the log
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        self.app = create_app(self.settings)
+        self.app = create_app(self.settings, reset_sender=lambda address, token: self.resets.append((address, token)))
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -327,6 +328,55 @@ def test_an_unreachable_server_means_offline(live_server, profiles, dict_keyring
     live_server.start()
     run(svc.sync())
     assert svc.state().status == "online"
+
+
+NEW_PASSWORD = "violet tram 19 quiet harbour"
+
+
+def test_changing_the_password_signs_out_the_other_devices_and_keeps_this_one(live_server, profiles, dict_keyring):
+    laptop, desktop, third = (online.service(profiles(name)) for name in ("laptop", "desktop", "third"))
+    address = email("student")
+    laptop.sign_up(live_server.url, address, PASSWORD, "Arnold")
+    desktop.sign_in(live_server.url, address, PASSWORD)
+    with pytest.raises(UserError, match="current password is wrong"):
+        laptop.change_password("not the password", NEW_PASSWORD)
+    with pytest.raises(UserError, match="(?i)password not accepted"):
+        laptop.change_password(PASSWORD, "short")
+    laptop.change_password(PASSWORD, NEW_PASSWORD)
+
+    assert laptop.state().status == "online"
+    assert [d["current"] for d in laptop.devices()] == [True]  # only this computer is still signed in
+    assert run(laptop.sync())["status"] == "online"
+    assert run(desktop.sync())["status"] == "expired"
+    with pytest.raises(UserError, match="(?i)password|credentials|email"):
+        third.sign_in(live_server.url, address, PASSWORD)
+    assert third.sign_in(live_server.url, address, NEW_PASSWORD).status == "online"
+
+
+def test_a_forgotten_password_is_reset_with_the_code_the_server_issued(live_server, profiles, dict_keyring):
+    svc = online.service(profiles("p"))
+    address = email("student")
+    svc.sign_up(live_server.url, address, PASSWORD, "Arnold")
+    svc.sign_out()
+
+    svc.request_password_reset(live_server.url, email("nobody"))  # the same answer for an unknown account
+    assert live_server.resets == []
+    svc.request_password_reset(live_server.url, f"  {address} ")
+    assert [who for who, _token in live_server.resets] == [address]
+    token = live_server.resets[0][1]
+    with pytest.raises(UserError, match="invalid, used or expired"):
+        svc.reset_password(live_server.url, "not-the-code", NEW_PASSWORD)
+    with pytest.raises(UserError, match="(?i)password not accepted"):
+        svc.reset_password(live_server.url, token, "short")
+    svc.reset_password(live_server.url, f" {token}\n", NEW_PASSWORD)
+    with pytest.raises(UserError, match="invalid, used or expired"):  # single use
+        svc.reset_password(live_server.url, token, "another long passphrase 77")
+
+    with pytest.raises(UserError, match="(?i)password|credentials|email"):
+        svc.sign_in(live_server.url, address, PASSWORD)
+    assert svc.sign_in(live_server.url, address, NEW_PASSWORD).status == "online"
+    with pytest.raises(UserError, match="cannot be reached"):
+        svc.request_password_reset(f"http://127.0.0.1:{_closed_port()}", address)
 
 
 def _closed_port() -> int:

@@ -1,5 +1,5 @@
 """Account: sign up or sign in to a sync server, where the sign-in is kept, devices, leaderboard opt-in, sync now,
-and the outbox of changes waiting to be sent (retry or discard)."""
+the outbox of changes waiting to be sent (retry or discard), and changing or resetting the password."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from lmgpa_desktop.core import online
 from lmgpa_desktop.ui.online_status import (
     OnlineStatus, field, label, selected_row, state_sentence, table, token_sentence, when,
 )
+from lmgpa_desktop.ui.pages.account_passwords import ChangePasswordBox, ForgotPasswordBox
 
 def sync_summary(result: dict) -> str:
     """One sentence about a finished sync."""
@@ -100,6 +101,12 @@ class AccountPage(QWidget):
         self.password.returnPressed.connect(self.sign_in)
         self.sign_up_button = QPushButton("Create account")
         self.sign_up_button.clicked.connect(self.sign_up)
+        self.forgot_button = QPushButton("Forgot password?")
+        self.forgot_button.setObjectName("forgotPassword")
+        self.forgot_button.setFlat(True)
+        self.forgot = ForgotPasswordBox(self)
+        self.forgot.setVisible(False)
+        self.forgot_button.clicked.connect(lambda: self.forgot.open(self.email.text().strip()))
         form = QFormLayout()
         form.addRow("Server", self.server)
         form.addRow("Email", self.email)
@@ -111,10 +118,12 @@ class AccountPage(QWidget):
         new_form.addRow(self.sign_up_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.sign_in_button)
+        buttons.addWidget(self.forgot_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(view)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.forgot)
         layout.addWidget(new)
         layout.addWidget(label("Your study data stays on this computer. A sync server adds classes, study groups "
                                 "and leaderboards; your school or a friend runs it."))
@@ -185,6 +194,8 @@ class AccountPage(QWidget):
         layout.addWidget(self.last_sync)
         layout.addWidget(outbox_box, 1)
         layout.addWidget(devices_box)
+        self.change_password = ChangePasswordBox(self)
+        layout.addWidget(self.change_password)
         return view
 
     # -- state -----------------------------------------------------------------------------------------------------
@@ -218,6 +229,8 @@ class AccountPage(QWidget):
         for widget in (self.sign_in_button, self.sign_up_button, self.sign_out_button, self.opt_in,
                        self.load_devices_button):
             widget.setEnabled(not self.busy)
+        self.change_password.set_busy(self.busy)
+        self.forgot.set_busy(self.busy)
         self.sync_button.setEnabled(not self.busy and not self.status.syncing)
         self.spinner.setVisible(self.busy or self.status.syncing)
         self._device_buttons()
@@ -242,6 +255,21 @@ class AccountPage(QWidget):
         self.message.setText(ok_text)
         self.message.setProperty("error", False)
         return True
+
+    def say(self, text: str) -> None:
+        """Tell the student something in the page (e.g. a field to fill in first)."""
+        self.message.setText(text)
+
+    def run(self, busy_text: str, fn, ok_text: str, on_ok=None) -> None:
+        """Run fn in the background unless a call is running; its error or ok_text in the page, then on_ok()."""
+        if not self._start(busy_text):
+            return
+
+        def done(result):
+            if self._done(result, ok_text) and on_ok is not None:
+                on_ok()
+
+        self.status.call(fn, done)
 
     # -- sign in / up / out -------------------------------------------------------------------------------------
     def _credentials(self) -> tuple[str, str, str] | None:
