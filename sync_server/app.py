@@ -21,7 +21,7 @@ from sync_server.services.auth import ResetSender, log_reset_sender
 from sync_server.settings import ServerSettings
 
 log = logging.getLogger("sync_server")
-THREADS = 256
+THREADS = 16
 MAX_CONCURRENT_REQUESTS = 200  # per worker; beyond it uvicorn answers 503 at once
 
 

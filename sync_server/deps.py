@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -100,3 +102,35 @@ def require_role(*roles: str):
 
 TeacherCaller = Annotated[Caller, Depends(require_role("teacher", "admin"))]
 AdminCaller = Annotated[Caller, Depends(require_role("admin"))]
+
+
+def _commits_in_place(endpoint: Callable) -> Callable:
+    """Wrap a sync route so its session commits on the route's own thread, before the response is built."""
+
+    @functools.wraps(endpoint)
+    def run(*args, **kwargs):
+        session = kwargs.get("db")
+        session = session if isinstance(session, Session) else None
+        try:
+            result = endpoint(*args, **kwargs)
+        except BaseException:
+            if session is not None:
+                session.rollback()
+            raise
+        if session is not None:
+            # Ending the transaction here returns the connection (and SQLite's write lock) at once; left to the
+            # dependency's teardown it would wait for another hop on the thread pool behind every queued writer.
+            session.commit()
+        return result
+
+    return run
+
+
+class Router(APIRouter):
+    """APIRouter whose sync routes commit where they run (see _commits_in_place)."""
+
+    def add_api_route(self, path: str, endpoint: Callable, **kwargs) -> None:
+        """Register a route; sync endpoints that take `db` are wrapped."""
+        if not inspect.iscoroutinefunction(endpoint) and "db" in inspect.signature(endpoint).parameters:
+            endpoint = _commits_in_place(endpoint)
+        super().add_api_route(path, endpoint, **kwargs)

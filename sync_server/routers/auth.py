@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from sync_server import schemas
-from sync_server.deps import DB, AdminCaller, CurrentCaller, Settings
+from sync_server.deps import DB, AdminCaller, CurrentCaller, Router, Settings
 from sync_server.envelope import wrap
 from sync_server.schemas import Envelope
 from sync_server.services import auth
 
-router = APIRouter(prefix="/api/auth", tags=["auth"], responses=schemas.ERRORS)
+router = Router(prefix="/api/auth", tags=["auth"], responses=schemas.ERRORS)
 
 
 def _client(request: Request) -> str:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from pydantic import BaseModel
 
 from sync_server import schemas
 from sync_server import schemas_classes as sc
-from sync_server.deps import DB, CurrentCaller, TeacherCaller
+from sync_server.deps import DB, CurrentCaller, Router, TeacherCaller
 from sync_server.envelope import wrap
 from sync_server.schemas import Envelope
 from sync_server.services import classes
 
-router = APIRouter(prefix="/api/classes", tags=["classes"], responses={**schemas.ERRORS, 413: {
+router = Router(prefix="/api/classes", tags=["classes"], responses={**schemas.ERRORS, 413: {
     "model": schemas.ErrorEnvelope}})
 
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from sync_server import schemas
 from sync_server import schemas_social as s
-from sync_server.deps import DB, CurrentCaller
+from sync_server.deps import DB, CurrentCaller, Router
 from sync_server.envelope import wrap
 from sync_server.schemas import Envelope
 from sync_server.services import leaderboards
 
-router = APIRouter(prefix="/api/game", tags=["game"], responses=schemas.ERRORS)
+router = Router(prefix="/api/game", tags=["game"], responses=schemas.ERRORS)
 
 
 @router.post("/points", response_model=Envelope[s.PointsPublic])

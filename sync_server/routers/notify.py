@@ -7,7 +7,7 @@ import json
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
@@ -15,14 +15,14 @@ from starlette.concurrency import run_in_threadpool
 from sync_server import schemas
 from sync_server import schemas_social as s
 from sync_server.db import Database
-from sync_server.deps import DB, Caller, CurrentCaller, current_caller
+from sync_server.deps import DB, Caller, CurrentCaller, Router, current_caller
 from sync_server.envelope import wrap
 from sync_server.errors import ApiError
 from sync_server.models import utcnow
 from sync_server.schemas import Envelope
 from sync_server.services import notifications
 
-router = APIRouter(prefix="/api/notify", tags=["notify"], responses=schemas.ERRORS)
+router = Router(prefix="/api/notify", tags=["notify"], responses=schemas.ERRORS)
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login or /api/auth/refresh")
 POLL_SECONDS = 1.0  # the database is the bus between workers: each stream polls it
 KEEPALIVE_SECONDS = 15.0  # proxies close idle connections; a comment line keeps them open

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from sync_server import models, schemas
 from sync_server import schemas_social as s
-from sync_server.deps import DB, CurrentCaller
+from sync_server.deps import DB, CurrentCaller, Router
 from sync_server.envelope import wrap
 from sync_server.schemas import Envelope, PersonPublic
 from sync_server.services import social
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL refuses larger values (a 500), so they are a 422
-router = APIRouter(prefix="/api/social", tags=["social"], responses=schemas.ERRORS)
+router = Router(prefix="/api/social", tags=["social"], responses=schemas.ERRORS)
 
 
 def _me(db, caller) -> models.User:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel
 
 from sync_server import schemas
-from sync_server.deps import CurrentCaller
+from sync_server.deps import CurrentCaller, Router
 from sync_server.envelope import wrap
 from sync_server.schemas import Envelope
 
-router = APIRouter(prefix="/api/sync", tags=["sync"], responses=schemas.ERRORS)
+router = Router(prefix="/api/sync", tags=["sync"], responses=schemas.ERRORS)
 
 
 class SyncStatus(BaseModel):
