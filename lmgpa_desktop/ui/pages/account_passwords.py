@@ -15,13 +15,13 @@ RESET_DONE = "Your password was reset and every device was signed out: sign in w
 CHANGED = "Password changed. Your other devices are signed out; this computer stays signed in."
 
 
-def password_field(name: str, placeholder: str = "") -> QLineEdit:
+def password_field(name: str, hint: str = "") -> QLineEdit:
     """A masked line edit."""
     widget = QLineEdit()
     widget.setEchoMode(QLineEdit.EchoMode.Password)
     widget.setObjectName(name)
-    if placeholder:
-        widget.setPlaceholderText(placeholder)
+    if hint:
+        widget.setPlaceholderText(hint)
     return widget
 
 
