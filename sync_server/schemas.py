@@ -29,17 +29,17 @@ UtcDateTime = Annotated[datetime, PlainSerializer(_utc_text, return_type=str, wh
                         WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")]
 
 
-def _no_nul(value: object) -> None:
+def no_nul(value: object) -> None:
     """PostgreSQL text cannot hold NUL: refuse it everywhere so both databases answer the same 422."""
     if isinstance(value, str):
         if "\x00" in value:
             raise ValueError("text may not contain NUL characters")
     elif isinstance(value, dict):
         for item in value.values():
-            _no_nul(item)
+            no_nul(item)
     elif isinstance(value, list):
         for item in value:
-            _no_nul(item)
+            no_nul(item)
 
 
 class Input(BaseModel):
@@ -48,7 +48,7 @@ class Input(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _refuse_nul(cls, data: object) -> object:
-        _no_nul(data)
+        no_nul(data)
         return data
 
 

@@ -8,13 +8,11 @@ from typing import Annotated, Literal
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, EmailStr, Field
 
-from sync_server.schemas import PersonPublic, Public, UtcDateTime
+from sync_server.schemas import PersonPublic, Public, UtcDateTime, no_nul
 
 
 def _no_nul(value: str) -> str:
-    # PostgreSQL text cannot hold NUL; refusing it here keeps SQLite and PostgreSQL answering the same 422.
-    if "\x00" in value:
-        raise ValueError("text may not contain NUL characters")
+    no_nul(value)  # the same rule as every other request body (sync_server.schemas.Input)
     return value
 
 

@@ -4,9 +4,13 @@ PostgreSQL fixture), a TestClient, and people registered through the real API.""
 from __future__ import annotations
 
 import itertools
+import socket
+import threading
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from sync_server.app import create_app
@@ -126,3 +130,63 @@ def server_factory(server_db_url):
     for srv in made:
         srv.client.__exit__(None, None, None)
         srv.client.app.state.db.dispose()
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago (bound and released at once)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The real sync server served over HTTP by uvicorn in a thread; stop() and start() again keep port and data."""
+
+    def __init__(self, db_url: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.settings = ServerSettings.from_env({"JWT_SECRET_KEY": STRONG_SECRET, "DATABASE_URL": db_url,
+                                                 "RATE_LIMIT_PER_MINUTE": "10000"})
+        self.app = None
+        self.resets: list[tuple[str, str]] = []  # (email, token) the reset sender received, in place of the log
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Serve in a background thread until /health answers."""
+        self.app = create_app(self.settings, reset_sender=lambda address, token: self.resets.append((address, token)))
+        # Live notification streams stay open: a short graceful shutdown lets stop() end them.
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
+                                timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="test-sync-server", daemon=True)
+        self._thread.start()
+        while True:  # bounded by the thread: a server that fails to start ends its thread
+            assert self._thread.is_alive(), "the sync server did not start"
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            self._thread.join(0.05)
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread (the port is closed afterwards)."""
+        if self._server is not None:
+            self._server.should_exit = True
+            self._thread.join()
+            self.app.state.db.dispose()
+            self._server = None
+
+    def count(self, model) -> int:
+        """Rows of a server table, running or stopped (to check that queued work arrived exactly once)."""
+        from sqlalchemy import func, select
+
+        from sync_server.db import Database
+
+        db = Database(self.settings.database_url)
+        try:
+            with db.session(write=False) as s:
+                return s.scalar(select(func.count()).select_from(model))
+        finally:
+            db.dispose()

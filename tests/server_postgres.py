@@ -6,7 +6,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -14,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 import server_fixtures
 
 PACKAGE = "postgresql"  # the Debian package with initdb and pg_ctl under /usr/lib/postgresql/<version>/bin
@@ -34,12 +32,6 @@ def find_bin_dir() -> Path | None:
         if os.access(Path(d) / "initdb", os.X_OK) and os.access(Path(d) / "pg_ctl", os.X_OK):
             found.append((int(version) if version.isdigit() else 0, Path(d)))
     return max(found)[1] if found else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -122,7 +114,7 @@ def start_cluster(max_connections: int = 300) -> Cluster:
             shutil.chown(root / "sock", "postgres", "postgres")
         last_error = None
         for _attempt in range(5):  # the free port may be taken between choosing and binding it
-            port = _free_port()
+            port = server_fixtures.free_port()
             options = (f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={root / 'sock'} "
                        f"-c max_connections={max_connections} -c fsync=off -c synchronous_commit=off "
                        "-c full_page_writes=off")

@@ -4,77 +4,16 @@ the queued work sent once the server is back."""
 
 from __future__ import annotations
 
-import socket
-import threading
-
-import httpx
 import keyring
 import keyring.backend
 import pytest
-import uvicorn
 from keyring.backends import fail
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
+from server_fixtures import PASSWORD, LiveServer
 
 from lmgpa_desktop.core import notes, notifications
-
 from lmgpa_desktop.core.context import open_app
-from server_fixtures import PASSWORD, STRONG_SECRET
-from sync_server.app import create_app
-from sync_server.settings import ServerSettings
-
-
-class LiveServer:
-    """The real sync server served by uvicorn in a thread; stop() and start() again keep the same port."""
-
-    def __init__(self, db_url: str):
-        self.settings = ServerSettings.from_env({"JWT_SECRET_KEY": STRONG_SECRET, "DATABASE_URL": db_url,
-                                                 "RATE_LIMIT_PER_MINUTE": "10000"})
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.resets: list[tuple[str, str]] = []  # (email, token) the reset sender received, in place of the log
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Serve in a background thread until /health answers."""
-        # Live notification streams stay open: a short graceful shutdown lets stop() end them.
-        app = create_app(self.settings, reset_sender=lambda address, token: self.resets.append((address, token)))
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="on", timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="test-sync-server", daemon=True)
-        self._thread.start()
-        while True:  # bounded by the thread: a server that fails to start ends its thread
-            assert self._thread.is_alive(), "the sync server did not start"
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            self._thread.join(0.05)
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread (the port is closed afterwards)."""
-        if self._server is not None:
-            self._server.should_exit = True
-            self._thread.join()
-            self._server = None
-
-    def count(self, model) -> int:
-        """Rows of a server table (to check that queued work arrived exactly once)."""
-        from sqlalchemy import func, select
-
-        from sync_server.db import Database
-
-        db = Database(self.settings.database_url)
-        try:
-            with db.session() as s:
-                return s.scalar(select(func.count()).select_from(model))
-        finally:
-            db.dispose()
 
 
 @pytest.fixture
@@ -264,8 +203,8 @@ def test_class_flow_teacher_and_student_through_the_pages(live, teacher, student
 
 
 def test_group_messages_round_trip_and_offline_queue(live, teacher, student, qtbot, tmp_path):
-    from sync_server import models
     from lmgpa_desktop.ui.pages.groups_page import PENDING_COLOR
+    from sync_server import models
 
     teacher.sign_up(live.url, "ana@school.example", "Ana", "student")
     student.sign_up(live.url, "ben@school.example", "Ben", "student")

@@ -3,19 +3,16 @@ storage, an offline outbox drained exactly once, the offline cache, notification
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import keyring
 import pytest
-import uvicorn
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from keyring.errors import PasswordDeleteError
-from server_fixtures import PASSWORD, STRONG_SECRET
-from sqlalchemy import func, select
+from server_fixtures import PASSWORD, LiveServer, free_port
 
 from lmgpa_desktop.core import deadlines, notifications, online
 from lmgpa_desktop.core.context import open_app
@@ -23,8 +20,6 @@ from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.remote import api_client
 from lmgpa_desktop.storage import online_repo
 from sync_server import models
-from sync_server.app import create_app
-from sync_server.settings import ServerSettings
 
 
 class DictKeyring(KeyringBackend):
@@ -45,48 +40,6 @@ class DictKeyring(KeyringBackend):
     def delete_password(self, service, username):
         if self.secrets.pop((service, username), None) is None:
             raise PasswordDeleteError("not stored")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """The real sync server in a uvicorn thread on a fixed loopback port; stop() and start() again keep the DB."""
-
-    def __init__(self, db_url: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.settings = ServerSettings.from_env({"JWT_SECRET_KEY": STRONG_SECRET, "DATABASE_URL": db_url,
-                                                 "RATE_LIMIT_PER_MINUTE": "10000"})
-        self.app = None
-        self.resets: list[tuple[str, str]] = []  # (email, token) the reset sender received, in place of the log
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.app = create_app(self.settings, reset_sender=lambda address, token: self.resets.append((address, token)))
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        while not api_client.ApiClient(self.url).health():
-            assert self._thread.is_alive(), "the server thread died while starting"
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-            self._thread.join()
-            self.app.state.db.dispose()
-            self._server = None
-
-    def count(self, model) -> int:
-        """Rows of a server table (read through the running app's database)."""
-        with self.app.state.db.session(write=False) as s:
-            return s.scalar(select(func.count()).select_from(model))
 
 
 @pytest.fixture

@@ -7,15 +7,14 @@ import json
 import time
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Query, Request
+from fastapi import Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from sync_server import schemas
 from sync_server import schemas_social as s
 from sync_server.db import Database
-from sync_server.deps import DB, Caller, CurrentCaller, Router, current_caller
+from sync_server.deps import DB, CurrentCaller, Router
 from sync_server.envelope import wrap
 from sync_server.errors import ApiError
 from sync_server.models import utcnow
@@ -23,7 +22,6 @@ from sync_server.schemas import Envelope
 from sync_server.services import notifications
 
 router = Router(prefix="/api/notify", tags=["notify"], responses=schemas.ERRORS)
-_bearer = HTTPBearer(auto_error=False, description="Access token from /api/auth/login or /api/auth/refresh")
 POLL_SECONDS = 1.0  # the database is the bus between workers: each stream polls it
 KEEPALIVE_SECONDS = 15.0  # proxies close idle connections; a comment line keeps them open
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL refuses larger values (a 500), so they are a 422
@@ -57,11 +55,6 @@ def _event(row) -> str:
     return f"id: {row.id}\nevent: notification\ndata: {json.dumps(notifications.to_public(row))}\n\n"
 
 
-def _authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
-    # Called directly, not as a dependency, so no request-scoped session is held while the stream lives for hours.
-    return current_caller(request, credentials)
-
-
 def _cursor(last_event_id: str | None, after_id: int | None) -> int | None:
     if last_event_id is not None and last_event_id.strip():
         try:
@@ -77,13 +70,11 @@ def _cursor(last_event_id: str | None, after_id: int | None) -> int | None:
 @router.get("/stream", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}},
                              "description": "`event: notification` with the notification as JSON data"}})
-async def stream(request: Request,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+async def stream(request: Request, caller: CurrentCaller,
                  after_id: int | None = Query(None, ge=0, le=MAX_ID), once: bool = False,
                  last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None):
     """Server-Sent Events of my notifications after Last-Event-ID/after_id (else unread, then new); once=true closes."""
     # Without once=true it runs until the client disconnects or this device's session is revoked.
-    caller = await run_in_threadpool(_authenticate, request, credentials)
     cursor = _cursor(last_event_id, after_id)
     database: Database = request.app.state.db
 

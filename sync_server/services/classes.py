@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import mimetypes
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,12 +17,11 @@ from sync_server import models
 from sync_server.errors import ApiError, forbidden, not_found
 from sync_server.models import utcnow
 from sync_server.schemas_classes import MAX_ATTACHMENT_BYTES, FileIn
-from sync_server.services import notifications
+from sync_server.services import codes, notifications
 
 # No 0/O, 1/I/L: a code read aloud or copied from a board is typed right the first time.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8
-CODE_ATTEMPTS = 20
+CODE_ALPHABET = codes.ALPHABET
+CODE_ATTEMPTS = codes.ATTEMPTS
 TEACHER, STUDENT = "teacher", "student"
 
 
@@ -133,23 +131,12 @@ def naive_utc(moment: datetime | None) -> datetime | None:
 
 # ---- join codes ----------------------------------------------------------------------------------------------
 
-def random_join_code() -> str:
-    """Eight characters from the unambiguous alphabet."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+normal_code = codes.normal
 
 
-def normal_code(code: str) -> str:
-    """Upper case without spaces or dashes, so 'abcd-efgh' finds ABCDEFGH."""
-    return "".join(ch for ch in code.upper() if ch not in " -\t")
-
-
-def unique_join_code(db: Session, draw: Callable[[], str] = random_join_code) -> str:
+def unique_join_code(db: Session, draw: Callable[[], str] = codes.random_code) -> str:
     """A code no class uses yet; draws again on a collision."""
-    for _ in range(CODE_ATTEMPTS):
-        code = draw()
-        if db.scalar(select(models.SchoolClass.id).where(models.SchoolClass.join_code == code)) is None:
-            return code
-    raise ApiError(503, "could not find a free join code; try again", "UNAVAILABLE")
+    return codes.unique(db, models.SchoolClass.join_code, "join code", draw)
 
 
 def _store_code(db: Session, cls: models.SchoolClass) -> None:

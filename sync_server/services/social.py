@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import mimetypes
-import secrets
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -14,10 +13,8 @@ from sqlalchemy.orm import Session
 from sync_server import models
 from sync_server.errors import ApiError, forbidden, not_found
 from sync_server.models import utcnow
-from sync_server.services import notifications
+from sync_server.services import codes, notifications
 
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud and typed by hand
-CODE_LENGTH = 8
 MAX_SHARE_BYTES = 20 * 1024 * 1024
 MESSAGE_PREVIEW = 140
 
@@ -146,22 +143,8 @@ def connected_ids(db: Session, user_id: str) -> list[str]:
 
 # --- groups ---
 
-def new_code() -> str:
-    """A random invite code from the unambiguous alphabet."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
 def _unique_code(db: Session) -> str:
-    for _ in range(20):  # 31^8 codes: a collision is rare, twenty in a row is impossible in practice
-        code = new_code()
-        if db.scalar(select(models.StudyGroup.id).where(models.StudyGroup.invite_code == code)) is None:
-            return code
-    raise ApiError(503, "could not make a unique invite code; try again", "UNAVAILABLE")
-
-
-def normal_code(code: str) -> str:
-    """Codes are typed by hand: ignore case, spaces and dashes."""
-    return "".join(ch for ch in code.upper() if ch not in " -")
+    return codes.unique(db, models.StudyGroup.invite_code, "invite code")
 
 
 def membership(db: Session, user_id: str, group_id: str) -> tuple[models.StudyGroup, models.GroupMember]:
@@ -241,7 +224,7 @@ def delete_group(db: Session, user_id: str, group_id: str) -> None:
 
 def join_group(db: Session, me: models.User, invite_code: str) -> models.StudyGroup:
     """Join by invite code; joining a group I am already in changes nothing."""
-    group = db.scalar(select(models.StudyGroup).where(models.StudyGroup.invite_code == normal_code(invite_code)))
+    group = db.scalar(select(models.StudyGroup).where(models.StudyGroup.invite_code == codes.normal(invite_code)))
     if group is None:
         raise not_found("no group with that invite code; check the code with the person who shared it")
     if db.get(models.GroupMember, (group.id, me.id)) is None:
