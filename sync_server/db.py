@@ -2,13 +2,60 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+try:
+    import fcntl
+except ImportError:  # Windows: writers of one process still queue on the thread lock
+    fcntl = None
+
+log = logging.getLogger(__name__)
+
+
+class _WriterLock:
+    """Writers queue here: a thread lock in this process, then an flock on a file beside the database across workers.
+
+    SQLite's own busy handler polls with sleeps growing to 100 ms, so a writer in one uvicorn worker could wait
+    seconds while another worker kept handing its lock on; a blocked flock wakes as soon as the file is unlocked.
+    """
+
+    def __init__(self, url: str):
+        self._threads = threading.Lock()
+        database = make_url(url).database
+        self._path = None if fcntl is None or not database or database == ":memory:" else Path(database + "-writer")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Wait for this process's writers, then for other processes' (the flock call waits without the GIL)."""
+        self._threads.acquire()
+        if self._path is None:
+            return
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except OSError:
+            # No lock file (read-only folder, odd file system): SQLite's busy handler still serialises writers.
+            log.warning("cannot use the writer lock file %s; falling back to SQLite's busy wait", self._path,
+                        exc_info=True)
+            self._path = None
+
+    def release(self) -> None:
+        """Let the next writer in."""
+        try:
+            if self._path is not None and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
 
 
 def make_engine(url: str) -> Engine:
@@ -28,7 +75,7 @@ def make_engine(url: str) -> Engine:
                 cur.execute(f"PRAGMA {pragma}")
             cur.close()
 
-        writers = threading.Lock()
+        writers = _WriterLock(url)
 
         @event.listens_for(engine, "begin")
         def _begin(conn):

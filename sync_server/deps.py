@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -32,8 +32,11 @@ def get_database(request: Request) -> Database:
     return request.app.state.db
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """A session per request: reads start a plain transaction, writes take the write lock up front."""
+    # async on purpose: making a Session does no I/O (it connects at its first query, on the route's thread), and
+    # the route commits or rolls back there (Router below), so the exit has nothing left to send to the database.
+    # A sync dependency would cost two more thread-pool hops a request.
     db: Database = request.app.state.db
     with db.session(write=request.method not in ("GET", "HEAD", "OPTIONS")) as session:
         yield session
@@ -61,6 +64,12 @@ class Caller:
     def role(self) -> str:
         """student, teacher or admin."""
         return self.user.role
+
+    def in_session(self, db: Session) -> models.User:
+        """The caller's user row attached to the route's session, without loading it again."""
+        # Loaded by the auth check of this same request, a moment ago: a second SELECT (inside SQLite's write lock
+        # on writes) would only repeat it.
+        return db.merge(self.user, load=False)
 
 
 def _unauthorized(message: str) -> ApiError:

@@ -1,11 +1,17 @@
-"""Sync server factory: health in the seed's envelope, refusal of weak secrets."""
+"""Sync server factory: health in the seed's envelope, refusal of weak secrets, one writer queue across workers."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from sync_server.app import create_app
+from sync_server.db import Database
 from sync_server.settings import ConfigError, ServerSettings
 from server_fixtures import make_server
 
@@ -85,3 +91,52 @@ def test_set_role_makes_an_admin(tmp_path, server_db_url, capsys):
         assert srv.call("GET", "/api/auth/me", ann).json()["data"]["role"] == "admin"
         assert main(["set-role", "nobody@school.example", "admin", "--db-url", server_db_url]) == 1
     srv.client.app.state.db.dispose()
+
+
+def _writer_file_locked(path) -> bool:
+    """Whether some process (or another Database object) holds the writer lock file."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # also releases our probe's lock
+    return False
+
+
+def test_sqlite_writers_of_every_worker_queue_on_one_lock_file(tmp_path):
+    """Two Database objects stand for two uvicorn workers: only write transactions hold the file, until they end."""
+    url = f"sqlite:///{tmp_path / 'server.sqlite3'}"
+    lock_file = tmp_path / "server.sqlite3-writer"
+    first, second = Database(url), Database(url)
+    try:
+        with first.session(write=False) as s:
+            s.execute(text("select 1"))
+            assert not _writer_file_locked(lock_file)  # readers never queue
+        waiting, written = threading.Event(), threading.Event()
+
+        def other_worker():
+            waiting.set()
+            with second.session() as s2:
+                s2.execute(text("insert into t values (2)"))
+            written.set()
+
+        with first.session() as s:
+            s.execute(text("create table t (x)"))
+            assert _writer_file_locked(lock_file)
+            thread = threading.Thread(target=other_worker)
+            thread.start()
+            waiting.wait(10)
+            assert not written.wait(0.5)  # the other worker's write waits for this commit
+        thread.join(10)
+        assert written.is_set() and not _writer_file_locked(lock_file)
+        with pytest.raises(RuntimeError), first.session() as s:
+            s.execute(text("insert into t values (3)"))
+            raise RuntimeError("the route failed")
+        assert not _writer_file_locked(lock_file)  # released on rollback too
+        with second.session(write=False) as s:
+            assert s.execute(text("select x from t order by x")).scalars().all() == [2]
+    finally:
+        first.dispose()
+        second.dispose()

@@ -66,7 +66,7 @@ def me(request: Request, caller: CurrentCaller):
 @router.patch("/me", response_model=Envelope[schemas.UserPublic])
 def update_me(body: schemas.ProfileUpdate, request: Request, db: DB, caller: CurrentCaller):
     """Change the display name or the leaderboard opt-in."""
-    user = auth.update_profile(db, db.merge(caller.user), body.display_name, body.leaderboard_opt_in)
+    user = auth.update_profile(db, caller.in_session(db), body.display_name, body.leaderboard_opt_in)
     db.flush()
     return wrap(request, schemas.UserPublic.model_validate(user).model_dump(mode="json"))
 
@@ -74,7 +74,7 @@ def update_me(body: schemas.ProfileUpdate, request: Request, db: DB, caller: Cur
 @router.post("/password/change", response_model=Envelope[schemas.Done])
 def change_password(body: schemas.PasswordChangeIn, request: Request, db: DB, caller: CurrentCaller):
     """Change the password; other devices are signed out."""
-    auth.change_password(db, db.merge(caller.user), caller.session_id, body.current_password, body.new_password)
+    auth.change_password(db, caller.in_session(db), caller.session_id, body.current_password, body.new_password)
     return wrap(request, {"done": True})
 
 

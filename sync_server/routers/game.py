@@ -28,12 +28,12 @@ def report_points(body: s.PointsIn, request: Request, db: DB, caller: CurrentCal
 def class_leaderboard(class_id: s.PathId, request: Request, db: DB, caller: CurrentCaller,
                       week_start: date | None = None):
     """Opted-in members of a class I am in, ranked by points for the week (default: this week)."""
-    board = leaderboards.class_board(db, db.merge(caller.user), class_id, week_start)
+    board = leaderboards.class_board(db, caller.in_session(db), class_id, week_start)
     return wrap(request, s.LeaderboardPublic(**board).model_dump(mode="json"))
 
 
 @router.get("/leaderboards/connections", response_model=Envelope[s.LeaderboardPublic])
 def connections_leaderboard(request: Request, db: DB, caller: CurrentCaller, week_start: date | None = None):
     """Me and my accepted connections who opted in, ranked by points for the week (default: this week)."""
-    board = leaderboards.connections_board(db, db.merge(caller.user), week_start)
+    board = leaderboards.connections_board(db, caller.in_session(db), week_start)
     return wrap(request, s.LeaderboardPublic(**board).model_dump(mode="json"))

@@ -19,7 +19,7 @@ router = Router(prefix="/api/social", tags=["social"], responses=schemas.ERRORS)
 
 
 def _me(db, caller) -> models.User:
-    return db.merge(caller.user)
+    return caller.in_session(db)
 
 
 def _person(user: models.User) -> PersonPublic:

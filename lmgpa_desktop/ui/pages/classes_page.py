@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop.ui.background import Background
+from lmgpa_desktop.ui.queued_actions import QueuedActions
 from lmgpa_desktop.ui.online_status import OnlineStatus, field, label, selected_row, table, when
 
 STATUS_TITLES = {"none": "not handed in", "submitted": "handed in", "late": "handed in late", "graded": "graded"}
@@ -69,14 +70,13 @@ def saved_files(obj) -> list[dict]:
     return [f for f in field(obj, "attachments") or [] if field(f, "id")]
 
 
-class ClassesPage(QWidget):
+class ClassesPage(QWidget, QueuedActions):
     """Classes from the cache; every change goes to the outbox and is sent by the background sync."""
 
     def __init__(self, ctx, status: OnlineStatus, parent=None):
         super().__init__(parent)
         self.ctx, self.status = ctx, status
         self.service = status.service
-        self.in_flight = 0  # background actions and downloads whose callbacks have not run yet
         self.work = Background(self, "classes")
         self.rows: list[dict] = []
         self.detail: dict = {}
@@ -469,25 +469,6 @@ class ClassesPage(QWidget):
             self.g_feedback.setText(field(s, "feedback", "") or "")
 
     # -- actions (queued) ------------------------------------------------------------------------------------
-    def _queue(self, fn, ok: str, after=None) -> None:
-        """Queue an action off the UI thread (files may be read); then refresh and let sync send it."""
-        self.message.setText("Saving…")
-
-        def done(result):
-            self.in_flight -= 1
-            if isinstance(result, Exception):
-                self.message.setText(str(result))
-                return
-            self.message.setText(ok if self.status.status == "online" else
-                                 ok + " It waits in the outbox until the server can be reached.")
-            if after is not None:
-                after(result)
-            self.status.queued()
-            self.refresh()
-
-        self.in_flight += 1
-        self.work.run(fn, done)
-
     def create_class(self) -> None:
         """Create a class with the typed name (teachers)."""
         name = self.new_name.text().strip()
@@ -608,15 +589,13 @@ class ClassesPage(QWidget):
             return [self.service.download_attachment(i, target) for i in ids]
 
         def done(result):
-            self.in_flight -= 1
             if isinstance(result, Exception):
                 self.message.setText(str(result))
                 return
             where = target if folder else str(result[0])
             self.message.setText(f"Saved {', '.join(names)} to {where}.")
 
-        self.in_flight += 1
-        self.work.run(fn, done)
+        self._in_background(fn, done)
 
     def _save(self, files: list[dict], index: int | None, path: str, what: str) -> None:
         if not files:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop.ui.background import Background
+from lmgpa_desktop.ui.queued_actions import QueuedActions
 from lmgpa_desktop.ui.online_status import OnlineStatus, field, label, when
 from lmgpa_desktop.ui.pages.classes_page import export_deck, export_note, exports_folder, my_notes_and_decks
 
@@ -31,14 +32,13 @@ def person_name(row) -> str:
     return field(row, "display_name") or field(row, "email") or field(row, "name") or "someone"
 
 
-class GroupsPage(QWidget):
+class GroupsPage(QWidget, QueuedActions):
     """Groups and connections from the cache; every change goes to the outbox and the background sync."""
 
     def __init__(self, ctx, status: OnlineStatus, parent=None):
         super().__init__(parent)
         self.ctx, self.status = ctx, status
         self.service = status.service
-        self.in_flight = 0  # background actions and downloads whose callbacks have not run yet
         self.work = Background(self, "groups")
         self.rows: list[dict] = []
         self.detail: dict = {}
@@ -303,20 +303,6 @@ class GroupsPage(QWidget):
             self.status.sync_now()  # brings the message itself into the cache; the page refreshes after
 
     # -- actions (queued) ------------------------------------------------------------------------------------
-    def _queue(self, fn, ok: str = "") -> None:
-        def done(result):
-            self.in_flight -= 1
-            if isinstance(result, Exception):
-                self.message.setText(str(result))
-                return
-            self.message.setText(ok if self.status.status == "online" or not ok else
-                                 ok + " It waits in the outbox until the server can be reached.")
-            self.status.queued()
-            self.refresh()
-
-        self.in_flight += 1
-        self.work.run(fn, done)
-
     def create_group(self) -> None:
         """Start a study group with the typed name."""
         name = self.new_name.text().strip()
@@ -440,12 +426,10 @@ class GroupsPage(QWidget):
             return path
 
         def done(result):
-            self.in_flight -= 1
             self.message.setText(str(result) if isinstance(result, Exception) else f"Saved to {path}.")
 
         self.message.setText("Saving…")
-        self.in_flight += 1
-        self.work.run(fn, done)
+        self._in_background(fn, done)
 
     # -- connections -----------------------------------------------------------------------------------------
     def add_connection(self) -> None:
