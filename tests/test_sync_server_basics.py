@@ -18,15 +18,21 @@ from server_fixtures import make_server
 STRONG = "k3J9-vQ2x_Lm8pR4tW7yZ1aB5cD6eF0gH2iJ4kL6mN8oP"
 
 
-def test_health_uses_the_envelope():
-    client = TestClient(create_app(ServerSettings.from_env({"JWT_SECRET_KEY": STRONG})))
+def _settings(tmp_path) -> ServerSettings:
+    """Strong secret, a database in the test's folder (never the default file in the working folder)."""
+    return ServerSettings.from_env({"JWT_SECRET_KEY": STRONG,
+                                    "DATABASE_URL": f"sqlite:///{tmp_path / 'server.sqlite3'}"})
+
+
+def test_health_uses_the_envelope(tmp_path):
+    client = TestClient(create_app(_settings(tmp_path)))
     body = client.get("/health", headers={"x-request-id": "abc"}).json()
     assert body["success"] is True and body["data"]["status"] == "ok"
     assert body["meta"]["request_id"] == "abc" and body["meta"]["timestamp"].endswith("Z")
 
 
-def test_unknown_path_is_an_error_envelope():
-    client = TestClient(create_app(ServerSettings.from_env({"JWT_SECRET_KEY": STRONG})))
+def test_unknown_path_is_an_error_envelope(tmp_path):
+    client = TestClient(create_app(_settings(tmp_path)))
     response = client.get("/api/nothing")
     assert response.status_code == 404
     assert response.json()["success"] is False and response.json()["error"]["code"] == "NOT_FOUND"
