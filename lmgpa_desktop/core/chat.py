@@ -382,10 +382,13 @@ def _turns(history: list[Message]) -> list[tuple[str, str]]:
 
 
 def base_prompt(passages: list[str], question: str, turns: list[tuple[str, str]]) -> str:
-    """A plain prompt for base models: passages, instruction, earlier turns, the question."""
+    """A plain prompt for base models: earlier turns, passages, instruction, the question."""
+    # Earlier turns first, as a chat template orders them: measured on seven follow-ups about a lecture and a book,
+    # Gemma 270M answered "In what year was that?" with "15th century" when the turns sat between the instruction
+    # and the question, and with the year when they came first (two better answers, none worse).
     numbered = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(passages, 1))
     earlier = "".join(f"Question: {q}\nAnswer: {a}\n\n" for q, a in turns)
-    return f"Passages:\n{numbered}\n\n{INSTRUCTION}\n\n{earlier}Question: {question}\nAnswer:"
+    return f"{earlier}Passages:\n{numbered}\n\n{INSTRUCTION}\n\nQuestion: {question}\nAnswer:"
 
 
 def _chat_messages(passages: list[str], question: str, turns: list[tuple[str, str]]) -> list[dict]:
