@@ -55,6 +55,17 @@ def test_llm_produces_tokens(ctx):
     assert engine.count_tokens("Hello world") >= 2
 
 
+def test_llama_cpp_is_built_without_the_amx_path():
+    """The installer's x86_64 build leaves out AMX: llama.cpp's AMX matmul segfaults on Q4_K weights (#20824)."""
+    import platform
+
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode()
+    if platform.machine() == "x86_64":
+        assert "AVX2 = 1" in info and "AMX" not in info, info
+
+
 def test_embedder_returns_384_normalised_floats(ctx):
     vectors = ctx.models.embedder().embed(["The cell membrane controls what enters the cell.", "Hi"])
     assert vectors.shape == (2, 384) and vectors.dtype == np.float32
