@@ -37,3 +37,12 @@ class QueuedActions:
             self.refresh()
 
         self._in_background(fn, done)
+
+    def _queue_typed(self, line_edit, missing: str, action: Callable[[str], object], ok: Callable[[str], str]) -> None:
+        """Queue action(text) for the text typed in line_edit (then cleared); say `missing` when it is empty."""
+        text = line_edit.text().strip()
+        if not text:
+            self.message.setText(missing)
+            return
+        line_edit.clear()
+        self._queue(lambda: action(text), ok(text))

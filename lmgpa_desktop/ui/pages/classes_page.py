@@ -471,21 +471,13 @@ class ClassesPage(QWidget, QueuedActions):
     # -- actions (queued) ------------------------------------------------------------------------------------
     def create_class(self) -> None:
         """Create a class with the typed name (teachers)."""
-        name = self.new_name.text().strip()
-        if not name:
-            self.message.setText("Type a name for the new class.")
-            return
-        self.new_name.clear()
-        self._queue(lambda: self.service.create_class(name), f"Class “{name}” created.")
+        self._queue_typed(self.new_name, "Type a name for the new class.", self.service.create_class,
+                          lambda name: f"Class “{name}” created.")
 
     def join_class(self) -> None:
         """Join the class with the typed code."""
-        code = self.code.text().strip()
-        if not code:
-            self.message.setText("Type the join code your teacher gave you.")
-            return
-        self.code.clear()
-        self._queue(lambda: self.service.join_class(code), f"Joining the class with code {code}.")
+        self._queue_typed(self.code, "Type the join code your teacher gave you.", self.service.join_class,
+                          lambda code: f"Joining the class with code {code}.")
 
     def _choose_attachments(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Attach files to the assignment")

@@ -305,21 +305,13 @@ class GroupsPage(QWidget, QueuedActions):
     # -- actions (queued) ------------------------------------------------------------------------------------
     def create_group(self) -> None:
         """Start a study group with the typed name."""
-        name = self.new_name.text().strip()
-        if not name:
-            self.message.setText("Type a name for the new group.")
-            return
-        self.new_name.clear()
-        self._queue(lambda: self.service.create_group(name), f"Group “{name}” created.")
+        self._queue_typed(self.new_name, "Type a name for the new group.", self.service.create_group,
+                          lambda name: f"Group “{name}” created.")
 
     def join_group(self) -> None:
         """Join the group with the typed invite code."""
-        code = self.code.text().strip()
-        if not code:
-            self.message.setText("Type the group's invite code.")
-            return
-        self.code.clear()
-        self._queue(lambda: self.service.join_group(code), f"Joining the group with code {code}.")
+        self._queue_typed(self.code, "Type the group's invite code.", self.service.join_group,
+                          lambda code: f"Joining the group with code {code}.")
 
     def leave_group(self) -> None:
         """Leave the selected group."""
