@@ -83,10 +83,8 @@ lmgpa_llama_version() {
 lmgpa_llama_flavor() {
   # x86_64: a portable AVX2 build (x86-64-v3). A -march=native build on a CPU with AMX compiles llama.cpp's AMX
   # path, which segfaults on Q4_K weights (ggml-org/llama.cpp#20824): our Gemma crashed at its first token there.
-  case "$(uname -m)" in
-    x86_64) echo "avx2" ;;
-    *) echo "native" ;;
-  esac
+  # A CPU without AVX2 (older than 2013) has no AMX either: it keeps the native build.
+  if [ "$(uname -m)" = x86_64 ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null; then echo "avx2"; else echo "native"; fi
 }
 
 lmgpa_llama_cmake_args() {
