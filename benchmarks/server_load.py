@@ -168,9 +168,13 @@ class Result:
     """Latencies (ms) of successful requests and the error count over the run."""
 
     seconds: float
-    latencies: list[float]
+    by_kind: dict[str, list[float]]
     errors: int
-    by_kind: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def latencies(self) -> list[float]:
+        """Every successful request's latency, whatever its kind."""
+        return [ms for kind in self.by_kind.values() for ms in kind]
 
     @property
     def rps(self) -> float:
@@ -186,10 +190,8 @@ class Result:
 async def _load(url: str, clients: int, seconds: float, plan, think_ms: float = 0) -> Result:
     """`clients` concurrent loops; plan(i, rng) gives the next (kind, method, path, json, headers) for client i.
     With think_ms each client pauses a random 0..2*think_ms before its first request and between requests, as a
-    person clicking does;
-    0 is a closed loop (back-to-back requests: the saturation point)."""
+    person clicking does; 0 is a closed loop (back-to-back requests: the saturation point)."""
 
-    latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}
     errors = 0
     connector = aiohttp.TCPConnector(limit=clients, limit_per_host=clients)
@@ -214,8 +216,7 @@ async def _load(url: str, clients: int, seconds: float, plan, think_ms: float = 
                 except (aiohttp.ClientError, asyncio.TimeoutError):
                     ok = False
                 if ok:
-                    latencies.append((time.perf_counter() - t) * 1000)
-                    by_kind.setdefault(kind, []).append(latencies[-1])
+                    by_kind.setdefault(kind, []).append((time.perf_counter() - t) * 1000)
                 else:
                     errors += 1
                 if think_ms:
@@ -223,7 +224,7 @@ async def _load(url: str, clients: int, seconds: float, plan, think_ms: float = 
 
         start = time.perf_counter()
         await asyncio.gather(*(client(i) for i in range(clients)))
-        return Result(time.perf_counter() - start, latencies, errors, by_kind)
+        return Result(time.perf_counter() - start, by_kind, errors)
 
 
 def run_ours(db_url: str, args) -> Result:
@@ -247,8 +248,8 @@ def run_bare(args) -> Result:
     """The same load shape on the bare route."""
     server = start_bare(args.workers)
     try:
-        return asyncio.run(_load(server.url, args.clients, args.seconds, lambda i, rng: ("bare", "GET", "/bare", None, {}),
-                                 args.think_ms))
+        return asyncio.run(_load(server.url, args.clients, args.seconds,
+                                 lambda i, rng: ("bare", "GET", "/bare", None, {}), args.think_ms))
     finally:
         server.stop()
 

@@ -87,13 +87,6 @@ lmgpa_llama_flavor() {
   if [ "$(uname -m)" = x86_64 ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null; then echo "avx2"; else echo "native"; fi
 }
 
-lmgpa_llama_cmake_args() {
-  case "$(lmgpa_llama_flavor)" in
-    avx2) echo "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON" ;;
-    *) echo "" ;;
-  esac
-}
-
 lmgpa_llama_wheelhouse() {
   # One folder per version and build flavour, so a wheel built with other flags is never picked up.
   echo "$LMGPA_WHEELHOUSE/llama-cpp-python-$(lmgpa_llama_version)-$(lmgpa_llama_flavor)"
@@ -101,14 +94,18 @@ lmgpa_llama_wheelhouse() {
 
 lmgpa_cache_llama_wheel() {
   # llama-cpp-python has no Linux wheel on PyPI: build it once and keep it in the wheelhouse.
-  local version dir; version="$(lmgpa_llama_version)"; dir="$(lmgpa_llama_wheelhouse)"
+  local version flavor dir cmake_args=""
+  version="$(lmgpa_llama_version)"; flavor="$(lmgpa_llama_flavor)"; dir="$(lmgpa_llama_wheelhouse)"
   mkdir -p "$dir"
   # Earlier installers kept a -march=native wheel at the top of the wheelhouse; pip must not find it.
   rm -f "$LMGPA_WHEELHOUSE"/llama_cpp_python-*.whl
   if ls "$dir"/llama_cpp_python-"$version"-*.whl >/dev/null 2>&1; then return 0; fi
   lmgpa_system_packages "${LMGPA_BUILD_DEBS[@]}"
-  lmgpa_say "building llama-cpp-python $version ($(lmgpa_llama_flavor)) once (5-15 minutes on 2 cores); cached in $dir"
-  CMAKE_ARGS="$(lmgpa_llama_cmake_args)" lmgpa_pip wheel --no-deps --no-cache-dir "llama-cpp-python==$version" -w "$dir"
+  if [ "$flavor" = avx2 ]; then
+    cmake_args="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+  fi
+  lmgpa_say "building llama-cpp-python $version ($flavor) once (5-15 minutes on 2 cores); cached in $dir"
+  CMAKE_ARGS="$cmake_args" lmgpa_pip wheel --no-deps --no-cache-dir "llama-cpp-python==$version" -w "$dir"
 }
 
 lmgpa_setup() {
