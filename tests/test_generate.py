@@ -1,7 +1,8 @@
-"""Notes, flashcards and practice tests generated with the real Gemma 270M GGUF from the shared Think Python
-chapters and from a real lecture recording transcribed by Whisper: every item is well formed, points at its
-source (page or seconds), and its answer is in the passage stored for that place; duplicates are removed; the
-student can accept, reject and edit; Cancel stops a generation under way."""
+"""Notes, flashcards and practice tests generated with the real default model (Qwen2.5-Coder-0.5B-Instruct) from
+the shared Think Python chapters and from a real lecture recording transcribed by Whisper: every item is well
+formed, points at its source (page or seconds), and its answer is in the passage stored for that place (after
+the same cleaning of labels and broken words); duplicates are removed; the student can accept, reject and edit;
+Cancel stops a generation under way."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from dataclasses import replace
 import pytest
 from conftest import SHARED
 
-from lmgpa_desktop.core import generate
+from lmgpa_desktop.core import generate, item_writer
+from lmgpa_desktop.core import study_text as st
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.storage import search_repo, study_repo
 
@@ -55,8 +57,9 @@ def _passages_at(ctx, source_id: int, page: int | None, start_s: float | None, e
     """Texts of the stored passages at a source location: the page, or those overlapping the seconds."""
     rows = study_repo.source_chunks(ctx.db, [source_id])
     if page is not None:
-        return [r.text for r in rows if r.page_no == page]
-    return [r.text for r in rows if r.start_s is not None and r.start_s <= end_s + 0.5 and r.end_s >= start_s - 0.5]
+        return [st.clean_passage(r.text) for r in rows if r.page_no == page]
+    return [st.clean_passage(r.text) for r in rows
+            if r.start_s is not None and r.start_s <= end_s + 0.5 and r.end_s >= start_s - 0.5]
 
 
 def _check_linked_and_supported(ctx, source_id: int, audio: bool, items: list[tuple]) -> None:
@@ -87,6 +90,8 @@ def _check_cards(ctx, source_id: int, cards, audio: bool) -> None:
             assert re.search(r"\{\{c1::[^}]+\}\}", c.front), c.front
         else:
             assert c.front.strip() and c.back.strip() and _norm(c.back) not in _norm(c.front), (c.front, c.back)
+            if "llm" in (c.tags or ""):
+                assert item_writer.well_formed(c.front, c.back) == "", (c.front, c.back)
     _check_linked_and_supported(ctx, source_id, audio, [(_card_answer(c), c.source_quote, c.source_page,
                                                          c.source_start_s, c.source_end_s) for c in cards])
     keys = [_norm(f"{c.front} {_card_answer(c)}") for c in cards]
@@ -113,7 +118,7 @@ def test_flashcards_from_the_book_point_at_their_page(profile):
     ctx, book, _ = profile
     result = _run(ctx, "flashcards", book, count=4)
     cards = study_repo.cards(ctx.db, None, ids=result["card_ids"])
-    assert len(cards) == 4 and result["stats"]["llm_tried"] == 2 and result["stats"]["llm_written"] >= 1
+    assert len(cards) == 4 and result["stats"]["llm_tried"] >= 2 and result["stats"]["llm_written"] >= 1
     _check_cards(ctx, book, cards, audio=False)
     # The same sources again (passages only, no model): nothing already in the deck comes back.
     again = _run(ctx, "flashcards", book, count=6, use_llm=False)
@@ -128,7 +133,7 @@ def test_a_practice_test_from_the_book(profile):
     result = _run(ctx, "quiz", book, count=5)
     test = study_repo.get_test(ctx.db, result["test_id"])
     assert test.status == "draft" and test.pending == 5 and test.source_ids == [book]
-    assert result["stats"]["llm_tried"] == 2
+    assert result["stats"]["llm_tried"] >= 2
     questions = study_repo.questions(ctx.db, test.id)
     assert {q.kind for q in questions} >= {"mcq", "tf"}
     _check_questions(ctx, book, questions, audio=False)
@@ -149,8 +154,14 @@ def test_notes_from_the_book_link_every_point_to_its_page(profile):
 
 def test_study_tools_from_a_transcribed_lecture_point_at_their_seconds(profile):
     ctx, _, lecture = profile
-    cards = study_repo.cards(ctx.db, None, ids=_run(ctx, "flashcards", lecture, count=2)["card_ids"])
+    cards = study_repo.cards(ctx.db, None, ids=_run(ctx, "flashcards", lecture, count=4)["card_ids"])
     _check_cards(ctx, lecture, cards, audio=True)
+    # No card asks for a word Whisper was unsure of (its own probability for that word, in this recording).
+    heard = generate.heard_words(ctx, generate.load_passages(ctx, generate.Request("flashcards", [lecture], 4)))
+    assert heard[lecture] and min(heard[lecture].values()) < generate.HEARD_ANSWER  # some words were unsure
+    for c in cards:
+        for word in _norm(_card_answer(c)).split():
+            assert heard[lecture].get(word, 1.0) >= generate.HEARD_ANSWER, (c.front, word)
     questions = study_repo.questions(ctx.db, ids=_run(ctx, "quiz", lecture, count=4, use_llm=False)["question_ids"])
     _check_questions(ctx, lecture, questions, audio=True)
     note = study_repo.get_note(ctx.db, _run(ctx, "notes", lecture, use_llm=False)["note_id"])
@@ -216,20 +227,20 @@ def test_accept_reject_and_edit(profile):
 def test_cancel_stops_the_generation_under_way(profile, monkeypatch):
     ctx, book, _ = profile
     engine = ctx.models.llm()
-    real_complete = engine.complete
+    real_chat = engine.chat
     seen: list[threading.Event | None] = []
     after_cancel = []
     started = threading.Event()
 
-    def complete(prompt, **kwargs):  # the real model; notes which cancel event it got and what came after it
+    def chat(messages, **kwargs):  # the real model; notes which cancel event it got and what came after it
         seen.append(kwargs.get("cancel"))
-        for piece in real_complete(prompt, **kwargs):
+        for piece in real_chat(messages, **kwargs):
             started.set()
             if kwargs.get("cancel") is not None and kwargs["cancel"].is_set():
                 after_cancel.append(piece)
             yield piece
 
-    monkeypatch.setattr(engine, "complete", complete)
+    monkeypatch.setattr(engine, "chat", chat)
     tests_before = len(study_repo.tests(ctx.db))
     job_id = generate.queue(ctx, "quiz", [book], count=10)
     threading.Thread(target=lambda: started.wait(120) and ctx.jobs.cancel(job_id), daemon=True).start()

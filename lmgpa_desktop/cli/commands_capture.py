@@ -87,7 +87,7 @@ def cmd_demo(args) -> int:
     for hit in search(ctx, "where does the Calvin cycle happen", k=2, scope=Scope(source_id=source.id)):
         print(f"   [{hit.location}] {hit.snippet}")
     question = "What are the three factors that limit the rate of photosynthesis?"
-    print(f"4. Asking the local model (Gemma 3 270M, offline): {question}")
+    print(f"4. Asking the local model (offline): {question}")
     final = None
     for event in chat.answer(ctx, question, Scope(source_id=source.id)):
         if event.kind == "done":

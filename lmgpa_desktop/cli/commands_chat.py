@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 
 from lmgpa_desktop.cli.common import open_ctx, scope_from_args
@@ -20,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_ask(args) -> int:
-    """Answer a question; in a terminal the words appear as they are generated."""
+    """Answer a question; in a terminal each sentence appears as soon as it is written and checked."""
     from lmgpa_desktop.cli import print_json
     from lmgpa_desktop.core import chat
 
@@ -42,9 +41,11 @@ def cmd_ask(args) -> int:
              "page": c.page_no, "start": c.start_s, "end": c.end_s, "snippet": c.snippet}
             for c in final.citations]})
         return 0
+    # The stream holds only checked sentences, so in a terminal it already is the answer.
     if live:
-        _erase("".join(streamed).lstrip())  # the checked answer (with its [n]) replaces the raw stream
-    print(final.content)
+        print()
+    else:
+        print(final.content)
     if final.citations:
         print()
     for c in final.citations:
@@ -52,10 +53,3 @@ def cmd_ask(args) -> int:
         print(f"[{c.number}] {c.source_title}{where} (source {c.source_id})\n    “{c.snippet}”")
     return 0
 
-
-def _erase(text: str) -> None:
-    """Move the cursor back over text already written to the terminal and clear it."""
-    width = max(1, shutil.get_terminal_size().columns)
-    rows = sum(max(1, -(-len(line) // width)) for line in text.split("\n"))
-    sys.stdout.write("\r" + ("\x1b[1F" * (rows - 1)) + "\x1b[J")
-    sys.stdout.flush()

@@ -1,4 +1,4 @@
-"""`lmgpa notes|flashcards|quiz` (generate), `lmgpa pending|accept|reject` (review), `lmgpa test|tests` (practice)."""
+"""`lmgpa notes|flashcards|quiz` (generate), `lmgpa pending|accept|reject` (review), `lmgpa test|tests|mark` (practice)."""
 
 from __future__ import annotations
 
@@ -41,9 +41,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("test_id", type=int, metavar="TEST_ID")
     p.add_argument("--answers-file", type=Path,
                    help='JSON answers instead of typing: a list in question order or {"QUESTION_ID": "answer"}')
-    p.add_argument("--no-llm", action="store_true", help="grade by matching only (no language model)")
+    p.add_argument("--no-llm", action="store_true",
+                   help="grade by matching and meaning only (no language model: unsure answers count as wrong)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_test)
+
+    p = sub.add_parser("mark", help="overrule the grade of one answer of a test (its id is in `lmgpa test --json`)")
+    p.add_argument("answer_id", type=int, metavar="ANSWER_ID")
+    p.add_argument("grade", choices=("correct", "wrong"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_mark)
 
     p = sub.add_parser("tests", help="practice tests and their attempts")
     p.add_argument("--json", action="store_true")
@@ -287,7 +294,8 @@ def cmd_test(args) -> int:
         if q.id in given:
             practice.record(ctx, attempt.id, q.id, given[q.id])
     result = practice.finish(ctx, attempt.id, use_llm=not args.no_llm)
-    items = [{"question_id": i.question.id, "kind": i.question.kind, "prompt": i.question.prompt,
+    items = [{"question_id": i.question.id, "answer_id": i.answer.id if i.answer else None,
+              "kind": i.question.kind, "prompt": i.question.prompt,
               "response": i.answer.response if i.answer else None, "expected": i.question.answer,
               "correct": i.correct, "graded_by": i.answer.graded_by if i.answer else None,
               "reason": i.answer.reason if i.answer else "not answered",
@@ -303,9 +311,32 @@ def cmd_test(args) -> int:
     print(f"\nscore: {result.score:g} / {result.max_score:g} ({result.percent:.0f}%)")
     for i in items:
         if i["correct"]:
+            if i["graded_by"] in ("meaning", "model", "student"):  # accepted in other words: say why
+                print(f"\n✓ {i['prompt']}\n    your answer: {i['response']}\n    expected: {i['expected']}"
+                      f"\n    why: {i['reason']}\n    (disagree? lmgpa mark {i['answer_id']} wrong)")
             continue
         print(f"\n✗ {i['prompt']}\n    your answer: {i['response'] or '(none)'}\n    expected: {i['expected']}"
-              f"\n    why: {i['reason']}\n    {_where(i['source'])}")
+              f"\n    why: {i['reason']}\n    {_where(i['source'])}"
+              + (f"\n    (disagree? lmgpa mark {i['answer_id']} correct)" if i["answer_id"] and i["response"]
+                 and i["kind"] not in ("mcq", "tf") else ""))
+    return 0
+
+
+def cmd_mark(args) -> int:
+    """Overrule one answer's grade; prints the new reason and the attempt's score."""
+    from lmgpa_desktop.cli import print_json
+    from lmgpa_desktop.core import practice
+
+    ctx = open_ctx(args)
+    saved = practice.overrule(ctx, args.answer_id, args.grade == "correct")
+    result = practice.result(ctx, saved.attempt_id)
+    data = {"answer_id": saved.id, "attempt_id": saved.attempt_id, "correct": saved.correct,
+            "graded_by": saved.graded_by, "reason": saved.reason, "score": result.score,
+            "max_score": result.max_score, "percent": round(result.percent, 1)}
+    if args.json:
+        print_json(data)
+        return 0
+    print(f"{saved.reason}\nscore: {result.score:g} / {result.max_score:g} ({result.percent:.0f}%)")
     return 0
 
 

@@ -376,8 +376,10 @@ def cloze_reveal(text: str) -> str:
     return re.sub(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", r"\1", text)
 
 
-def question_for(term: str, definition_text: str, style: str = "") -> str:
+def question_for(term: str, definition_text: str, style: str = "", sentence: str = "") -> str:
     """A plain question whose answer is the definition ("What is a bug?", "What does it mean to parse?")."""
+    if re.match(rf"(?:\S+\s+){{0,3}}?the\s+{re.escape(term)}\b", strip_heading(sentence), re.IGNORECASE):
+        return f"What is the {term}?"  # "The Python interpreter is ..." asks for "the Python interpreter"
     if style == "called":
         return f"What is the {term}?"
     if definition_text.lower().startswith("to "):
@@ -387,8 +389,22 @@ def question_for(term: str, definition_text: str, style: str = "") -> str:
     return f"What is {_article(term)}{term}?"
 
 
+def statement_for(d: Definition, claim: str) -> str:
+    """A definition as a plain statement with a given claim ("A value is a name that refers to a value.")."""
+    claim = claim.rstrip(" .")
+    if d.style == "glossary":
+        return f"{d.term[0].upper() + d.term[1:]}: {claim}."
+    if d.style == "called":
+        return f"{claim[0].upper() + claim[1:]} is called the {d.term}."
+    subject = question_for(d.term, claim, d.style, d.sentence).removeprefix("What is ").rstrip("?")
+    if subject.startswith(("What ", "what ")):
+        subject = d.term
+    verb = "are" if d.term.lower().endswith("s") and not d.term.lower().endswith("ss") else "is"
+    return f"{subject[0].upper() + subject[1:]} {verb} {claim[0].lower() + claim[1:]}."
+
+
 def _article(term: str) -> str:
     """"a ", "an " or "" (plurals, proper names and mass nouns read better bare)."""
-    if term[:1].isupper() or term.lower().endswith("s") or len(term.split()) > 2:
+    if term[:1].isupper() or term.lower().endswith(("s", "ing")) or len(term.split()) > 2:
         return ""
     return "an " if term[0].lower() in "aeiou" else "a "

@@ -1,15 +1,16 @@
 """Notes, flashcards and practice tests generated from the student's sources, waiting for review."""
 
-# The default model is a 270M base model: asked to write flashcards freely it rambles and invents. So what an
-# item says is always chosen from the passages first (definitions, key sentences, key terms: core.extractive);
-# the model only turns a sentence into a question, with a grammar that lets it use no word the sentence does
-# not have and never the answer itself, and every question it writes must be answered back correctly by the
-# model from that sentence before it is kept. Items that fail a check against their passage are dropped,
-# near-duplicates removed, the best kept, and all of them wait for the student to accept, edit or reject.
+# What an item asks is chosen from the student's own material first: the text is cleaned (figure labels, running
+# headers, headings glued to sentences), then definitions, key sentences and what in them carries meaning (a
+# defined term, a name, a figure with its unit, a technical phrase, a reason; never the topic word) are found
+# without a model (core.extractive, core.study_text). The instruct model then words a question for the chosen
+# answer from the sentence and its neighbours, and must answer it back from the passage before it is kept
+# (core.item_writer). Wrong choices come from the same material, of the answer's kind (core.distractors). Items
+# that fail a check against their passage are dropped, near-duplicates removed, the best kept, and all of them
+# wait for the student to accept, edit or reject.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import threading
@@ -18,10 +19,11 @@ from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
-from lmgpa_desktop.core import activity
+from lmgpa_desktop.core import activity, item_writer, transcripts
 from lmgpa_desktop.core import extractive as ex
-from lmgpa_desktop.core import transcripts
-from lmgpa_desktop.core.chat import content_words
+from lmgpa_desktop.core import study_text as st
+from lmgpa_desktop.core.chat import STOPWORDS, content_words
+from lmgpa_desktop.core.distractors import Pool as Distractors
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.core.jobs import Cancelled, JobContext, job_kind
@@ -36,49 +38,15 @@ MAX_COUNT = 100
 AUDIO_KINDS = ("audio", "video", "recording")
 DUPLICATE_SIMILARITY = 88  # rapidfuzz token_set_ratio at or above which two items say the same
 SUPPORT_MIN = 0.8  # share of an answer's content words its passage must contain
-LLM_SHARE = 0.5  # of the items asked for, at most this many are worth a model-written question
-QUESTION_TOKENS = 28  # the examples' questions take ~14 tokens; longer output is a loop, and each token is slow
-SUMMARY_TOKENS = 60
+LLM_SHARE = 0.5  # of the items asked for, this many are model-worded questions (the rest need no model)
+LLM_TRIES = 2.5  # planned sentences tried per model question wanted (some fail their checks)
+HEARD_SENTENCE = 0.45  # a recorded sentence with a word Whisper heard less surely than this is left out
+HEARD_ANSWER = 0.5  # and an answer with a word it gave less than this is never asked for
 TF_PREFIX = "True or false? "
-FLASHCARD_SHARES = {"definition": 0.5, "llm": 0.3, "cloze": 0.2}
+FLASHCARD_SHARES = {"definition": 0.3, "llm": 0.5, "cloze": 0.2}
 AUDIO_SEGMENT_MATCH = 0.6  # share of a transcript segment's words in a quote for the segment to be its location
-FUNCTION_WORDS = ("the a an of in on at to for by with from and or is are was were be been does do did what which "
-                  "who when where how many much year called that this it its as into than not").split()
-WH = {"year": ["In what year", "When"], "number": ["How many", "What number"],
-      "name": ["Who", "What", "Which", "Where"], "term": ["What", "Which"]}
-
-QUESTION_SHOTS = """Turn each sentence into a question whose answer is the given answer.
-
-Sentence: The mitochondrion is the organelle that produces most of the cell's energy.
-Answer: mitochondrion
-Question: Which organelle produces most of the cell's energy?
-
-Sentence: Water boils at 100 degrees Celsius at sea level.
-Answer: 100 degrees Celsius
-Question: At what temperature does water boil at sea level?
-
-Sentence: The Treaty of Versailles was signed in 1919 by the Allied powers.
-Answer: 1919
-Question: In what year was the Treaty of Versailles signed?
-
-"""
-ANSWER_SHOTS = """Answer each question with words from its sentence.
-
-Sentence: The mitochondrion is the organelle that produces most of the cell's energy.
-Question: Which organelle produces most of the cell's energy?
-Answer: mitochondrion
-
-Sentence: The Treaty of Versailles was signed in 1919 by the Allied powers.
-Question: Who signed the Treaty of Versailles?
-Answer: the Allied powers
-
-"""
-SUMMARY_SHOTS = """Summarize each passage in one short sentence.
-
-Passage: The heart pumps blood through the body. Arteries carry blood away from the heart, and veins bring it back.
-Summary: The heart pumps blood out through arteries and back through veins.
-
-"""
+FIRST_PERSON = re.compile(r"\b(?:I|I’ll|I'll|I’m|I'm|me|my)\b")
+STOP_TERMS = frozenset("this that it these those there here which what something anything".split())
 
 
 # -- what the job works on ---------------------------------------------------------------------------------------
@@ -133,6 +101,8 @@ class Stats:
     duplicates: int = 0
     kept: int = 0
     by_origin: dict = field(default_factory=dict)
+    dropped: dict = field(default_factory=dict)  # why model-written items were left out, and how many
+    notes: list = field(default_factory=list)  # what the student should know about this run
 
     def as_dict(self) -> dict:
         """Plain form for the job result."""
@@ -141,13 +111,32 @@ class Stats:
 
 @dataclass
 class Material:
-    """Passages and what the extractive pass found in them."""
+    """Passages (cleaned) and what the extractive pass found in them."""
 
     passages: list[Hit]
-    sentences: list[tuple[str, int]]  # (sentence, passage index)
+    sentences: list[tuple[str, int]]  # (sentence, passage index), cleaned prose only, in reading order
     terms: list[ex.Term]
     definitions: list[tuple[ex.Definition, int]]
     key: list[tuple[str, float, int]]  # (sentence, score, passage index), best first
+    topic: set[str] = field(default_factory=set)  # terms in so many sentences that hiding one tests nothing
+    unsure: dict[int, dict[str, float]] = field(default_factory=dict)  # source -> word -> lowest Whisper probability
+
+    def context(self, sentence: str, width: int = 1) -> str:
+        """The sentence with its neighbours in the same passage (what the model reads to word a question)."""
+        at = next((k for k, (s, _) in enumerate(self.sentences) if s == sentence), None)
+        if at is None:
+            return sentence
+        i = self.sentences[at][1]
+        around = [s for s, j in self.sentences[max(0, at - width):at + width + 1] if j == i]
+        return " ".join(around)
+
+    def heard(self, text: str, passage: Hit) -> float:
+        """How surely Whisper heard the least sure word that carries meaning in text (1.0 for documents)."""
+        probs = self.unsure.get(passage.source_id)
+        if not probs:
+            return 1.0
+        words = [w for w in ex.normalize(text).split() if w not in STOPWORDS] or ex.normalize(text).split()
+        return min((probs.get(w, 1.0) for w in words), default=1.0)
 
 
 def _hit(row, text: str | None = None) -> Hit:
@@ -178,30 +167,59 @@ def load_passages(ctx, request: Request) -> list[Hit]:
     return passages
 
 
-def analyse(passages: list[Hit]) -> Material:
-    """Sentences (each once, with its passage), key terms, definitions and key sentences of the passages."""
+def heard_words(ctx, passages: list[Hit]) -> dict[int, dict[str, float]]:
+    """For each recording among the passages' sources: each word and how surely Whisper heard it (the mean of its
+    probabilities there, so one unsure "the" does not taint every "the", but a misheard name stays unsure)."""
+    out: dict[int, dict[str, float]] = {}
+    for source_id in dict.fromkeys(p.source_id for p in passages if p.source_kind in AUDIO_KINDS):
+        current = transcripts.current(ctx, source_id)
+        seen: dict[str, list[float]] = {}
+        for seg in current.segments if current else []:
+            if getattr(seg, "edited", False):
+                continue  # the student's own wording is trusted
+            for w in seg.words or []:
+                if len(w) >= 4 and w[3] is not None:
+                    for norm in ex.normalize(str(w[2])).split():
+                        seen.setdefault(norm, []).append(float(w[3]))
+        out[source_id] = {w: sum(p) / len(p) for w, p in seen.items()}
+    return out
+
+
+def analyse(passages: list[Hit], unsure: dict[int, dict[str, float]] | None = None) -> Material:
+    """Cleaned prose sentences (each once, with its passage), key terms, definitions and key sentences."""
+    passages = [replace(p, text=st.clean_passage(p.text)) for p in passages]
     located: list[tuple[str, int]] = []
-    for i, passage in enumerate(passages):
-        located.extend((s, i) for s in ex.split_sentences(passage.text))
+    for source_id in dict.fromkeys(p.source_id for p in passages):
+        members = [i for i, p in enumerate(passages) if p.source_id == source_id]
+        audio = passages[members[0]].source_kind in AUDIO_KINDS
+        pages = None if audio else [passages[i].page_no or passages[i].chunk_id for i in members]
+        located += [(s, members[k]) for s, k in st.prose_sentences([passages[i].text for i in members], pages)]
+    located.sort(key=lambda x: x[1])
     unique = ex.unique_sentences([s for s, _ in located])
     where = {}
     for s, i in located:
         where.setdefault(s, i)
     sentences = [(s, where[s]) for s in unique]
+    m = Material(passages, sentences, [], [], [], unsure=unsure or {})
+    if unsure:  # a sentence with a word Whisper barely heard is not a fact to learn
+        sentences = [(s, i) for s, i in sentences if m.heard(s, passages[i]) >= HEARD_SENTENCE]
+        m.sentences = sentences
     definitions = []
     seen_terms = set()
     lowered = " ".join(s for s, _ in sentences)
     for s, i in sentences:
         d = ex.definition(s)
-        if d and d.term.lower() not in seen_terms:
+        if d and d.term.lower() not in seen_terms and len(d.term) > 1:
             seen_terms.add(d.term.lower())
             if d.term[:1].isupper() and f" {d.term[:1].lower()}{d.term[1:]}" in lowered:
                 d = replace(d, term=d.term[:1].lower() + d.term[1:])  # capitalised only as a sentence start
             definitions.append((d, i))
-    terms = ex.key_terms([s for s, _ in sentences], [d.term for d, _ in definitions])
+    m.definitions = definitions
+    m.terms = ex.key_terms([s for s, _ in sentences], [d.term for d, _ in definitions])
+    m.topic = st.topic_terms([s for s, _ in sentences], m.terms)
     index = dict(sentences)
-    key = [(s, score, index[s]) for s, score in ex.key_sentences([s for s, _ in sentences], terms, limit=60)]
-    return Material(passages, sentences, terms, definitions, key)
+    m.key = [(s, score, index[s]) for s, score in ex.key_sentences([s for s, _ in sentences], m.terms, limit=80)]
+    return m
 
 
 # -- checks ------------------------------------------------------------------------------------------------------
@@ -349,147 +367,103 @@ def definition_cards(m: Material) -> list[Item]:
     """"What is a variable?" -> "A name that refers to a value." from each definition."""
     out = []
     for d, i in m.definitions:
+        if d.term.lower() in STOP_TERMS or m.heard(d.sentence, m.passages[i]) < HEARD_ANSWER:
+            continue
         back = d.definition.rstrip(" .") + "."
-        out.append(Item("basic", ex.question_for(d.term, d.definition, d.style), back, d.sentence, m.passages[i],
+        out.append(Item("basic", ex.question_for(d.term, d.definition, d.style, d.sentence), back, d.sentence, m.passages[i],
                         "definition", 3.0 + d.score))
     return out
 
 
-def cloze_cards(m: Material) -> list[Item]:
-    """A key term (or year) hidden in each key sentence."""
+@dataclass(frozen=True)
+class Plan:
+    """A key sentence and what a card about it asks for."""
+
+    sentence: str
+    score: float
+    passage: int
+    target: st.Target
+
+
+def plans(m: Material, used: set[str] = frozenset()) -> list[Plan]:
+    """Key sentences (best first, definitions and used ones left out) with the best thing to ask in each."""
+    defined = {d.term for d, _ in m.definitions}
     out = []
     for sentence, score, i in m.key:
-        c = ex.best_cloze(sentence, m.terms)
+        if ex.normalize(sentence) in used or ex.definition(sentence):
+            continue
+        options = st.targets(sentence, m.terms, defined, m.topic)
+        cause = st.cause_of(sentence)
+        if cause:
+            options.append(cause)
+        options = [t for t in options if m.heard(t.text, m.passages[i]) >= HEARD_ANSWER]
+        if options:
+            best = max(options, key=lambda t: t.score)
+            weight = 0.3 if FIRST_PERSON.search(sentence) else 1.0  # the author's asides are not facts to learn
+            out.append(Plan(sentence, score * best.score * weight, i, best))
+    out.sort(key=lambda p: -p.score)
+    return out
+
+
+def cloze_cards(m: Material, planned: list[Plan]) -> list[Item]:
+    """One meaningful part (a term, a name, a figure) hidden in each key sentence."""
+    out = []
+    for p in planned:
+        if p.target.kind == "cause":
+            continue  # a hidden half-sentence is a guessing game, not recall
+        c = ex.cloze(p.sentence, p.target.text)
         if c is not None:
-            out.append(Item("cloze", c.text, "", sentence, m.passages[i], "cloze", 1.0 + min(score, 5.0) / 5))
+            out.append(Item("cloze", c.text, "", p.sentence, m.passages[p.passage], "cloze",
+                            1.0 + min(p.score, 10.0) / 10))
     return out
 
 
 # -- the model's part --------------------------------------------------------------------------------------------
-def _alternatives(values: list[str]) -> str:
-    return " | ".join(json.dumps(v) for v in values)
-
-
-def question_grammar(sentence: str, answer: str) -> str:
-    """A question made only of the sentence's own words (never the answer's) and a few function words."""
-    banned = {w.lower() for w in ex.words(answer)}
-    vocab = {w for w in ex.words(sentence) if w.lower() not in banned}
-    vocab |= {w.lower() for w in vocab} | {w for w in FUNCTION_WORDS if w not in banned}
-    wh = WH[ex.answer_type(answer)]
-    return (f"root ::= \" \" wh (\" \" word)+ \"?\"\nwh ::= {_alternatives(wh)}\n"
-            f"word ::= {_alternatives(sorted(vocab))}\n")
-
-
-def answer_grammar(options: list[str]) -> str:
-    """An answer that is one of the given options, exactly."""
-    return f"root ::= \" \" ({_alternatives(options)})\n"
-
-
-def _generate(engine, prompt: str, grammar: str, max_tokens: int, cancel: threading.Event | None) -> str:
-    return "".join(engine.complete(prompt, max_tokens=max_tokens, temperature=0.0, grammar=grammar, stop=["\n"],
-                                   cancel=cancel)).strip()
-
-
-def _near(answer: str, sentence: str, width: int = 1) -> set[str]:
-    """Content words right around the answer in the sentence (what a question about it must mention)."""
-    tokens = ex.words(sentence)
-    low = [t.lower() for t in tokens]
-    target = [t.lower() for t in ex.words(answer)]
-    for at in range(len(low) - len(target) + 1):
-        if low[at:at + len(target)] == target:
-            around = [t for t in low[max(0, at - 2 * width):at] if content_words(t)][-width:]
-            around += [t for t in low[at + len(target):at + len(target) + 2 * width] if content_words(t)][:width]
-            return content_words(" ".join(around))
-    return set()
-
-
-def _sensible(question: str, sentence: str, answer: str = "") -> bool:
-    """A finished question about the answer's part of the sentence, without looping ("the or the or the")."""
-    if not question.endswith("?"):
-        return False
-    body = ex.words(question)
-    if len(body) < 3 or body[-1].lower() in FUNCTION_WORDS:
-        return False
-    counts = {w: body.count(w) for w in {w.lower() for w in body}}
-    if any(n > 2 for w, n in counts.items()) or any(n > 1 for w, n in counts.items() if w not in FUNCTION_WORDS):
-        return False
-    asked = content_words(question)
-    if len(asked & content_words(sentence)) < 2:
-        return False
-    return not answer or bool(asked & _near(answer, sentence))
-
-
-def llm_question(engine, sentence: str, answer: str, options: list[str],
-                 cancel: threading.Event | None = None) -> tuple[str | None, bool]:
-    """(question, written): a question whose answer is `answer`, kept only if the model answers it back."""
-    body = ex.strip_heading(sentence)
-    prompt = f"{QUESTION_SHOTS}Sentence: {body}\nAnswer: {answer}\nQuestion:"
-    question = _generate(engine, prompt, question_grammar(body, answer), QUESTION_TOKENS, cancel)
-    if not _sensible(question, body, answer):
-        return None, bool(question)
-    # Round trip: asked back with the answer among other words of the sentence, the model must pick it.
-    choices = sorted(set(options) | {answer}, key=lambda o: (o != answer, o))
-    back = _generate(engine, f"{ANSWER_SHOTS}Sentence: {body}\nQuestion: {question}\nAnswer:",
-                     answer_grammar(choices), 16, cancel)
-    return (question if back == answer else None), True
-
-
-def _options(sentence: str, answer: str, m: Material) -> list[str]:
-    """Other possible answers in the sentence, for the round trip (at least three in all)."""
-    found = [a for a in ex.answers_in(sentence, m.terms) if a.lower() != answer.lower()]
-    if len(found) < 3:
-        found += [t.text for t in m.terms if t.text.lower() != answer.lower() and t.text not in found][:3 - len(found)]
-    return found[:5]
-
-
-def _target(sentence: str, m: Material) -> str | None:
-    """The answer a question about this sentence should have: a year, else its best key term (not its subject)."""
-    answers = ex.answers_in(sentence, m.terms)
-    body = ex.strip_heading(sentence)
-    for answer in answers:
-        at = body.lower().find(answer.lower())
-        if at > 0 and len(content_words(body.replace(answer, " "))) >= 3:
-            return answer
-    return answers[0] if answers else None
-
-
-def llm_items(ctx, m: Material, budget: int, stats: Stats, cancel: threading.Event | None,
-              used: set[str]) -> Iterator[Progress | Item]:
-    """Model-written question cards for the best key sentences not already used; yields progress and items."""
+def writer_for(ctx, request: Request, stats: Stats):
+    """The loaded model when it can write items (an instruct model with a chat template), else None."""
+    if not request.use_llm:
+        return None
     engine = ctx.models.llm()
-    planned = []
-    for sentence, score, i in m.key:
-        if ex.normalize(sentence) in used or ex.definition(sentence):
-            continue
-        answer = _target(sentence, m)
-        if answer:
-            planned.append((sentence, score, i, answer))
-        if len(planned) >= budget:
-            break
-    for n, (sentence, score, i, answer) in enumerate(planned, 1):
-        if cancel is not None and cancel.is_set():
+    if not item_writer.usable(engine):
+        stats.notes.append("the language model in use has no chat template, so only items taken directly from "
+                           "the text were made; choose an instruct model in Settings → Models")
+        return None
+    return engine
+
+
+def llm_items(engine, m: Material, planned: list[Plan], budget: int, stats: Stats,
+              cancel: threading.Event | None) -> Iterator[Progress | Item]:
+    """Questions the model words for the planned sentences, each answered back before it is kept."""
+    tries = planned[:max(budget, round(budget * LLM_TRIES))]
+    kept = 0
+    for n, p in enumerate(tries, 1):
+        if cancel is not None and cancel.is_set() or kept >= budget:
             return
-        yield Progress(n - 1, len(planned), f"writing question {n} of {len(planned)}")
+        yield Progress(n - 1, len(tries), f"writing question {n} of {len(tries)}")
         stats.llm_tried += 1
-        question, written = llm_question(engine, sentence, answer, _options(sentence, answer, m), cancel)
-        stats.llm_written += int(written)
-        if question:
-            yield Item("basic", question, answer, sentence, m.passages[i], "llm", 2.5 + min(score, 5.0) / 5)
+        answer = p.target.text
+        if p.target.kind == "cause":
+            answer = answer[0].upper() + answer[1:]
+        written = item_writer.write_question(engine, m.context(p.sentence), answer, cancel)
+        stats.llm_written += int(written.reason != "not written")
+        if written.question is None:
+            stats.dropped[written.reason] = stats.dropped.get(written.reason, 0) + 1
+            continue
+        kept += 1
+        back = answer.rstrip(" .") + ("." if p.target.kind == "cause" else "")
+        yield Item("basic", written.question, back, p.sentence, m.passages[p.passage], "llm",
+                   2.5 + min(p.score, 10.0) / 10)
 
 
 def llm_summary(engine, text: str, cancel: threading.Event | None = None) -> str | None:
-    """One sentence summing up text in its own words, or None when the model's sentence is not usable."""
-    vocab = {w for w in ex.words(text)} | {w.lower() for w in ex.words(text)} | set(FUNCTION_WORDS)
-    grammar = (f"root ::= \" \" first (\" \" word)+ \".\"\nfirst ::= {_alternatives(sorted(w for w in vocab if w[:1].isupper()) or ['The'])}\n"
-               f"word ::= {_alternatives(sorted(vocab))}\n")
-    out = _generate(engine, f"{SUMMARY_SHOTS}Passage: {text}\nSummary:", grammar, SUMMARY_TOKENS, cancel)
-    found = ex.words(out)
-    if not out.endswith(".") or len(found) < 6:
+    """One or two sentences summing up text in the model's words, or None when they say what text does not."""
+    out = item_writer.summary(engine, text, cancel)
+    if len(ex.words(out)) < 6 or not out.endswith("."):
         return None
-    counts = {w: found.count(w) for w in {w.lower() for w in found}}
-    if any(n > 2 for w, n in counts.items() if w not in FUNCTION_WORDS) or any(n > 4 for n in counts.values()):
-        return None
-    if not supported(out, text) or any(ex.normalize(out) == ex.normalize(s) for s in ex.split_sentences(text)):
+    for sentence in ex.split_sentences(out):
+        if not supported(sentence, text):
+            return None
+    if any(ex.normalize(out) == ex.normalize(s) for s in ex.split_sentences(text)):
         return None  # a copied sentence adds nothing over the key points
     return out
 
@@ -498,11 +472,14 @@ def llm_summary(engine, text: str, cancel: threading.Event | None = None) -> str
 def flashcard_items(ctx, m: Material, request: Request, stats: Stats, cancel: threading.Event | None,
                     existing: list[str]) -> Iterator[Progress | list[Item]]:
     """Definitions, model-written questions and clozes, checked, deduplicated and chosen; the list comes last."""
-    pool = definition_cards(m) + cloze_cards(m)
-    used = {ex.normalize(i.quote) for i in pool if i.origin == "definition"}
-    if request.use_llm:
+    defs = definition_cards(m)
+    used = {ex.normalize(i.quote) for i in defs}
+    planned = plans(m, used)
+    pool = defs + cloze_cards(m, planned)
+    engine = writer_for(ctx, request, stats)
+    if engine is not None:
         budget = max(1, round(request.count * LLM_SHARE))
-        for out in llm_items(ctx, m, budget, stats, cancel, used):
+        for out in llm_items(engine, m, planned, budget, stats, cancel):
             if isinstance(out, Item):
                 pool.append(out)
             else:
@@ -527,29 +504,6 @@ def _rng(*parts: str) -> random.Random:
     return random.Random("|".join(parts))  # the same material gives the same order of choices
 
 
-def _distractors(answer: str, m: Material, quote: str, k: int = 3) -> list[str]:
-    """Other key terms (or years, for a year) of the material that do not occur in the quote."""
-    kind = ex.answer_type(answer)
-    low_quote = f" {ex.normalize(quote)} "
-    if kind in ("year", "number"):
-        pool = [w for s, _ in m.sentences for w in ex.numbers(s) if ex.answer_type(w) == kind]
-        if len(set(pool) - {answer}) < k and kind == "year":
-            base = int(answer)
-            pool += [str(base + d) for d in (-10, 7, 22, -25)]
-    else:
-        pool = [t.text for t in m.terms if ex.answer_type(t.text) == kind] + [t.text for t in m.terms]
-    out = []
-    for cand in pool:
-        norm = ex.normalize(cand)
-        if (cand.lower() == answer.lower() or f" {norm} " in low_quote or norm in ex.normalize(answer)
-                or ex.normalize(answer) in norm or cand in out):
-            continue
-        out.append(cand)
-        if len(out) == k:
-            break
-    return out
-
-
 def _explain(item: Item, verdict: str = "") -> str:
     return f"{verdict}{reference(item)} says: “{item.quote.strip()}”"
 
@@ -557,7 +511,7 @@ def _explain(item: Item, verdict: str = "") -> str:
 def definition_questions(m: Material) -> list[Item]:
     """Multiple choice ("What is X?" among other definitions) and true/false (X with another term's definition)."""
     out = []
-    defs = [(d, i) for d, i in m.definitions]
+    defs = [(d, i) for d, i in m.definitions if d.term.lower() not in STOP_TERMS]
     for n, (d, i) in enumerate(defs):
         others = [o for o, _ in defs if o.term.lower() != d.term.lower()]
         correct = d.definition.rstrip(" .")
@@ -566,14 +520,14 @@ def definition_questions(m: Material) -> list[Item]:
             wrong = [o.definition.rstrip(" .") for o in rng.sample(others, 3)]
             choices = wrong + [correct]
             rng.shuffle(choices)
-            item = Item("mcq", ex.question_for(d.term, d.definition, d.style), correct, d.sentence, m.passages[i],
+            item = Item("mcq", ex.question_for(d.term, d.definition, d.style, d.sentence), correct, d.sentence, m.passages[i],
                         "definition", 3.0 + d.score, choices=choices)
             item.explanation = _explain(item)
             out.append(item)
         if others:
             other = others[n % len(others)] if n % 2 else None
             claim = other.definition if other else d.definition
-            statement = f"{d.term[0].upper() + d.term[1:]}: {claim.rstrip(' .')}."
+            statement = ex.statement_for(d, claim)
             item = Item("tf", f"{TF_PREFIX}{statement}", "False" if other else "True", d.sentence,
                         m.passages[i], "swap" if other else "definition", 2.0 + d.score, choices=["True", "False"])
             item.explanation = _explain(item, "False. " if other else "True. ")
@@ -581,53 +535,68 @@ def definition_questions(m: Material) -> list[Item]:
     return out
 
 
-def sentence_questions(m: Material, llm: list[Item]) -> list[Item]:
-    """Multiple choice and short answer from model-written questions, true/false and fill-in from key sentences."""
+def multiple_choice(engine, m: Material, pool: Distractors, q: Item,
+                    cancel: threading.Event | None, stats: Stats) -> Item | None:
+    """A multiple-choice form of a question, kept only if the model, reading the passage, picks its key."""
+    wrong = pool.pick(q.back.rstrip("."), q.quote)
+    if len(wrong) < 2:
+        stats.dropped["no distractors"] = stats.dropped.get("no distractors", 0) + 1
+        return None
+    key = q.back.rstrip(".")
+    choices = wrong + [key]
+    _rng(q.front).shuffle(choices)
+    if engine is not None:
+        picked = item_writer.pick_choice(engine, m.context(q.quote), q.front, choices, cancel)
+        if picked != key:
+            stats.dropped["key not confirmed"] = stats.dropped.get("key not confirmed", 0) + 1
+            return None
+    item = Item("mcq", q.front, key, q.quote, q.passage, q.origin, q.score + 0.5, choices=choices)
+    item.explanation = _explain(item)
+    return item
+
+
+def sentence_questions(engine, m: Material, planned: list[Plan], llm: list[Item], pool: Distractors,
+                       cancel: threading.Event | None, stats: Stats) -> list[Item]:
+    """Multiple choice and short answer from model-written questions; true/false and fill-in from key sentences."""
     out = []
-    for q in llm:
-        wrong = _distractors(q.back, m, q.quote)
-        if len(wrong) >= 2:
-            choices = wrong + [q.back]
-            _rng(q.front).shuffle(choices)
-            item = Item("mcq", q.front, q.back, q.quote, q.passage, "llm", q.score + 0.5, choices=choices)
-            item.explanation = _explain(item)
-            out.append(item)
-        short = replace(q, kind="short", score=q.score)
+    for n, q in enumerate(llm):
+        mcq = multiple_choice(engine, m, pool, q, cancel, stats) if n % 3 != 2 else None
+        if mcq is not None:
+            out.append(mcq)
+            continue
+        short = replace(q, kind="short")
         short.explanation = _explain(short)
         out.append(short)
-    for n, (sentence, score, i) in enumerate(m.key):
-        body = ex.strip_heading(sentence)
-        c = ex.best_cloze(sentence, m.terms)
+    for n, p in enumerate(planned):
+        if p.target.kind == "cause":
+            continue
+        body = p.sentence
+        c = ex.cloze(body, p.target.text)
         if c is None:
             continue
-        weight = min(score, 5.0) / 5
-        blank = f"Fill in the blank: {c.blanked}"
-        if n % 4 == 0:
-            item = Item("short", blank, c.answer, sentence, m.passages[i], "cloze", 1.5 + weight)
-        elif n % 4 == 1:
-            wrong = _distractors(c.answer, m, sentence)
+        weight = min(p.score, 10.0) / 10
+        i = p.passage
+        if n % 3 == 0:
+            blank = f"Fill in the blank: {c.blanked}"
+            wrong = pool.pick(c.answer, body)
             if len(wrong) < 2:
                 continue
             choices = wrong + [c.answer]
             _rng(blank).shuffle(choices)
-            item = Item("mcq", blank, c.answer, sentence, m.passages[i], "cloze", 1.6 + weight, choices=choices)
-        elif n % 4 == 2:
-            wrong = _distractors(c.answer, m, sentence, 1)
+            item = Item("mcq", blank, c.answer, body, m.passages[i], "cloze", 1.6 + weight, choices=choices)
+            item.explanation = _explain(item)
+        elif n % 3 == 1:
+            wrong = pool.pick(c.answer, body, 1)
             if not wrong:
                 continue
             swapped = re.sub(rf"(?<![\w-]){re.escape(c.answer)}(?![\w-])", wrong[0], body, count=1)
-            item = Item("tf", f"{TF_PREFIX}{swapped}", "False", sentence, m.passages[i], "swap", 1.2 + weight,
+            item = Item("tf", f"{TF_PREFIX}{swapped}", "False", body, m.passages[i], "swap", 1.2 + weight,
                         choices=["True", "False"])
-            item.explanation = _explain(item, "False. ")
-            out.append(item)
-            continue
+            item.explanation = _explain(item, f"False: it is {c.answer}, not {wrong[0]}. ")
         else:
-            item = Item("tf", f"{TF_PREFIX}{body}", "True", sentence, m.passages[i], "sentence", 1.2 + weight,
+            item = Item("tf", f"{TF_PREFIX}{body}", "True", body, m.passages[i], "sentence", 1.2 + weight,
                         choices=["True", "False"])
             item.explanation = _explain(item, "True. ")
-            out.append(item)
-            continue
-        item.explanation = _explain(item)
         out.append(item)
     return out
 
@@ -635,19 +604,24 @@ def sentence_questions(m: Material, llm: list[Item]) -> list[Item]:
 def quiz_items(ctx, m: Material, request: Request, stats: Stats,
                cancel: threading.Event | None) -> Iterator[Progress | list[Item]]:
     """A mix of question kinds about half multiple choice, a quarter each true/false and short answer."""
+    used = {ex.normalize(d.sentence) for d, _ in m.definitions}
+    planned = plans(m, used)
+    engine = writer_for(ctx, request, stats)
     llm: list[Item] = []
-    if request.use_llm:
+    if engine is not None:
         budget = max(1, round(request.count * LLM_SHARE))
-        used = {ex.normalize(d.sentence) for d, _ in m.definitions}
-        for out in llm_items(ctx, m, budget, stats, cancel, used):
+        for out in llm_items(engine, m, planned, budget, stats, cancel):
             if isinstance(out, Item):
                 llm.append(out)
             else:
                 yield out
-    pool = definition_questions(m) + sentence_questions(m, llm)
-    stats.candidates = len(pool)
-    good = [i for i in pool if check(i)]
-    stats.unsupported = len(pool) - len(good)
+    yield Progress(0, None, "choosing wrong answers")
+    pool = Distractors([s for s, _ in m.sentences], m.terms, [d.term for d, _ in m.definitions],
+                       ctx.models.embedder() if request.use_llm else None)
+    items = definition_questions(m) + sentence_questions(engine, m, planned, llm, pool, cancel, stats)
+    stats.candidates = len(items)
+    good = [i for i in items if check(i)]
+    stats.unsupported = len(items) - len(good)
     unique, stats.duplicates = dedupe(good)
     shares = {"mcq": 0.5, "tf": 0.25, "short": 0.25}
     chosen: list[Item] = []
@@ -767,9 +741,10 @@ def notes_markdown(ctx, m: Material, request: Request, stats: Stats, cancel: thr
     yield Progress(len(sections), len(sections) + 1, "writing the summary")
     summary = None
     top = [ex.strip_heading(s) for s, _, _ in sorted(m.key[:3], key=lambda x: x[2])]
-    if request.use_llm and top:
+    engine = writer_for(ctx, request, stats) if top else None
+    if engine is not None:
         stats.llm_tried += 1
-        summary = llm_summary(ctx.models.llm(), " ".join(top), cancel)
+        summary = llm_summary(engine, " ".join(top), cancel)
         stats.llm_written += 1
         stats.llm_kept += int(summary is not None)
     lines += ["## Summary", ""]
@@ -817,7 +792,7 @@ def _run(job: JobContext, what: str, payload: dict):
         raise JobError(str(exc)) from exc
     stats = Stats(passages=len(passages))
     yield Progress(0, None, f"reading {len(passages)} passages")
-    m = analyse(passages)
+    m = analyse(passages, heard_words(ctx, passages))
     stats.sentences, stats.definitions = len(m.sentences), len(m.definitions)
     yield Progress(0, None, f"found {len(m.terms)} key terms and {len(m.definitions)} definitions")
     locator = Locator(ctx)

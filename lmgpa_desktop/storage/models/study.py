@@ -138,5 +138,5 @@ class AttemptAnswer(Base):
     response: Mapped[str] = mapped_column(Text, default="")
     correct: Mapped[bool | None] = mapped_column()
     score: Mapped[float | None] = mapped_column(Float)
-    graded_by: Mapped[str | None] = mapped_column(String(10))  # exact, fuzzy, llm
+    graded_by: Mapped[str | None] = mapped_column(String(10))  # exact, fuzzy, meaning, model, student (llm: before)
     reason: Mapped[str | None] = mapped_column(Text)

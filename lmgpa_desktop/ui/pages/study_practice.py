@@ -1,7 +1,8 @@
 """Study → Practice tests: ready tests with their last score; take one (timed with a countdown, or untimed; a
-scrolling form or one question at a time); typed answers are graded at once when matching can tell and by the
-model in the background (job practice.grade) otherwise; the score, the wrong answers with the right answer,
-the explanation and a button to their source; the history of attempts."""
+scrolling form or one question at a time); typed answers are graded at once when matching can tell and by
+meaning and the model in the background (job practice.grade) otherwise; the score, the wrong answers with the
+right answer, the explanation and a button to their source, each typed answer's reason with a button to
+overrule its grade; the history of attempts."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ EMPTY = ("No practice tests yet. Generate a practice test from a lecture or PDF 
 TEST_COLUMNS = ["Test", "Questions", "Time limit", "Last score", "Attempts"]
 HISTORY_COLUMNS = ["Taken", "Score", "Time"]
 ROLE = Qt.ItemDataRole.UserRole
+
+
+def _typed(question) -> bool:
+    """Whether a question is answered by typing (its grade has a reason the student may overrule)."""
+    return question.kind not in ("mcq", "tf") or not question.choices
 
 
 def _now_like(moment: datetime) -> datetime:
@@ -390,7 +396,8 @@ class PracticePanel(QWidget):
                                                   f"Grade {self.test.title}")
             self._show_result(practice.result(self.ctx, attempt_id),
                               f"{note}Checking {undecided} answer{'s' if undecided != 1 else ''} in your own words "
-                              "with the model… (progress in the jobs panel; the score updates when it is done)")
+                              "by meaning, and with the model when unsure… (progress in the jobs panel; the "
+                              "score updates when it is done)")
         else:
             self._show_result(practice.finish(self.ctx, attempt_id, use_llm=False), note)
             self.refresh()
@@ -437,7 +444,7 @@ class PracticePanel(QWidget):
         layout = QVBoxLayout(view)
         layout.addWidget(self.score_label)
         layout.addWidget(self.status)
-        layout.addWidget(section_title("What to look at again"))
+        layout.addWidget(section_title("What to look at again, and why each typed answer was graded as it was"))
         layout.addWidget(scroll, 1)
         layout.addLayout(bar)
         return view
@@ -463,14 +470,17 @@ class PracticePanel(QWidget):
         if not wrong and not waiting:
             self.wrong_layout.insertWidget(0, QLabel("Everything right. Well done!"))
         number = {i.question.id: n for n, i in enumerate(result.items, 1)}
-        for n, item in enumerate(wrong):
-            self.wrong_layout.insertWidget(n, self._wrong_box(number[item.question.id], item))
+        # Typed answers that were accepted are listed too, so a grade the student disagrees with can be overruled.
+        accepted = [i for i in result.items if i.correct and _typed(i.question)]
+        for n, item in enumerate(wrong + accepted):
+            self.wrong_layout.insertWidget(self.wrong_layout.count() - 1,
+                                           self._answer_box(number[item.question.id], item))
         self.again_button.setEnabled(result.test.status == "ready")
 
-    def _wrong_box(self, number: int, item) -> QGroupBox:
+    def _answer_box(self, number: int, item) -> QGroupBox:
         q, a = item.question, item.answer
-        box = QGroupBox(f"Question {number}")
-        box.setObjectName("wrongAnswer")
+        box = QGroupBox(f"Question {number}" + ("" if not item.correct else " (right)"))
+        box.setObjectName("rightAnswer" if item.correct else "wrongAnswer")
         box.setProperty("question_id", q.id)
         layout = QVBoxLayout(box)
         prompt = message_label(q.prompt)
@@ -480,28 +490,51 @@ class PracticePanel(QWidget):
         layout.addWidget(prompt)
         given = a.response if a and a.response else "(no answer)"
         lines = [f"Your answer: {given}", f"Correct answer: {q.answer}"]
-        if q.explanation:
+        if q.explanation and not item.correct:
             lines.append(f"Explanation: {q.explanation}")
-        if a and a.reason and a.graded_by == "llm":
-            lines.append(f"Why (the model's judgement): {a.reason}")
+        if a and a.reason and _typed(q):
+            lines.append(f"Why: {a.reason}")
         for text in lines:
             layout.addWidget(message_label(text))
-        if q.source_id is not None:
+        row = QHBoxLayout()
+        if q.source_id is not None and not item.correct:
             where = item.location or location(self.ctx, q.source_id, q.source_page, q.source_start_s)
             button = QPushButton(f"Open the source: {where}")
             button.setProperty("location", (q.source_id, q.source_page, q.source_start_s))
             button.clicked.connect(lambda _=False, s=q.source_id, p=q.source_page, t=q.source_start_s:
                                    self.open_location.emit(s, p, t))
-            row = QHBoxLayout()
             row.addWidget(button)
+        if a is not None and a.response and a.correct is not None and _typed(q):
+            mark = QPushButton("Mark wrong" if a.correct else "Mark correct")
+            mark.setObjectName("overrule")
+            mark.setToolTip("Overrule this grade: the score changes and the grader's reason stays visible")
+            mark.clicked.connect(lambda _=False, answer_id=a.id, ok=not a.correct: self.overrule(answer_id, ok))
+            row.addWidget(mark)
+        if row.count():
             row.addStretch(1)
             layout.addLayout(row)
         return box
 
-    def wrong_boxes(self) -> list[QGroupBox]:
-        """The wrong answers shown."""
+    def overrule(self, answer_id: int, correct: bool) -> None:
+        """The student's own grade for a typed answer; the score shown and kept is updated."""
+        if self.result is None:
+            return
+        try:
+            practice.overrule(self.ctx, answer_id, correct)
+        except UserError as exc:
+            self.status.setText(str(exc))
+            return
+        self._show_result(practice.result(self.ctx, self.result.attempt.id),
+                          f"You marked your answer {'correct' if correct else 'wrong'}; the score is updated.")
+
+    def answer_boxes(self) -> list[QGroupBox]:
+        """Every answer shown: the wrong ones, then the typed answers that were accepted."""
         return [self.wrong_layout.itemAt(i).widget() for i in range(self.wrong_layout.count())
                 if isinstance(self.wrong_layout.itemAt(i).widget(), QGroupBox)]
+
+    def wrong_boxes(self) -> list[QGroupBox]:
+        """The wrong answers shown."""
+        return [b for b in self.answer_boxes() if b.objectName() == "wrongAnswer"]
 
     def back_to_list(self) -> None:
         """Back to the tests and their history."""
