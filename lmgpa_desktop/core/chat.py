@@ -96,7 +96,7 @@ _ASKS_TIME = re.compile(r"^\s*(when|(in )?what year|(in )?which year|how (long|o
 _ASKS_COUNT = re.compile(r"^\s*how (many|much)\b", re.IGNORECASE)
 _ASKS_NAME = re.compile(r"^\s*(who|whom)\b", re.IGNORECASE)
 _COUNT_WORDS = frozenset("""one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
-hundred thousand million billion dozen few several many""".split())
+hundred thousand million billion dozen""".split())  # not "many" or "several": they do not say how many
 _TIME_WORDS = _COUNT_WORDS | frozenset("first second third fourth fifth century centuries decade decades".split())
 _REFUSAL_ABOUT = re.compile(r"\b(library|passages?|texts?|context|sources?|documents?|information|reading|sorry)\b"
                             r"|does ?n[o'’]?t say", re.IGNORECASE)
@@ -310,20 +310,23 @@ def _answer_and_store(ctx, conversation_id: int | None, question: str, history: 
         return
     checker = _Checker(plan)
     pieces = _generate(ctx, plan, temperature, seed, cancel)
+    finished = False
     try:
         for piece in pieces:
             for text in checker.feed(piece):
                 yield ChatEvent("token", text)
+        stopped = cancel is not None and cancel.is_set()
+        finished = True
+        for text in checker.finish(stopped):  # the last sentence completes only when the stream ends
+            yield ChatEvent("token", text)
     except GeneratorExit:  # the caller walked away: keep the sentences it was shown
         pieces.close()
-        checker.finish(stopped=True)
+        if not finished:
+            checker.finish(stopped=True)
         content, cites = checker.result()
         if content:
             store(content, cites)
         raise
-    stopped = cancel is not None and cancel.is_set()
-    for text in checker.finish(stopped):
-        yield ChatEvent("token", text)
     content, cites = checker.result()
     if stopped and not content:
         yield ChatEvent("done", stopped=True)

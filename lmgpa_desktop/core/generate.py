@@ -201,6 +201,7 @@ def analyse(passages: list[Hit], unsure: dict[int, dict[str, float]] | None = No
         where.setdefault(s, i)
     sentences = [(s, where[s]) for s in unique]
     m = Material(passages, sentences, [], [], [], unsure=unsure or {})
+    m.topic = st.topic_terms([s for s, _ in sentences], [])  # what the whole material is about, heard or not
     if unsure:  # a sentence with a word Whisper barely heard is not a fact to learn
         sentences = [(s, i) for s, i in sentences if m.heard(s, passages[i]) >= HEARD_SENTENCE]
         m.sentences = sentences
@@ -216,7 +217,7 @@ def analyse(passages: list[Hit], unsure: dict[int, dict[str, float]] | None = No
             definitions.append((d, i))
     m.definitions = definitions
     m.terms = ex.key_terms([s for s, _ in sentences], [d.term for d, _ in definitions])
-    m.topic = st.topic_terms([s for s, _ in sentences], m.terms)
+    m.topic |= st.topic_terms([s for s, _ in sentences], m.terms)
     index = dict(sentences)
     m.key = [(s, score, index[s]) for s, score in ex.key_sentences([s for s, _ in sentences], m.terms, limit=80)]
     return m
@@ -435,24 +436,41 @@ def llm_items(engine, m: Material, planned: list[Plan], budget: int, stats: Stat
               cancel: threading.Event | None) -> Iterator[Progress | Item]:
     """Questions the model words for the planned sentences, each answered back before it is kept."""
     tries = planned[:max(budget, round(budget * LLM_TRIES))]
-    kept = 0
-    for n, p in enumerate(tries, 1):
-        if cancel is not None and cancel.is_set() or kept >= budget:
-            return
-        yield Progress(n - 1, len(tries), f"writing question {n} of {len(tries)}")
-        stats.llm_tried += 1
-        answer = p.target.text
-        if p.target.kind == "cause":
-            answer = answer[0].upper() + answer[1:]
-        written = item_writer.write_question(engine, m.context(p.sentence), answer, cancel)
-        stats.llm_written += int(written.reason != "not written")
-        if written.question is None:
-            stats.dropped[written.reason] = stats.dropped.get(written.reason, 0) + 1
-            continue
-        kept += 1
-        back = answer.rstrip(" .") + ("." if p.target.kind == "cause" else "")
-        yield Item("basic", written.question, back, p.sentence, m.passages[p.passage], "llm",
-                   2.5 + min(p.score, 10.0) / 10)
+    kept = done = 0
+    while tries and kept < budget and not (cancel is not None and cancel.is_set()):
+        # Drafts first, then their answers: each step keeps one prompt prefix, which llama.cpp reuses from its
+        # cache instead of reading the instructions and examples again for every call.
+        batch, tries = tries[:max(2, round((budget - kept) * 1.5))], tries[max(2, round((budget - kept) * 1.5)):]
+        drafts = []
+        for p in batch:
+            if cancel is not None and cancel.is_set():
+                return
+            done += 1
+            yield Progress(done - 1, done + len(tries), f"writing question {done}")
+            stats.llm_tried += 1
+            answer = _answer_text(p)
+            draft = item_writer.draft_question(engine, m.context(p.sentence), answer, cancel)
+            stats.llm_written += int(draft.reason != "not written")
+            if draft.question is None:
+                stats.dropped[draft.reason] = stats.dropped.get(draft.reason, 0) + 1
+            else:
+                drafts.append((p, answer, draft))
+        for p, answer, draft in drafts:
+            if cancel is not None and cancel.is_set() or kept >= budget:
+                return
+            written = item_writer.confirm(engine, m.context(p.sentence), draft, answer, cancel)
+            if written.question is None:
+                stats.dropped[written.reason] = stats.dropped.get(written.reason, 0) + 1
+                continue
+            kept += 1
+            back = answer.rstrip(" .") + ("." if p.target.kind == "cause" else "")
+            yield Item("basic", written.question, back, p.sentence, m.passages[p.passage], "llm",
+                       2.5 + min(p.score, 10.0) / 10)
+
+
+def _answer_text(p: Plan) -> str:
+    """What the question's answer says: the target as written ("Because ..." for a reason)."""
+    return p.target.text[0].upper() + p.target.text[1:] if p.target.kind == "cause" else p.target.text
 
 
 def llm_summary(engine, text: str, cancel: threading.Event | None = None) -> str | None:

@@ -163,8 +163,8 @@ def same_answer(said: str, expected: str) -> bool:
     return fuzz.token_set_ratio(a, b) >= ANSWER_MATCH and bool(content_words(said) & content_words(expected))
 
 
-def write_question(engine, context: str, answer: str, cancel: threading.Event | None = None) -> Written:
-    """A question about context whose answer is `answer`, answered back by the model before it is kept."""
+def draft_question(engine, context: str, answer: str, cancel: threading.Event | None = None) -> Written:
+    """A question about context whose answer is `answer`, checked for form and wording (not yet answered back)."""
     user = f"Passage: {context}\nAnswer: {answer}"
     question = _ask(engine, _messages(QUESTION_SYSTEM, QUESTION_SHOTS, user), QUESTION_GRAMMAR, QUESTION_TOKENS,
                     cancel)
@@ -175,13 +175,24 @@ def write_question(engine, context: str, answer: str, cancel: threading.Event | 
     if problem:
         return Written(None, problem)
     if not grounded(question, context):
-        return Written(None, "asks about something the passage does not say", "")
+        return Written(None, "asks about something the passage does not say")
     if not about_answer(question, context, answer):
-        return Written(None, "asks about another part of the sentence", "")
-    said = answer_back(engine, context, question, cancel)
+        return Written(None, "asks about another part of the sentence")
+    return Written(question, "")
+
+
+def confirm(engine, context: str, draft: Written, answer: str, cancel: threading.Event | None = None) -> Written:
+    """The draft kept only if the model, given the passage, answers it with the chosen answer."""
+    said = answer_back(engine, context, draft.question, cancel)
     if not same_answer(said, answer):
         return Written(None, "answered otherwise", said)
-    return Written(question, "", said)
+    return Written(draft.question, "", said)
+
+
+def write_question(engine, context: str, answer: str, cancel: threading.Event | None = None) -> Written:
+    """A question about context whose answer is `answer`, answered back by the model before it is kept."""
+    draft = draft_question(engine, context, answer, cancel)
+    return draft if draft.question is None else confirm(engine, context, draft, answer, cancel)
 
 
 def answer_back(engine, context: str, question: str, cancel: threading.Event | None = None) -> str:

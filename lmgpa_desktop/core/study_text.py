@@ -108,7 +108,7 @@ def _caption_or_label(sentence: str) -> bool:
     found = ex.words(sentence)
     if not found:
         return True
-    capitals = sum(w[:1].isupper() for w in found[1:])
+    capitals = sum(w[:1].isupper() for w in found[1:] if w.lower() not in STOPWORDS)
     if capitals > MAX_CAPITALISED_SHARE * max(1, len(found) - 1):
         return True
     return not any(w.lower() in STOPWORDS for w in found)  # prose has function words; a label list has none
@@ -121,7 +121,8 @@ def prose_sentence(sentence: str, after_number: bool = False) -> str | None:
     body = re.sub(r"([.!?])(?:\s*[.!?])+$", r"\1", body)  # ". ." left by a removed label
     if not body or _caption_or_label(body) or not ex.is_usable(body):
         return None
-    if body[:1].islower() or re.search(r"(?::\s*|\s)\d+\.$", body):
+    glossary = re.match(r"^[a-z][a-z\- ]{0,40}: [A-Z]", body)  # "bug: An error in a program." starts small
+    if body[:1].islower() and not glossary or re.search(r"(?::\s*|\s)\d+\.$", body):
         return None  # cut in the middle by a page break, or an exercise list running into the next item
     if not body.endswith((".", "!", "?")) or body.count("(") != body.count(")"):
         return None
