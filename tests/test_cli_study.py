@@ -50,7 +50,7 @@ def quiz(book):
 def test_quiz_prints_questions_with_their_source_pending_review(book, quiz):
     home, sid = book
     assert quiz["what"] == "quiz" and not quiz["accepted"] and quiz["test"]["status"] == "draft"
-    assert len(quiz["questions"]) == quiz["test"]["pending"] == 3 and quiz["stats"]["llm_tried"] == 2
+    assert len(quiz["questions"]) == quiz["test"]["pending"] == 3 and quiz["stats"]["llm_tried"] >= 2
     for q in quiz["questions"]:
         assert q["status"] == "pending" and q["kind"] in ("mcq", "tf", "short") and q["answer"]
         _linked(q, sid)

@@ -594,7 +594,11 @@ def sentence_questions(engine, m: Material, planned: list[Plan], llm: list[Item]
             continue
         weight = min(p.score, 10.0) / 10
         i = p.passage
-        if n % 3 == 0:
+        if n % 4 == 3:  # typed: the student recalls the part with no choices to lean on
+            item = Item("short", f"Fill in the blank: {c.blanked}", c.answer, body, m.passages[i], "cloze",
+                        1.5 + weight)
+            item.explanation = _explain(item)
+        elif n % 4 == 0:
             blank = f"Fill in the blank: {c.blanked}"
             wrong = pool.pick(c.answer, body)
             if len(wrong) < 2:
@@ -603,7 +607,7 @@ def sentence_questions(engine, m: Material, planned: list[Plan], llm: list[Item]
             _rng(blank).shuffle(choices)
             item = Item("mcq", blank, c.answer, body, m.passages[i], "cloze", 1.6 + weight, choices=choices)
             item.explanation = _explain(item)
-        elif n % 3 == 1:
+        elif n % 4 == 1:
             wrong = pool.pick(c.answer, body, 1)
             if not wrong:
                 continue

@@ -131,6 +131,9 @@ class TranscriptView(QWidget):
         header.addWidget(self.export_button)
 
         self.player = QMediaPlayer(self)
+        # A position set while the file is still loading is dropped by the player: keep it until the media is in.
+        self._pending_ms: int | None = None
+        self.player.mediaStatusChanged.connect(self._apply_pending_seek)
         self.audio = QAudioOutput(self)
         self.player.setAudioOutput(self.audio)
         self.play_button = QPushButton("Play")
@@ -319,10 +322,22 @@ class TranscriptView(QWidget):
     # -- playback --------------------------------------------------------------------------------------------
     def seek(self, seconds: float, play: bool = True) -> None:
         """Move playback to a second (and play)."""
-        self.player.setPosition(int(seconds * 1000))
-        self._on_position(int(seconds * 1000))
+        ms = int(seconds * 1000)
+        loading = self.player.mediaStatus() in (QMediaPlayer.MediaStatus.LoadingMedia,
+                                                 QMediaPlayer.MediaStatus.NoMedia)
+        self._pending_ms = ms if loading and self.player.source().isValid() else None
+        self.player.setPosition(ms)
+        self._on_position(ms)
         if play and self.player.source().isValid():
             self.player.play()
+
+    def _apply_pending_seek(self, status) -> None:
+        """Seek where a citation or search hit asked, once the player can (it ignores it while loading)."""
+        if self._pending_ms is not None and status in (QMediaPlayer.MediaStatus.LoadedMedia,
+                                                       QMediaPlayer.MediaStatus.BufferedMedia):
+            ms, self._pending_ms = self._pending_ms, None
+            self.player.setPosition(ms)
+            self._on_position(ms)
 
     def skip(self, delta_ms: int) -> None:
         """Jump back or forward."""
