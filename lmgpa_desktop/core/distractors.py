@@ -28,9 +28,9 @@ class Pool:
         self.by_kind: dict[str, list[str]] = {}
         self._vectors: dict[str, np.ndarray] = {}
         for s in sentences:
-            for phrase, kind in st._numbers_with_units(s):
+            for phrase, kind in st.numbers_with_units(s):
                 self._add(kind, phrase)
-            for name in st._names(s):
+            for name in st.names_in(s):
                 if name.lower() not in _CALENDAR and not name.lower().endswith("ly"):
                     self._add("name", name)
             cause = st.cause_of(s)

@@ -193,7 +193,8 @@ def analyse(passages: list[Hit], unsure: dict[int, dict[str, float]] | None = No
         members = [i for i, p in enumerate(passages) if p.source_id == source_id]
         audio = passages[members[0]].source_kind in AUDIO_KINDS
         pages = None if audio else [passages[i].page_no or passages[i].chunk_id for i in members]
-        located += [(s, members[k]) for s, k in st.prose_sentences([passages[i].text for i in members], pages)]
+        located += [(s, members[k]) for s, k in st.prose_sentences([passages[i].text for i in members], pages,
+                                                                   clean=False)]
     located.sort(key=lambda x: x[1])
     unique = ex.unique_sentences([s for s, _ in located])
     where = {}
@@ -440,7 +441,8 @@ def llm_items(engine, m: Material, planned: list[Plan], budget: int, stats: Stat
     while tries and kept < budget and not (cancel is not None and cancel.is_set()):
         # Drafts first, then their answers: each step keeps one prompt prefix, which llama.cpp reuses from its
         # cache instead of reading the instructions and examples again for every call.
-        batch, tries = tries[:max(2, round((budget - kept) * 1.5))], tries[max(2, round((budget - kept) * 1.5)):]
+        size = max(2, round((budget - kept) * 1.5))
+        batch, tries = tries[:size], tries[size:]
         drafts = []
         for p in batch:
             if cancel is not None and cancel.is_set():

@@ -132,10 +132,12 @@ def prose_sentence(sentence: str, after_number: bool = False) -> str | None:
 _SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)+\.?|Chapter\s*\d+\.?)$")
 
 
-def prose_sentences(texts: list[str], pages: list[object] | None = None) -> list[tuple[str, int]]:
+def prose_sentences(texts: list[str], pages: list[object] | None = None,
+                    clean: bool = True) -> list[tuple[str, int]]:
     """(cleaned sentence, index of its text) for the prose of texts, in reading order; texts are the passages of
-    one document (their pages say where running headers repeat; None for speech, which has none)."""
-    cleaned = [clean_passage(t) for t in texts]
+    one document (their pages say where running headers repeat; None for speech, which has none); clean False:
+    the texts went through clean_passage already."""
+    cleaned = [clean_passage(t) for t in texts] if clean else list(texts)
     headers = running_headers(list(zip(pages, cleaned))) if pages is not None else set()
     out = []
     for i, text in enumerate(cleaned):
@@ -191,7 +193,7 @@ def topic_terms(sentences: list[str], terms: list[ex.Term]) -> set[str]:
     return out
 
 
-def _numbers_with_units(sentence: str) -> list[tuple[str, str]]:
+def numbers_with_units(sentence: str) -> list[tuple[str, str]]:
     """("100 degrees Celsius", "number"), ("1455", "year") ... as written in the sentence."""
     out = []
     for m in _NUMBER.finditer(sentence):
@@ -213,7 +215,7 @@ def _numbers_with_units(sentence: str) -> list[tuple[str, str]]:
     return out
 
 
-def _names(sentence: str) -> list[str]:
+def names_in(sentence: str) -> list[str]:
     """Capitalised names inside the sentence (not its first word): "Johann Gutenberg", "Python"."""
     tokens = sentence.split()
     out, run = [], []
@@ -241,12 +243,12 @@ def targets(sentence: str, terms: list[ex.Term], defined: set[str], topic: set[s
     """What a card about this sentence could hide or ask for, best first."""
     found: list[Target] = []
     weights = {t.text.lower(): t.score for t in terms}
-    for phrase, kind in _numbers_with_units(sentence):
+    for phrase, kind in numbers_with_units(sentence):
         found.append(Target(phrase, kind, 3.0 if kind == "year" or " " in phrase else 1.6))
     for term in defined:
         if _occurrences(sentence, term):
             found.append(Target(_as_written(sentence, term), "defined", 2.8))
-    names = _names(sentence)
+    names = names_in(sentence)
     for name in names:
         found.append(Target(name, "name", 2.2 + 0.6 * (len(name.split()) > 1)))
     for term in ex.terms_in(sentence, terms):
