@@ -116,7 +116,7 @@ def main() -> int:
     import sqlean
 
     from lmgpa_desktop.cli.commands_progress import stats
-    from lmgpa_desktop.core import analytics
+    from lmgpa_desktop.core.progress import analytics
     from lmgpa_desktop.core.context import open_app
 
     with tempfile.TemporaryDirectory(prefix="lmgpa-bench-analytics-") as tmp:

@@ -73,7 +73,7 @@ def main() -> int:
     p.add_argument("--out", type=Path, help="write every answer here as JSON lines")
     args = p.parse_args()
 
-    from lmgpa_desktop.core import chat
+    from lmgpa_desktop.core.study import chat
     from lmgpa_desktop.storage import search_repo
 
     if args.shots is not None:

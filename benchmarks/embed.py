@@ -25,7 +25,7 @@ if not SHARED.is_dir():
 
 def passages() -> list[str]:
     """Real passages as the index makes them (Think Python chapters 1-2, chunked)."""
-    from lmgpa_desktop.core.chunking import chunk_page
+    from lmgpa_desktop.core.library.chunking import chunk_page
 
     text = (SHARED / "documents" / "pdf" / "thinkpython2_ch01-02.pdfium-text.txt").read_text(errors="replace")
     pages = re.split(r"=== page \d+ of subset[^\n]*===", text)

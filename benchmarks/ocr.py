@@ -48,10 +48,10 @@ def tesseract_cli(image: Path, single_thread: bool) -> tuple[float, str]:
 
 def ours(image: Path) -> tuple[float, str]:
     """Seconds and text of our extraction path."""
-    from lmgpa_desktop.core import extract
+    from lmgpa_desktop.core.capture import document_text
 
     start = time.perf_counter()
-    pages = list(extract.extract(image))
+    pages = list(document_text.extract(image))
     return time.perf_counter() - start, "\n".join(p.text for p in pages)
 
 

@@ -41,7 +41,7 @@ class _Ctx:
 
 def run_ours(ctx, text: str) -> dict:
     """Seconds to the first chunk and in all, and seconds of audio, for our speak()."""
-    from lmgpa_desktop.core import read_aloud
+    from lmgpa_desktop.core.study import read_aloud
 
     start, cpu = time.perf_counter(), time.process_time()
     first, samples, rate = None, 0, 22050
@@ -57,7 +57,7 @@ def run_export(ctx, text: str, folder: Path) -> dict:
     """Seconds in all and seconds of audio for export_audio into a WAV file."""
     import soundfile
 
-    from lmgpa_desktop.core import read_aloud
+    from lmgpa_desktop.core.study import read_aloud
 
     start, cpu = time.perf_counter(), time.process_time()
     path = read_aloud.export_audio(ctx, text, folder / "speech.wav", 1.0)
@@ -84,7 +84,7 @@ def ui_first_audio(ctx, text: str, runs: int) -> list[float]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from lmgpa_desktop.ui.read_aloud import ReadAloudBar
+    from lmgpa_desktop.ui.study.read_aloud import ReadAloudBar
 
     app = QApplication.instance() or QApplication([])
     bar = ReadAloudBar(ctx, lambda: text)
@@ -113,7 +113,7 @@ def main() -> int:
 
     from piper import PiperVoice
 
-    from lmgpa_desktop.core import read_aloud
+    from lmgpa_desktop.core.study import read_aloud
     from lmgpa_desktop.core.model_registry import DEFAULTS
     from lmgpa_desktop.engines.tts import PiperEngine, config_for
 

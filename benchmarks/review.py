@@ -31,7 +31,7 @@ BARE_DUE = """SELECT id FROM cards WHERE status = 'active' AND due < ? AND delet
 
 def build(ctx, n: int) -> list[int]:
     """n cards in 10 decks (see the module docstring); returns the deck ids."""
-    from lmgpa_desktop.core import anki
+    from lmgpa_desktop.core.study import anki
     from lmgpa_desktop.storage import cards_repo
 
     source = anki.import_file(ctx, DECK)
@@ -84,7 +84,7 @@ def main() -> None:
 
     import sqlean
 
-    from lmgpa_desktop.core import review
+    from lmgpa_desktop.core.study import review
     from lmgpa_desktop.core.context import open_app
     from lmgpa_desktop.storage import cards_repo
     from lmgpa_desktop.storage.base import UTCDateTime

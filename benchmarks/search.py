@@ -37,7 +37,7 @@ def passages() -> list[str]:
     import ast
     import sysconfig
 
-    from lmgpa_desktop.core.chunking import chunk_page
+    from lmgpa_desktop.core.library.chunking import chunk_page
 
     text = (SHARED / "documents" / "pdf" / "thinkpython2_ch01-02.pdfium-text.txt").read_text(errors="replace")
     text += "\n\n" + (SHARED / "audio" / "LJ001-0001_0032.reference.txt").read_text()
@@ -94,7 +94,7 @@ def main() -> int:
     p.add_argument("--keep", type=Path, help="build the profiles under this folder and reuse them on later runs")
     args = p.parse_args()
     from lmgpa_desktop.core.context import open_app
-    from lmgpa_desktop.core.search import search
+    from lmgpa_desktop.core.library.search import search
 
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -112,7 +112,7 @@ def main() -> int:
             queries = [QUESTIONS[i % len(QUESTIONS)] for i in range(args.queries)]
             qvecs = embedder.embed(queries)
             search(ctx, queries[0])  # warm up: loads the models and starts loading the in-memory vectors
-            from lmgpa_desktop.core import vector_cache
+            from lmgpa_desktop.core.library import vector_cache
             from lmgpa_desktop.storage import search_repo
 
             cache = vector_cache.for_db(ctx.db)

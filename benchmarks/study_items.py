@@ -66,8 +66,8 @@ def make_slides(article: Path, out: Path) -> Path:
 
 def load(ctx, which: list[str], tmp: Path) -> dict[str, int]:
     """Import (and transcribe) the materials; returns name -> source id."""
-    from lmgpa_desktop.core import library
-    from lmgpa_desktop.core.media_import import import_media
+    from lmgpa_desktop.core.library import library
+    from lmgpa_desktop.core.capture.media_import import import_media
 
     out = {}
     if "pdf" in which:
@@ -87,9 +87,10 @@ def load(ctx, which: list[str], tmp: Path) -> dict[str, int]:
 
 def checks(ctx, item: dict, passages: list[str], topic: set[str]) -> dict[str, bool | None]:
     """The automatic checks of one stored item (None: the check does not apply)."""
-    from lmgpa_desktop.core import extractive as ex
-    from lmgpa_desktop.core import generate, item_writer
-    from lmgpa_desktop.core import study_text as st
+    from lmgpa_desktop.core.study import text_items as ex
+    from lmgpa_desktop.core.study import generate
+    from lmgpa_desktop.core.study import item_writer
+    from lmgpa_desktop.core.study import study_text as st
 
     quote, answer, prompt, kind = item["quote"] or "", item["answer"], item["prompt"], item["kind"]
     cleaned = [ex.normalize(st.clean_passage(p)) for p in passages]
@@ -131,8 +132,8 @@ def checks(ctx, item: dict, passages: list[str], topic: set[str]) -> dict[str, b
 
 def generated(ctx, what: str, source_id: int, count: int) -> tuple[list[dict], dict, float]:
     """Run one generation job; returns its items (plain dicts), its stats and its wall time."""
-    from lmgpa_desktop.core import extractive as ex
-    from lmgpa_desktop.core import generate
+    from lmgpa_desktop.core.study import text_items as ex
+    from lmgpa_desktop.core.study import generate
     from lmgpa_desktop.storage import study_repo
 
     start = time.perf_counter()
@@ -169,9 +170,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="lmgpa-items-"))
     home = args.home or tmp / "home"
     os.environ["LMGPA_HOME"] = str(home)
-    from lmgpa_desktop.core import extractive as ex
-    from lmgpa_desktop.core import generate
-    from lmgpa_desktop.core import study_text as st
+    from lmgpa_desktop.core.study import text_items as ex
+    from lmgpa_desktop.core.study import generate
+    from lmgpa_desktop.core.study import study_text as st
     from lmgpa_desktop.core.context import open_app
     from lmgpa_desktop.storage import study_repo
 

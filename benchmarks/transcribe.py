@@ -38,7 +38,7 @@ def worker(kind: str, audio: Path, threads: int) -> dict:
         with tempfile.TemporaryDirectory() as home:
             os.environ["LMGPA_HOME"] = home
             from lmgpa_desktop.core.context import open_app
-            from lmgpa_desktop.core.media_import import import_media
+            from lmgpa_desktop.core.capture.media_import import import_media
 
             ctx = open_app(Path(home))
             ctx.settings.set("cpu.threads", threads)
@@ -46,7 +46,7 @@ def worker(kind: str, audio: Path, threads: int) -> dict:
             start = time.perf_counter()  # the job itself: decode, VAD, transcribe, save every segment
             job = ctx.jobs.run_now(ctx.jobs.submit("transcribe", {"source_id": source.id}))
             elapsed = time.perf_counter() - start
-            from lmgpa_desktop.core import transcripts
+            from lmgpa_desktop.core.capture import transcripts
 
             text = " ".join(s.text for s in transcripts.current(ctx, source.id).segments)
             assert job.state == "done", job.error
@@ -56,7 +56,7 @@ def worker(kind: str, audio: Path, threads: int) -> dict:
         model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads,
                              local_files_only=True)
         if kind == "batched":
-            from lmgpa_desktop.core.transcription import BATCH_SIZE
+            from lmgpa_desktop.core.capture.transcription import BATCH_SIZE
 
             segments, _ = BatchedInferencePipeline(model).transcribe(str(audio), batch_size=BATCH_SIZE, **SETTINGS)
         else:

@@ -18,9 +18,10 @@ def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: 
 
     from lmgpa_desktop import __version__, paths
     from lmgpa_desktop.storage.peek import peek_settings
-    from lmgpa_desktop.ui import errors, theme
-    from lmgpa_desktop.ui.main_window import MainWindow
-    from lmgpa_desktop.ui.profile_loader import ProfileLoader
+    from lmgpa_desktop.ui.shell import errors
+    from lmgpa_desktop.ui.shell import theme
+    from lmgpa_desktop.ui.shell.main_window import MainWindow
+    from lmgpa_desktop.ui.shell.profile_loader import ProfileLoader
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Little Monster GPA")
@@ -75,8 +76,8 @@ def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: 
 
 def attach(window, ctx) -> None:
     """Give an open profile to the window: job runner, pages, settings-driven theme."""
-    from lmgpa_desktop.core.recorder import recover_interrupted
-    from lmgpa_desktop.ui.job_runner import JobRunner
+    from lmgpa_desktop.core.capture.recorder import recover_interrupted
+    from lmgpa_desktop.ui.kit.job_runner import JobRunner
 
     recovered = recover_interrupted(ctx)  # a recording cut short by a crash: queue its finalize job
     runner = JobRunner(ctx)
@@ -92,8 +93,9 @@ def build_window(ctx):
     """A ready window for an already open profile (tests use this)."""
     from PySide6.QtWidgets import QApplication
 
-    from lmgpa_desktop.ui import errors, theme
-    from lmgpa_desktop.ui.main_window import MainWindow
+    from lmgpa_desktop.ui.shell import errors
+    from lmgpa_desktop.ui.shell import theme
+    from lmgpa_desktop.ui.shell.main_window import MainWindow
 
     theme.apply(QApplication.instance(), str(ctx.settings.get("ui.theme")))
     window = MainWindow({k: ctx.settings.get(k) for k in BOOT_KEYS})

@@ -11,21 +11,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may download a model
 
-TESTS = Path(__file__).resolve().parent
-ROOT = TESTS.parent
-sys.path.insert(0, str(TESTS))  # test-only job kinds (job_kinds_for_tests) live here
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # support modules (support, virtual_mic, server_fixtures)
 
-
-def _shared_data() -> Path:
-    """../shared/data beside the checkout (or LMGPA_SHARED_DATA); real material nobody here wrote."""
-    candidates = [os.environ.get("LMGPA_SHARED_DATA"), ROOT.parent / "shared" / "data", "/work/shared/data"]
-    for cand in candidates:
-        if cand and Path(cand).is_dir():
-            return Path(cand)
-    raise RuntimeError("the shared test data folder (../shared/data) was not found; set LMGPA_SHARED_DATA")
-
-
-SHARED = _shared_data()
+from support import ROOT, SHARED, TESTS, lmgpa_cmd  # noqa: E402,F401 - re-exported for fixtures below
 
 
 @pytest.fixture
@@ -50,11 +38,6 @@ def ctx(home):
     app_ctx = open_app(home)
     yield app_ctx
     app_ctx.close()
-
-
-def lmgpa_cmd(*args: str) -> list[str]:
-    """Command line running the CLI of this checkout with the venv's Python."""
-    return [sys.executable, "-m", "lmgpa_desktop", *args]
 
 
 @pytest.fixture

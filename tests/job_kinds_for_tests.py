@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from lmgpa_desktop.core.jobs import job_kind
-from lmgpa_desktop.core.progress import JobError, Progress
+from lmgpa_desktop.core.job_progress import JobError, Progress
 
 
 @job_kind("test.count", queue="test", max_attempts=2)

@@ -64,7 +64,7 @@ def run_handler(handler: Callable, args: argparse.Namespace) -> int:
         logs.configure(paths.logs_dir(Path(args.home) if getattr(args, "home", None) else None))
     except OSError:
         pass  # an unusable data folder is reported by the command itself
-    from lmgpa_desktop.core.progress import JobError
+    from lmgpa_desktop.core.job_progress import JobError
     from lmgpa_desktop.engines.errors import ModelError
 
     try:

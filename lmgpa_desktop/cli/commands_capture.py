@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def transcribe_path(ctx, audio: Path, model: str | None = None, language: str | None = None):
     """Import a file (or find it already imported) and make sure it has a finished transcript."""
-    from lmgpa_desktop.core import transcripts
-    from lmgpa_desktop.core.media_import import import_media
+    from lmgpa_desktop.core.capture import transcripts
+    from lmgpa_desktop.core.capture.media_import import import_media
 
     imported = import_media(ctx, audio)
     source = imported.source
@@ -46,7 +46,7 @@ def transcribe_path(ctx, audio: Path, model: str | None = None, language: str | 
 
 def cmd_transcribe(args) -> int:
     """Transcribe and print or write the transcript."""
-    from lmgpa_desktop.core.transcript_export import render
+    from lmgpa_desktop.core.capture.transcript_export import render
 
     ctx = open_ctx(args)
     source, transcript = transcribe_path(ctx, args.audio, args.model, args.language)
@@ -65,8 +65,8 @@ def cmd_demo(args) -> int:
     """Sample lecture -> library -> transcript, with the word error rate against the text it was read from."""
     from lmgpa_desktop import paths
     from lmgpa_desktop.core.formatting import clock
-    from lmgpa_desktop.core import chat
-    from lmgpa_desktop.core.search import Scope, search
+    from lmgpa_desktop.core.study import chat
+    from lmgpa_desktop.core.library.search import Scope, search
     from lmgpa_desktop.core.text_metrics import word_error_rate
 
     ctx = open_ctx(args)
@@ -76,7 +76,7 @@ def cmd_demo(args) -> int:
     source, transcript = transcribe_path(ctx, audio)
     drain_queue(ctx)
     text = " ".join(seg.shown for seg in transcript.segments)
-    from lmgpa_desktop.core.transcripts import model_label
+    from lmgpa_desktop.core.capture.transcripts import model_label
 
     print(f"2. Transcribed offline with {model_label(ctx, transcript.model)}: {len(transcript.segments)} segments, "
           f"{clock(transcript.duration_s or 0)}, language {transcript.language}")

@@ -47,7 +47,7 @@ def find_deck(ctx, key: str):
 def cmd_import(args) -> int:
     """Import one Anki file with a progress bar; print what arrived."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import anki
+    from lmgpa_desktop.core.study import anki
 
     anki.check_importable(args.file.expanduser())
     ctx = open_ctx(args)
@@ -74,7 +74,7 @@ def cmd_export(args) -> int:
 
 
 def _rows(ctx) -> list[dict]:
-    from lmgpa_desktop.core import review
+    from lmgpa_desktop.core.study import review
 
     return [{"id": c.deck_id, "name": c.name, "learning": c.learning, "review": c.review, "new": c.new,
              "due": c.due + c.new, "new_per_day": c.new_per_day} for c in review.deck_counts(ctx)]

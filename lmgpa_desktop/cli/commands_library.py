@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_import(args) -> int:
     """Import each file (whole pipeline: extract or transcribe, then index); print the new source ids."""
-    from lmgpa_desktop.core import library
+    from lmgpa_desktop.core.library import library
     from lmgpa_desktop.storage import library_repo
 
     ctx = open_ctx(args)
@@ -55,7 +55,7 @@ def cmd_import(args) -> int:
 def cmd_sources(args) -> int:
     """List sources."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import library
+    from lmgpa_desktop.core.library import library
     from lmgpa_desktop.core.formatting import clock, human_size
 
     ctx = open_ctx(args)
@@ -77,7 +77,7 @@ def cmd_sources(args) -> int:
 def cmd_search(args) -> int:
     """Print the best passages."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core.search import search
+    from lmgpa_desktop.core.library.search import search
 
     ctx = open_ctx(args)
     hits = search(ctx, args.query, k=args.k, scope=scope_from_args(ctx, args))

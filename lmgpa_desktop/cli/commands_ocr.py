@@ -20,12 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_ocr(args) -> int:
     """Recognise every page of the image and print it."""
-    from lmgpa_desktop.core import extract
+    from lmgpa_desktop.core.capture import document_text
 
-    if extract.kind_of(args.image) != "image":
-        raise extract.ExtractError(f"{args.image.name} is not an image; `lmgpa ocr` reads png, jpg, tif, "
+    if document_text.kind_of(args.image) != "image":
+        raise document_text.ExtractError(f"{args.image.name} is not an image; `lmgpa ocr` reads png, jpg, tif, "
                                    f"webp, bmp, gif and heic files")
-    pages = extract.ocr_image(args.image, args.language)
+    pages = document_text.ocr_image(args.image, args.language)
     if args.json:
         from lmgpa_desktop.cli import print_json
 

@@ -111,7 +111,7 @@ def _register_groups(sub) -> None:
 
 
 def _service(args):
-    from lmgpa_desktop.core import online
+    from lmgpa_desktop.core.online import service as online
 
     return online.service(open_ctx(args))
 
@@ -150,7 +150,7 @@ def _password(args) -> str:
 
 def cmd_signup(args) -> int:
     """Create an account and sign in."""
-    from lmgpa_desktop.core.online import DEFAULT_SERVER
+    from lmgpa_desktop.core.online.service import DEFAULT_SERVER
 
     svc = _service(args)
     state = svc.sign_up(args.server or DEFAULT_SERVER, args.email, _password(args), args.name, args.role)
@@ -160,7 +160,7 @@ def cmd_signup(args) -> int:
 
 def cmd_signin(args) -> int:
     """Sign in to a server."""
-    from lmgpa_desktop.core.online import DEFAULT_SERVER
+    from lmgpa_desktop.core.online.service import DEFAULT_SERVER
 
     state = _service(args).sign_in(args.server or DEFAULT_SERVER, args.email, _password(args))
     _print_state(state, args.json)
@@ -240,7 +240,7 @@ def cmd_class_join(args) -> int:
 def cmd_assignments(args) -> int:
     """List a class's assignments, or queue a new one."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import deadlines
+    from lmgpa_desktop.core.progress import deadlines
 
     svc = _service(args)
     if args.add:

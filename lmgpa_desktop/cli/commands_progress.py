@@ -34,7 +34,7 @@ def _course_id(ctx, name: str | None) -> int | None:
 def game_summary(ctx) -> dict | None:
     """Points, level, streak and achievements from core.gamification (None while that module is absent)."""
     try:
-        from lmgpa_desktop.core import gamification
+        from lmgpa_desktop.core.progress import gamification
     except ImportError:
         log.warning("core.gamification is missing: stats show no points or streak")
         return None
@@ -43,7 +43,7 @@ def game_summary(ctx) -> dict | None:
 
 def stats(ctx, range_name: str = "week", course_id: int | None = None) -> dict:
     """Everything `lmgpa stats` prints, as data."""
-    from lmgpa_desktop.core import analytics
+    from lmgpa_desktop.core.progress import analytics
 
     rep = analytics.report(ctx, range_name, course_id)
     data = analytics.as_dict(rep)

@@ -10,7 +10,7 @@ from pathlib import Path
 from lmgpa_desktop.cli.common import open_ctx, run_queued_with_bar
 from lmgpa_desktop.cli.progress_bar import ProgressBar
 from lmgpa_desktop.core.formatting import clock
-from lmgpa_desktop.core.progress import Progress
+from lmgpa_desktop.core.job_progress import Progress
 
 POLL_S = 0.02  # how late after N seconds the recording stops, at most (plus the stop itself)
 
@@ -49,7 +49,7 @@ def _finish_recovered(ctx, recorder) -> None:
 
 def cmd_record(args) -> int:
     """Record N seconds, save into the library, write the file, print the source id."""
-    from lmgpa_desktop.core import recorder
+    from lmgpa_desktop.core.capture import recorder
 
     try:
         if args.list_devices:

@@ -48,7 +48,8 @@ def cmd_reminders(args) -> int:
     from datetime import timedelta
 
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import notifications, reminders
+    from lmgpa_desktop.core.progress import notifications
+    from lmgpa_desktop.core.progress import reminders
 
     ctx = open_ctx(args)
     ahead = reminders.upcoming(ctx, horizon=timedelta(days=max(0, args.days)))
@@ -89,7 +90,7 @@ def cmd_reminders(args) -> int:
 def cmd_deadline_list(args) -> int:
     """Every deadline, soonest first."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import deadlines
+    from lmgpa_desktop.core.progress import deadlines
 
     rows = deadlines.listing(open_ctx(args))
     if args.json:
@@ -106,7 +107,8 @@ def cmd_deadline_list(args) -> int:
 def cmd_deadline_add(args) -> int:
     """Add a deadline and print it."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import deadlines, notifications
+    from lmgpa_desktop.core.progress import deadlines
+    from lmgpa_desktop.core.progress import notifications
 
     ctx = open_ctx(args)
     row = deadlines.add(ctx, args.title, deadlines.parse_due(args.due, notifications.student_tz(ctx)), args.kind,
@@ -121,7 +123,7 @@ def cmd_deadline_add(args) -> int:
 def cmd_deadline_done(args) -> int:
     """Mark a deadline done."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import deadlines
+    from lmgpa_desktop.core.progress import deadlines
 
     row = deadlines.set_done(open_ctx(args), args.id)
     if args.json:

@@ -40,7 +40,7 @@ def cmd_speak(args) -> int:
     """Speak the text into the output file with a progress bar."""
     from lmgpa_desktop.cli.common import open_ctx
     from lmgpa_desktop.cli.progress_bar import ProgressBar
-    from lmgpa_desktop.core import read_aloud
+    from lmgpa_desktop.core.study import read_aloud
 
     text = read_text_argument(args.text)
     if not read_aloud.sentences(text):
@@ -64,7 +64,7 @@ def cmd_speak(args) -> int:
 
 def cmd_slides(args) -> int:
     """Write the deck and say where it went."""
-    from lmgpa_desktop.core.slides import export_note_pptx
+    from lmgpa_desktop.core.study.slides import export_note_pptx
 
     if (args.markdown is None) == (args.note is None):
         raise ValueError("give either a Markdown file or --note ID")

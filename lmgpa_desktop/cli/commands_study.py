@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # -- plain forms --------------------------------------------------------------------------------------------------
 def _source(ctx, source_id, page, start_s, end_s, quote) -> dict:
-    from lmgpa_desktop.core.generate import describe_location
+    from lmgpa_desktop.core.study.generate import describe_location
 
     return {"source_id": source_id, "page": page, "start_s": start_s, "end_s": end_s,
             "location": describe_location(ctx, source_id, page, start_s, end_s), "quote": quote}
@@ -126,7 +126,7 @@ def _print_note(n: dict) -> None:
 def cmd_generate(args) -> int:
     """Generate notes, flashcards or a quiz from sources with a progress bar; print each item with its source."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import generate
+    from lmgpa_desktop.core.study import generate
     from lmgpa_desktop.storage import sources_repo, study_repo
 
     ctx = open_ctx(args)
@@ -180,7 +180,7 @@ def _print_generated(out: dict) -> None:
 def cmd_pending(args) -> int:
     """Everything generated and waiting for review."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import generate
+    from lmgpa_desktop.core.study import generate
 
     ctx = open_ctx(args)
     p = generate.pending(ctx)
@@ -205,7 +205,7 @@ def cmd_pending(args) -> int:
 
 def cmd_review(args) -> int:
     """Accept or reject generated cards, questions, whole tests or notes by id."""
-    from lmgpa_desktop.core import generate
+    from lmgpa_desktop.core.study import generate
     from lmgpa_desktop.storage import study_repo
 
     ctx = open_ctx(args)
@@ -255,7 +255,7 @@ def _ask(questions: list, attempt, test, out) -> dict[int, str]:
     """Ask each question on the terminal; stops at end of input or when the time is up."""
     from datetime import UTC, datetime
 
-    from lmgpa_desktop.core import practice
+    from lmgpa_desktop.core.study import practice
 
     given: dict[int, str] = {}
     for n, q in enumerate(questions, 1):
@@ -280,7 +280,7 @@ def _ask(questions: list, attempt, test, out) -> dict[int, str]:
 def cmd_test(args) -> int:
     """Take a test: answers from the terminal or a file, graded (matching, then the model); score and mistakes."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import practice
+    from lmgpa_desktop.core.study import practice
 
     ctx = open_ctx(args)
     test = practice.get_test(ctx, args.test_id)
@@ -325,7 +325,7 @@ def cmd_test(args) -> int:
 def cmd_mark(args) -> int:
     """Overrule one answer's grade; prints the new reason and the attempt's score."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import practice
+    from lmgpa_desktop.core.study import practice
 
     ctx = open_ctx(args)
     saved = practice.overrule(ctx, args.answer_id, args.grade == "correct")
@@ -343,7 +343,7 @@ def cmd_mark(args) -> int:
 def cmd_tests(args) -> int:
     """Practice tests (any status) with their attempts."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import practice
+    from lmgpa_desktop.core.study import practice
 
     ctx = open_ctx(args)
     rows = []

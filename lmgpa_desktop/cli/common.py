@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lmgpa_desktop.cli.progress_bar import ProgressBar
-from lmgpa_desktop.core.progress import JobError
+from lmgpa_desktop.core.job_progress import JobError
 
 if TYPE_CHECKING:  # the database layer is imported only by commands that need it (fast --version, GUI)
     from lmgpa_desktop.core.context import AppContext
@@ -59,7 +59,7 @@ def drain_queue(ctx: AppContext) -> list[JobRecord]:
 
 def scope_from_args(ctx: AppContext, args):
     """The search scope named by --source and --class (a clear error for unknown ones)."""
-    from lmgpa_desktop.core.search import Scope
+    from lmgpa_desktop.core.library.search import Scope
     from lmgpa_desktop.storage import library_repo, sources_repo
 
     source = getattr(args, "source", None)

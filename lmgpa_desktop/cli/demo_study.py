@@ -16,7 +16,7 @@ def _plain(card_html: str) -> str:
 
 def _generate(ctx, what: str, source_id: int, count: int | None) -> dict:
     """Run one generation job here and return its result."""
-    from lmgpa_desktop.core import generate
+    from lmgpa_desktop.core.study import generate
 
     job_id = generate.queue(ctx, what, [source_id], count=count)
     return run_queued_with_bar(ctx, job_id, f"generating {what}").result
@@ -24,7 +24,12 @@ def _generate(ctx, what: str, source_id: int, count: int | None) -> dict:
 
 def run(ctx, source_id: int, out: Path, step: int) -> int:
     """Print each study step from `step` on; returns the next step number."""
-    from lmgpa_desktop.core import anki, generate, practice, read_aloud, review, slides
+    from lmgpa_desktop.core.study import anki
+    from lmgpa_desktop.core.study import generate
+    from lmgpa_desktop.core.study import practice
+    from lmgpa_desktop.core.study import read_aloud
+    from lmgpa_desktop.core.study import review
+    from lmgpa_desktop.core.study import slides
 
     out.mkdir(parents=True, exist_ok=True)
     made = _generate(ctx, "notes", source_id, None)

@@ -6,7 +6,7 @@ import shutil
 import sys
 import time
 
-from lmgpa_desktop.core.progress import Progress
+from lmgpa_desktop.core.job_progress import Progress
 
 
 class ProgressBar:

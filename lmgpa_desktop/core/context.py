@@ -49,8 +49,8 @@ def open_app(home: Path | None = None) -> AppContext:
         backup = migrate.upgrade(db, paths.backups_dir(home))
     except StorageError as exc:
         raise StartupError(str(exc)) from exc
-    from lmgpa_desktop.core import sessions  # noqa: F401 - subscribes to activity
-    from lmgpa_desktop.core import gamification  # noqa: F401 - awards points and achievements on activity
+    from lmgpa_desktop.core.progress import sessions  # noqa: F401 - subscribes to activity
+    from lmgpa_desktop.core.progress import gamification  # noqa: F401 - awards points and achievements on activity
     settings = Settings(db)
     ctx = AppContext(home, db, settings, ModelRegistry(settings), JobQueue(db), log_path, backup)
     ctx.jobs.services = ctx

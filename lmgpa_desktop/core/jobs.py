@@ -13,7 +13,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-from lmgpa_desktop.core.progress import JobError, Progress
+from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.storage import jobs_repo
 from lmgpa_desktop.storage.database import Database
 from lmgpa_desktop.storage.jobs_repo import JobRecord
@@ -23,11 +23,11 @@ log = logging.getLogger(__name__)
 JobFn = Callable[["JobContext", dict], Generator[Progress, None, dict | None]]
 PERSIST_EVERY_S = 0.25  # progress rows are throttled; the UI still gets every report
 # Modules that define job kinds; imported lazily so start-up stays fast.
-JOB_MODULES = ["lmgpa_desktop.core.maintenance", "lmgpa_desktop.core.transcription",
-               "lmgpa_desktop.core.media_import", "lmgpa_desktop.core.recorder", "lmgpa_desktop.core.indexing",
-               "lmgpa_desktop.core.library", "lmgpa_desktop.core.generate", "lmgpa_desktop.core.anki",
-               "lmgpa_desktop.core.practice", "lmgpa_desktop.core.read_aloud",
-               "lmgpa_desktop.core.online"]
+JOB_MODULES = ["lmgpa_desktop.core.maintenance", "lmgpa_desktop.core.capture.transcription",
+               "lmgpa_desktop.core.capture.media_import", "lmgpa_desktop.core.capture.recorder", "lmgpa_desktop.core.library.indexing",
+               "lmgpa_desktop.core.library.library", "lmgpa_desktop.core.study.generate", "lmgpa_desktop.core.study.anki",
+               "lmgpa_desktop.core.study.practice", "lmgpa_desktop.core.study.read_aloud",
+               "lmgpa_desktop.core.online.service"]
 
 
 @dataclass(frozen=True)

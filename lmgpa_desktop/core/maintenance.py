@@ -10,7 +10,7 @@ from lmgpa_desktop.core import model_install
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.jobs import JobContext, job_kind
 from lmgpa_desktop.core.model_registry import SPECS
-from lmgpa_desktop.core.progress import JobError, Progress
+from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.engines.errors import ModelError
 
 

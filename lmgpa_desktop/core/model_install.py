@@ -27,7 +27,7 @@ from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import human_size
 from lmgpa_desktop.core.gguf_packages import GgufPackage
 from lmgpa_desktop.core.model_registry import LLM_PACKAGE, llm_package
-from lmgpa_desktop.core.progress import JobError, Progress
+from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.core.settings import Settings
 from lmgpa_desktop.engines.errors import ModelError
 

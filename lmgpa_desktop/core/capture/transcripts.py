@@ -1,0 +1,53 @@
+"""Use cases around transcripts: read the current one, edit a segment, bookmarks, photos."""
+
+from __future__ import annotations
+
+from lmgpa_desktop.storage import transcripts_repo
+from lmgpa_desktop.storage.transcripts_repo import SegmentRow, TranscriptRow
+
+__all__ = ["SegmentRow", "TranscriptRow", "current", "edit_segment", "add_bookmark", "bookmarks", "photos"]
+
+
+def current(ctx, source_id: int) -> TranscriptRow | None:
+    """What the student should see: a finished final pass, else the live text, else a partial final pass."""
+    return (transcripts_repo.latest(ctx.db, source_id, ("final",), ("done",))
+            or transcripts_repo.latest(ctx.db, source_id, ("live",))
+            or transcripts_repo.latest(ctx.db, source_id, ("final",)))
+
+
+def model_label(ctx, model_path: str) -> str:
+    """A readable name for the model a transcript was made with."""
+    from pathlib import Path
+
+    from lmgpa_desktop.core.model_registry import SPECS
+    from lmgpa_desktop.engines.errors import ModelError
+
+    try:
+        if Path(model_path) == Path(ctx.models.path("whisper")):
+            return ctx.models.info("whisper").name
+    except ModelError:
+        pass
+    return Path(model_path).name or SPECS["whisper"].default_name
+
+
+def edit_segment(ctx, segment_id: int, text: str | None) -> None:
+    """Keep the student's wording apart from the model's; empty text reverts to the model's; re-index."""
+    source_id = transcripts_repo.set_edit(ctx.db, segment_id, text.strip() if text and text.strip() else None)
+    from lmgpa_desktop.core.library.indexing import queue_index
+
+    queue_index(ctx, source_id)
+
+
+def add_bookmark(ctx, source_id: int, at_s: float, label: str | None = None) -> int:
+    """Mark a moment of a source."""
+    return transcripts_repo.add_bookmark(ctx.db, source_id, None, at_s, label)
+
+
+def bookmarks(ctx, source_id: int) -> list[tuple[int, float, str | None]]:
+    """(id, second, label) in time order."""
+    return transcripts_repo.bookmarks(ctx.db, source_id)
+
+
+def photos(ctx, source_id: int) -> list[tuple[int, float | None, str]]:
+    """(id, second, path) in time order."""
+    return transcripts_repo.photos(ctx.db, source_id)

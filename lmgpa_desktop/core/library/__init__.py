@@ -1,0 +1,1 @@
+"""The library: importing sources, splitting them into passages, indexing and searching them."""

@@ -1,0 +1,1 @@
+"""The student's progress: study sessions, goals, streaks, points, achievements, reminders, notifications."""

@@ -1,0 +1,507 @@
+"""Transcript view: segments and words you click to play from, current-segment highlight, speed,
+skip, bookmarks and photos on a timeline, edits kept apart from the model's text, find, export."""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPixmap, QTextCursor
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
+from PySide6.QtWidgets import (
+    QComboBox, QDialog, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMenu, QMessageBox,
+    QPushButton, QSlider, QTextBrowser, QTextEdit, QToolButton, QVBoxLayout, QWidget,
+)
+
+from lmgpa_desktop.core.capture import transcripts
+from lmgpa_desktop.core.formatting import clock
+from lmgpa_desktop.core.capture.transcript_export import FORMATS, render
+from lmgpa_desktop.storage import sources_repo
+from lmgpa_desktop.ui.study.read_aloud import ReadAloudAction, ReadAloudBar
+
+SPEEDS = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
+SKIP_MS = 5000
+_NOT_SPOKEN = re.compile(r"\[\d+(?::\d{2}){1,2}\]|✎")  # timestamps and the edit mark in a selection
+
+
+class Timeline(QWidget):
+    """A strip under the player: playback position, bookmarks (flags) and photos (squares); click to seek."""
+
+    seek = Signal(float)
+    photo_clicked = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFixedHeight(22)
+        self.setMouseTracking(True)
+        self.duration = 0.0
+        self.position = 0.0
+        self.bookmarks: list[tuple[float, str | None]] = []
+        self.photos: list[tuple[float, str]] = []
+
+    def set_marks(self, duration: float, bookmarks, photos) -> None:
+        """Replace the markers."""
+        self.duration = max(0.0, duration)
+        self.bookmarks = [(at, label) for _, at, label in bookmarks]
+        self.photos = [(at, path) for _, at, path in photos if at is not None]
+        self.update()
+
+    def _x(self, seconds: float) -> int:
+        return int(seconds / self.duration * (self.width() - 8)) + 4 if self.duration else 4
+
+    def _hit(self, x: int):
+        """The marker under x, if any: ("bookmark"|"photo", seconds, label-or-path)."""
+        for at, path in self.photos:
+            if abs(self._x(at) - x) <= 5:
+                return "photo", at, path
+        for at, label in self.bookmarks:
+            if abs(self._x(at) - x) <= 5:
+                return "bookmark", at, label
+        return None
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        mid = self.height() // 2
+        p.fillRect(QRect(4, mid - 2, self.width() - 8, 4), QColor("#c9cde0"))
+        p.fillRect(QRect(4, mid - 2, self._x(self.position) - 4, 4), QColor("#5b5bd6"))
+        for at, _label in self.bookmarks:
+            x = self._x(at)
+            p.fillRect(QRect(x - 1, 2, 2, self.height() - 4), QColor("#e07a1f"))
+            p.fillRect(QRect(x, 2, 7, 6), QColor("#e07a1f"))
+        for at, _path in self.photos:
+            x = self._x(at)
+            p.fillRect(QRect(x - 4, mid - 4, 8, 8), QColor("#2a9d8f"))
+        p.end()
+
+    def mouseMoveEvent(self, event) -> None:
+        hit = self._hit(int(event.position().x()))
+        if hit is None:
+            self.setToolTip("")
+        elif hit[0] == "bookmark":
+            self.setToolTip(f"Bookmark at {clock(hit[1])}" + (f": {hit[2]}" if hit[2] else ""))
+        else:
+            self.setToolTip(f"Photo at {clock(hit[1])} (click to view)")
+
+    def mousePressEvent(self, event) -> None:
+        x = int(event.position().x())
+        hit = self._hit(x)
+        if hit and hit[0] == "photo":
+            self.seek.emit(hit[1])
+            self.photo_clicked.emit(hit[2])
+        elif hit:
+            self.seek.emit(hit[1])
+        elif self.duration:
+            self.seek.emit(max(0.0, min(self.duration, (x - 4) / max(1, self.width() - 8) * self.duration)))
+
+
+class TranscriptView(QWidget):
+    """Shows one source's transcript with its audio."""
+
+    def __init__(self, ctx, runner, parent=None):
+        super().__init__(parent)
+        self.ctx, self.runner = ctx, runner
+        self.source = None
+        self.transcript = None
+        self._starts: list[float] = []
+        self._current = -1
+        self._find_hits: list[QTextCursor] = []
+        self._find_index = -1
+
+        self.title = QLabel("Choose a recording or audio file")
+        self.title.setObjectName("sectionTitle")
+        self.status = QLabel("")
+        self.status.setObjectName("muted")
+        self.retranscribe = QPushButton("Transcribe again")
+        self.retranscribe.clicked.connect(self._transcribe_again)
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self)
+        for fmt in FORMATS:
+            menu.addAction(fmt.upper(), lambda f=fmt: self.export(f))
+        self.export_button.setMenu(menu)
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.status)
+        header.addWidget(self.retranscribe)
+        header.addWidget(self.export_button)
+
+        self.player = QMediaPlayer(self)
+        # A position set while the file is still loading is dropped by the player: keep it until the media is in.
+        self._pending_ms: int | None = None
+        self.player.mediaStatusChanged.connect(self._apply_pending_seek)
+        self.audio = QAudioOutput(self)
+        self.player.setAudioOutput(self.audio)
+        self.play_button = QPushButton("Play")
+        self.play_button.setToolTip("Play / pause (Space in the transcript)")
+        self.play_button.clicked.connect(self.toggle_play)
+        self.back_button = QPushButton("−5 s")
+        self.back_button.clicked.connect(lambda: self.skip(-SKIP_MS))
+        self.forward_button = QPushButton("+5 s")
+        self.forward_button.clicked.connect(lambda: self.skip(SKIP_MS))
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.sliderMoved.connect(self.player.setPosition)
+        self.time_label = QLabel("0:00 / 0:00")
+        self.speed = QComboBox()
+        for s in SPEEDS:
+            self.speed.addItem(f"{s:g}×", s)
+        self.speed.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed.currentIndexChanged.connect(lambda: self.player.setPlaybackRate(self.speed.currentData()))
+        self.speed.setToolTip("Playback speed")
+        controls = QHBoxLayout()
+        for w in (self.play_button, self.back_button, self.forward_button):
+            controls.addWidget(w)
+        controls.addWidget(self.slider, 1)
+        controls.addWidget(self.time_label)
+        controls.addWidget(self.speed)
+        self.timeline = Timeline()
+        self.timeline.seek.connect(lambda s: self.seek(s, play=False))
+        self.timeline.photo_clicked.connect(self.show_photo)
+
+        self.find_box = QLineEdit()
+        self.find_box.setPlaceholderText("Find in transcript (Ctrl+F)")
+        self.find_box.textChanged.connect(self._find)
+        self.find_box.returnPressed.connect(lambda: self._find_step(1))
+        self.find_count = QLabel("")
+        prev_button, next_button = QPushButton("◀"), QPushButton("▶")
+        prev_button.setToolTip("Previous match")
+        next_button.setToolTip("Next match")
+        prev_button.clicked.connect(lambda: self._find_step(-1))
+        next_button.clicked.connect(lambda: self._find_step(1))
+        find_row = QHBoxLayout()
+        find_row.addWidget(self.find_box, 1)
+        find_row.addWidget(self.find_count)
+        find_row.addWidget(prev_button)
+        find_row.addWidget(next_button)
+
+        self.body = QTextBrowser()
+        self.body.setOpenLinks(False)
+        self.body.anchorClicked.connect(self._anchor)
+        self.body.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.body.customContextMenuRequested.connect(self._context_menu)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addLayout(controls)
+        layout.addWidget(self.timeline)
+        layout.addLayout(find_row)
+        layout.addWidget(self.body, 1)
+        self.read_aloud = ReadAloudBar(ctx, self.text_to_read, self)
+        self.read_aloud.play_button.setToolTip("Read the selected text (or the current segment) aloud / pause")
+        self.read_aloud.started.connect(self.player.pause)  # two voices at once cannot be followed
+        layout.addWidget(self.read_aloud)
+        self.read_aloud_action = ReadAloudAction(self.read_aloud, self.text_to_read, self)
+        self.read_aloud_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.read_aloud_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.read_aloud_action)
+
+        find_action = QAction(self, shortcut=QKeySequence.StandardKey.Find)
+        find_action.triggered.connect(lambda: self.find_box.setFocus())
+        self.addAction(find_action)
+        play_action = QAction(self, shortcut=QKeySequence("Ctrl+Space"))
+        play_action.triggered.connect(self.toggle_play)
+        self.addAction(play_action)
+
+        self.player.positionChanged.connect(self._on_position)
+        self.player.durationChanged.connect(lambda d: self.slider.setRange(0, d))
+        self.player.playbackStateChanged.connect(self._on_state)
+        self.follow = QTimer(self)  # a running transcription grows while the student watches
+        self.follow.setInterval(1000)
+        self.follow.timeout.connect(self._grow)
+        runner.finished.connect(self._job_finished)
+        self._set_enabled(False)
+
+    # -- loading ---------------------------------------------------------------------------------------------
+    def show_source(self, source_id: int | None) -> None:
+        """Show a source (None clears the view)."""
+        self.player.stop()
+        if self.source is None or self.source.id != source_id:  # a reload of the same source keeps reading
+            self.read_aloud.stop()
+        self.source = sources_repo.get(self.ctx.db, source_id) if source_id else None
+        if self.source and self.source.stored_path and Path(self.source.stored_path).is_file():
+            self.player.setSource(QUrl.fromLocalFile(self.source.stored_path))
+        else:
+            self.player.setSource(QUrl())
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the transcript again and render it."""
+        src = self.source
+        self.transcript = transcripts.current(self.ctx, src.id) if src else None
+        self.title.setText(src.title if src else "Choose a recording or audio file")
+        self._render()
+        self._update_status()
+        self._set_enabled(bool(src))
+        playable = bool(src and src.stored_path)
+        for w in (self.play_button, self.back_button, self.forward_button, self.slider, self.speed):
+            w.setEnabled(playable)
+        if src:
+            duration = src.duration_s or (self.transcript.duration_s if self.transcript else 0) or 0
+            self.timeline.set_marks(duration, transcripts.bookmarks(self.ctx, src.id), transcripts.photos(self.ctx, src.id))
+        running = bool(self.transcript and (self.transcript.status == "running" or self.transcript.kind == "live"))
+        self.follow.start() if running else self.follow.stop()
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.retranscribe, self.export_button, self.find_box):
+            w.setEnabled(on)
+
+    def _update_status(self) -> None:
+        t = self.transcript
+        if self.source is None:
+            text = ""
+        elif t is None:
+            text = {"new": "waiting to be transcribed", "failed": f"failed: {self.source.error}"}.get(
+                self.source.status, self.source.status)
+        elif t.kind == "live":
+            text = "live transcript (a final pass replaces it when the recording stops)"
+        elif t.status == "running":
+            text = f"transcribing… {len(t.segments)} segments so far"
+        elif t.status == "cancelled":
+            text = "partial transcript (transcription was stopped)"
+        else:
+            text = f"{len(t.segments)} segments · {t.language or '?'} · {transcripts.model_label(self.ctx, t.model)}"
+        self.status.setText(text)
+
+    def _segment_html(self, seg) -> str:
+        stamp = f'<a href="seek:{seg.start:.3f}" style="color:#7a8092;text-decoration:none">[{clock(seg.start)}]</a>'
+        if seg.edited_text is None and seg.words:
+            body = "".join(
+                f'<a href="seek:{w[0]:.3f}" style="color:inherit;text-decoration:none">{html.escape(w[2])}</a>'
+                for w in seg.words)
+        else:
+            body = " " + html.escape(seg.shown)
+        mark = ' <span style="color:#e07a1f" title="edited by you">✎</span>' if seg.edited_text is not None else ""
+        return f"{stamp}{body}{mark}"
+
+    def _render(self) -> None:
+        segs = self.transcript.segments if self.transcript else []
+        self._starts = [s.start for s in segs]
+        self._current = -1
+        if not segs:
+            self.body.setHtml('<p style="color:#7a8092">No transcript yet.</p>' if self.source else "")
+        else:
+            self.body.setHtml("".join(f"<p>{self._segment_html(s)}</p>" for s in segs))
+        self._find(self.find_box.text())
+
+    def _grow(self) -> None:
+        """Append segments a running transcription has added since the last look."""
+        if not self.source:
+            return
+        fresh = transcripts.current(self.ctx, self.source.id)
+        if fresh is None or self.transcript is None or fresh.id != self.transcript.id:
+            self.reload()
+            return
+        new = fresh.segments[len(self.transcript.segments):]
+        self.transcript = fresh
+        if new:
+            bar = self.body.verticalScrollBar()
+            at_bottom = bar.value() >= bar.maximum() - 4
+            if not self._starts:
+                self.body.clear()  # drop the "No transcript yet" line
+            cursor = QTextCursor(self.body.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            for seg in new:
+                if self._starts:
+                    cursor.insertBlock()  # one block per segment, so block number == segment index
+                cursor.insertHtml(self._segment_html(seg))
+                self._starts.append(seg.start)
+            if at_bottom:
+                bar.setValue(bar.maximum())
+        self._update_status()
+        if fresh.status != "running" and fresh.kind != "live":
+            self.follow.stop()
+
+    def _job_finished(self, job) -> None:
+        if self.source and job.payload.get("source_id") == self.source.id:
+            self.show_source(self.source.id)
+
+    # -- playback --------------------------------------------------------------------------------------------
+    def seek(self, seconds: float, play: bool = True) -> None:
+        """Move playback to a second (and play)."""
+        ms = int(seconds * 1000)
+        loading = self.player.mediaStatus() in (QMediaPlayer.MediaStatus.LoadingMedia,
+                                                 QMediaPlayer.MediaStatus.NoMedia)
+        self._pending_ms = ms if loading and self.player.source().isValid() else None
+        self.player.setPosition(ms)
+        self._on_position(ms)
+        if play and self.player.source().isValid():
+            self.player.play()
+
+    def _apply_pending_seek(self, status) -> None:
+        """Seek where a citation or search hit asked, once the player can (it ignores it while loading)."""
+        if self._pending_ms is not None and status in (QMediaPlayer.MediaStatus.LoadedMedia,
+                                                       QMediaPlayer.MediaStatus.BufferedMedia):
+            ms, self._pending_ms = self._pending_ms, None
+            self.player.setPosition(ms)
+            self._on_position(ms)
+
+    def skip(self, delta_ms: int) -> None:
+        """Jump back or forward."""
+        self.seek(max(0, self.player.position() + delta_ms) / 1000, play=False)
+
+    def toggle_play(self) -> None:
+        """Play or pause."""
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.player.pause()
+        elif self.player.source().isValid():
+            self.player.play()
+
+    def _on_state(self, state) -> None:
+        self.play_button.setText("Pause" if state == QMediaPlayer.PlaybackState.PlayingState else "Play")
+
+    def _on_position(self, ms: int) -> None:
+        if not self.slider.isSliderDown():
+            self.slider.setValue(ms)
+        total = max(self.player.duration(), 0)
+        self.time_label.setText(f"{clock(ms / 1000)} / {clock(total / 1000)}")
+        self.timeline.position = ms / 1000
+        self.timeline.update()
+        index = bisect.bisect_right(self._starts, ms / 1000 + 1e-3) - 1
+        if index != self._current:
+            self._current = index
+            self._paint_highlights(scroll=True)
+
+    def current_segment(self) -> int:
+        """Index of the segment under the playback position (-1 before the first)."""
+        return self._current
+
+    def _paint_highlights(self, scroll: bool = False) -> None:
+        selections = []
+        for cursor in self._find_hits:
+            sel = QTextEdit.ExtraSelection()
+            sel.cursor = cursor
+            sel.format.setBackground(QColor("#ffe58a"))
+            selections.append(sel)
+        if 0 <= self._current < len(self._starts):
+            block = self.body.document().findBlockByNumber(self._current)
+            sel = QTextEdit.ExtraSelection()
+            whole = QTextCursor(block)
+            whole.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+            sel.cursor = whole
+            sel.format.setBackground(QColor(91, 91, 214, 60))
+            selections.insert(0, sel)
+            if scroll:
+                rect = self.body.cursorRect(QTextCursor(block))
+                if not self.body.viewport().rect().contains(rect.topLeft()):
+                    self.body.setTextCursor(QTextCursor(block))
+                    self.body.ensureCursorVisible()
+        self.body.setExtraSelections(selections)
+
+    def _anchor(self, url: QUrl) -> None:
+        text = url.toString()
+        if text.startswith("seek:"):
+            self.seek(float(text[5:]))
+
+    # -- editing and bookmarks -------------------------------------------------------------------------------
+    def _segment_at(self, pos: QPoint) -> int:
+        return self.body.cursorForPosition(pos).blockNumber()
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self._segment_at(pos)
+        if not self.transcript or not 0 <= index < len(self.transcript.segments):
+            return
+        seg = self.transcript.segments[index]
+        menu = QMenu(self)
+        menu.addAction(f"Play from {clock(seg.start)}", lambda: self.seek(seg.start))
+        if self.body.textCursor().hasSelection():
+            menu.addAction(ReadAloudAction(self.read_aloud, self.text_to_read, menu, "Read the selection aloud"))
+        menu.addAction(ReadAloudAction(self.read_aloud, lambda: seg.shown, menu, "Read this segment aloud"))
+        menu.addAction("Edit this segment…", lambda: self.edit_segment(index))
+        if seg.edited_text is not None:
+            menu.addAction("Revert to the transcribed text", lambda: self.set_segment_text(index, None))
+        menu.addAction("Bookmark this moment…", lambda: self.add_bookmark(seg.start))
+        menu.addSeparator()
+        menu.addAction("Copy", self.body.copy)
+        menu.exec(self.body.viewport().mapToGlobal(pos))
+
+    def text_to_read(self) -> str:
+        """What Read aloud reads: the selected text, else the current segment (the first before playback)."""
+        selected = self.body.textCursor().selectedText().replace("\u2029", "\n\n")  # Qt's paragraph mark
+        if selected.strip():
+            return _NOT_SPOKEN.sub(" ", selected)
+        segments = self.transcript.segments if self.transcript else []
+        return segments[max(0, self._current)].shown if segments else ""
+
+    def edit_segment(self, index: int) -> None:
+        """Ask for new wording of a segment."""
+        seg = self.transcript.segments[index]
+        text, ok = QInputDialog.getMultiLineText(self, "Edit segment", f"Text at {clock(seg.start)}:", seg.shown)
+        if ok:
+            self.set_segment_text(index, text)
+
+    def set_segment_text(self, index: int, text: str | None) -> None:
+        """Store the student's wording (None or empty reverts) and re-render."""
+        transcripts.edit_segment(self.ctx, self.transcript.segments[index].id, text)
+        bar = self.body.verticalScrollBar().value()
+        self.reload()
+        self.body.verticalScrollBar().setValue(bar)
+
+    def add_bookmark(self, at_s: float, label: str | None = None) -> None:
+        """Bookmark a second of this source (asks for an optional label when none is given)."""
+        if label is None:
+            label, ok = QInputDialog.getText(self, "Bookmark", f"Label for {clock(at_s)} (optional):")
+            if not ok:
+                return
+        transcripts.add_bookmark(self.ctx, self.source.id, at_s, label or None)
+        self.reload()
+
+    def show_photo(self, path: str) -> None:
+        """A photo attached to the recording, in a small window."""
+        dialog = QDialog(self)
+        dialog.setWindowTitle(Path(path).name)
+        label = QLabel()
+        pixmap = QPixmap(path)
+        label.setPixmap(pixmap.scaled(900, 700, Qt.AspectRatioMode.KeepAspectRatio,
+                                      Qt.TransformationMode.SmoothTransformation) if not pixmap.isNull() else pixmap)
+        if pixmap.isNull():
+            label.setText(f"The photo {path} cannot be shown (missing or not an image).")
+        QVBoxLayout(dialog).addWidget(label)
+        dialog.open()
+
+    # -- find and export -------------------------------------------------------------------------------------
+    def _find(self, needle: str) -> None:
+        self._find_hits, self._find_index = [], -1
+        if needle.strip():
+            doc = self.body.document()
+            cursor = doc.find(needle, 0)
+            while not cursor.isNull():
+                self._find_hits.append(cursor)
+                cursor = doc.find(needle, cursor)
+        self.find_count.setText(f"{len(self._find_hits)} found" if needle.strip() else "")
+        self._paint_highlights()
+
+    def _find_step(self, step: int) -> None:
+        if not self._find_hits:
+            return
+        self._find_index = (self._find_index + step) % len(self._find_hits)
+        hit = self._find_hits[self._find_index]
+        self.body.setTextCursor(hit)
+        self.body.ensureCursorVisible()
+        self.find_count.setText(f"{self._find_index + 1} of {len(self._find_hits)}")
+
+    def export(self, fmt: str, target: str | None = None) -> Path | None:
+        """Save the transcript (with the student's edits) as fmt."""
+        if not self.transcript or not self.transcript.segments:
+            QMessageBox.information(self, "Export", "There is no transcript to export yet.")
+            return None
+        if target is None:
+            suggested = str(Path.home() / f"{self.source.title}.{fmt}")
+            target, _ = QFileDialog.getSaveFileName(self, "Export transcript", suggested, f"*.{fmt}")
+            if not target:
+                return None
+        path = Path(target)
+        try:
+            path.write_text(render(self.transcript, fmt, self.source.title), encoding="utf-8")
+        except OSError as exc:
+            QMessageBox.warning(self, "Export", f"Could not write {path}: {exc.strerror or exc}")
+            return None
+        return path
+
+    def _transcribe_again(self) -> None:
+        if self.source:
+            self.runner.submit("transcribe", {"source_id": self.source.id}, f"Transcribing {self.source.title}")
+            self.status.setText("queued for transcription")

@@ -1,0 +1,1 @@
+"""Small pieces every page uses: running work off the UI thread, job runners."""

@@ -1,0 +1,1 @@
+"""Library, search and the document viewer."""

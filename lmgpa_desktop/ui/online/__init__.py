@@ -1,0 +1,1 @@
+"""Account, classes, groups and the online status of the window."""

@@ -1,0 +1,1 @@
+"""Home (today), Progress, notifications, focus timer and the game panels."""

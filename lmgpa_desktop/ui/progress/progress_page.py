@@ -1,0 +1,187 @@
+"""Progress: the focus timer, goals and points, and charts of study time, reviews, retention, due cards, tests."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lmgpa_desktop.core.progress import analytics
+from lmgpa_desktop.storage import progress_repo
+from lmgpa_desktop.ui.kit.background import Background
+from lmgpa_desktop.ui.progress.focus_timer import FocusTimerWidget
+from lmgpa_desktop.ui.online.leaderboard_panel import LeaderboardPanel
+from lmgpa_desktop.ui.progress.charts import ChartBox, HeatmapWidget
+from lmgpa_desktop.ui.progress.game import GamificationPanel, GoalsPanel
+
+log = logging.getLogger(__name__)
+RANGE_TITLES = {"week": "Last 7 days", "month": "Last 30 days", "term": "This term (4 months)", "all": "All time"}
+KIND_TITLES = {"review": "Reviewing", "recording": "Recording", "test": "Practice tests", "reading": "Reading & notes",
+               "chat": "Chat", "focus": "Focus timer"}
+
+
+class ProgressPage(QWidget):
+    """Charts from SQL aggregates, loaded off the UI thread; range and class filters."""
+
+    loaded = Signal()  # a report is on screen (tests wait for it)
+
+    def __init__(self, ctx, runner=None, parent=None):
+        super().__init__(parent)
+        self.ctx, self.runner = ctx, runner
+        self.background = Background(self, "progress")
+        self.report: analytics.Report | None = None
+        self._want_reload = False
+        self.focus = FocusTimerWidget(ctx, self)
+        self.focus.timer.on_change = self._focus_changed
+        self.range = QComboBox()
+        for key, title in RANGE_TITLES.items():
+            self.range.addItem(title, key)
+        self.course = QComboBox()
+        self.course.addItem("All classes", None)
+        self.refresh_button = QPushButton("Refresh")
+        self.summary = QLabel("Loading…")
+        self.summary.setObjectName("progressSummary")
+        self.summary.setWordWrap(True)
+        self.heatmap = HeatmapWidget()
+        self.charts = {
+            "minutes_day": ChartBox("Study minutes per day"),
+            "minutes_week": ChartBox("Study minutes per week"),
+            "minutes_class": ChartBox("Study minutes per class"),
+            "minutes_kind": ChartBox("Time by activity (minutes)"),
+            "reviews_day": ChartBox("Cards reviewed per day"),
+            "retention": ChartBox("True retention (% of review cards not forgotten)"),
+            "forecast": ChartBox("Cards due, next 30 days"),
+            "tests": ChartBox("Practice test scores (%)"),
+        }
+        self.game = [GoalsPanel(ctx, self), GamificationPanel(ctx, self)]
+        self.leaderboard = LeaderboardPanel(ctx, self)
+        self._layout()
+        self.range.currentIndexChanged.connect(lambda _i: self.reload())
+        self.course.currentIndexChanged.connect(lambda _i: self.reload())
+        self.refresh_button.clicked.connect(self.reload)
+
+    def _layout(self) -> None:
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Range:"))
+        filters.addWidget(self.range)
+        filters.addWidget(QLabel("Class:"))
+        filters.addWidget(self.course)
+        filters.addWidget(self.refresh_button)
+        filters.addStretch(1)
+        body = QWidget()
+        col = QVBoxLayout(body)
+        col.addWidget(self.focus)
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        col.addWidget(line)
+        row = QHBoxLayout()
+        for panel in self.game:
+            row.addWidget(panel, 1)
+        col.addLayout(row)
+        col.addWidget(self.leaderboard)
+        col.addLayout(filters)
+        col.addWidget(self.summary)
+        col.addWidget(self.heatmap)
+        grid = QGridLayout()
+        for i, box in enumerate(self.charts.values()):
+            grid.addWidget(box, i // 2, i % 2)
+        col.addLayout(grid)
+        col.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+    # -- loading ------------------------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.reload()
+
+    def reload(self) -> None:
+        """Load the report for the chosen range and class on the background thread."""
+        if self.background.pending:
+            self._want_reload = True  # one more load after the running one, with the newest filters
+            return
+        range_name, course_id = self.range.currentData(), self.course.currentData()
+
+        def work():
+            return progress_repo.course_names(self.ctx.db), analytics.report(self.ctx, range_name, course_id)
+
+        self.background.run(work, self._show)
+
+    def _show(self, result) -> None:
+        if self._want_reload:
+            self._want_reload = False
+            self.reload()
+        if isinstance(result, Exception):
+            log.error("progress report failed: %s", result, exc_info=result)
+            self.summary.setText(f"Could not load your progress: {result}")
+            return
+        courses, rep = result
+        self._set_courses(courses)
+        self.report = rep
+        self._draw(rep)
+        for panel in self.game:
+            panel.refresh()
+        self.leaderboard.refresh()
+        self.loaded.emit()
+
+    def _set_courses(self, courses: dict[int, str]) -> None:
+        self.focus.set_courses(courses)
+        have = {self.course.itemData(i) for i in range(self.course.count())}
+        if have == {None, *courses}:
+            return
+        current = self.course.currentData()
+        self.course.blockSignals(True)
+        self.course.clear()
+        self.course.addItem("All classes", None)
+        for cid, name in sorted(courses.items(), key=lambda kv: kv[1].lower()):
+            self.course.addItem(name, cid)
+        self.course.setCurrentIndex(max(0, self.course.findData(current)))
+        self.course.blockSignals(False)
+
+    def _draw(self, rep: analytics.Report) -> None:
+        retention = "no review-state answers yet" if rep.retention is None else \
+            f"{rep.retention:.0%} of {rep.review_answers} review answers"
+        self.summary.setText(f"{RANGE_TITLES[rep.range]}: {rep.total_minutes:.0f} min studied, "
+                             f"{rep.total_reviews} cards reviewed, true retention {retention}, "
+                             f"{len(rep.tests)} practice tests finished.")
+        self.heatmap.set_minutes(rep.heatmap)
+        days = list(rep.minutes_by_day)
+        fmt = "%d %b" if len(days) > 7 else "%a %d"
+        c = self.charts
+        c["minutes_day"].set_bars([d.strftime(fmt) for d in days], list(rep.minutes_by_day.values()), unit="min")
+        c["minutes_week"].set_bars([f"wk {d:%d %b}" for d in rep.minutes_by_week],
+                                   list(rep.minutes_by_week.values()), unit="min")
+        c["minutes_class"].set_bars(list(rep.minutes_by_class), list(rep.minutes_by_class.values()), unit="min")
+        c["minutes_kind"].set_bars([KIND_TITLES.get(k, k) for k in rep.minutes_by_kind],
+                                   list(rep.minutes_by_kind.values()), unit="min")
+        c["reviews_day"].set_bars([d.strftime(fmt) for d in rep.reviews_by_day], list(rep.reviews_by_day.values()),
+                                  unit="cards")
+        c["retention"].set_line([(d, 100 * v) for d, v in rep.retention_by_day.items() if v is not None],
+                                unit="%", y_max=100)
+        c["forecast"].set_bars([d.strftime("%d %b") for d in rep.forecast], list(rep.forecast.values()),
+                               unit="cards")
+        c["tests"].set_line([(at.astimezone().replace(tzinfo=None), pct) for at, _t, pct in rep.tests], unit="%", y_max=100)
+
+    def _focus_changed(self, timer) -> None:
+        self.focus._refresh()
+        if timer.phase != "work":
+            self.reload()  # a finished or stopped work period is new study time
+
+    def closeEvent(self, event) -> None:
+        self.background.close()
+        super().closeEvent(event)

@@ -1,0 +1,106 @@
+"""Reminders in the GUI: runs the reminder service, shows deliveries in the tray, keeps the unread badge."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QSystemTrayIcon
+
+from lmgpa_desktop.ui.kit.background import Background
+
+log = logging.getLogger(__name__)
+MESSAGE_MS = 8000
+
+
+def badge_icon(count: int, size: int = 18) -> QIcon:
+    """A small round badge with the unread count (an empty icon for none)."""
+    if count <= 0:
+        return QIcon()
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor("#d9480f"))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(0, 0, size, size)
+    font = QFont()
+    font.setPixelSize(int(size * 0.6))
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(QColor("white"))
+    painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, "9+" if count > 9 else str(count))
+    painter.end()
+    return QIcon(pixmap)
+
+
+class Notifier(QObject):
+    """Owns the profile's ReminderService; hands deliveries (from the scheduler's thread) to the UI thread."""
+
+    popup = Signal(object)  # a delivered reminder, to show in the tray
+    changed = Signal(object)  # the centre changed (a new row, or None)
+    unread = Signal(int)  # the unread count after a change
+
+    def __init__(self, ctx, tray: QSystemTrayIcon | None, parent=None, clock=None):
+        super().__init__(parent)
+        from lmgpa_desktop.core.progress import notifications
+        from lmgpa_desktop.core.progress.reminders import ReminderService
+
+        self.ctx, self.tray = ctx, tray
+        self.shown: list = []  # rows shown in the tray (kept for the tests and the log)
+        self.background = Background(self, "notifier")
+        self.service = ReminderService(ctx, deliver=self._from_worker(self.popup), clock=clock)
+        self._listener = self._from_worker(self.changed)
+        self._thread: threading.Thread | None = None
+        self.popup.connect(self._show)
+        self.changed.connect(lambda _row: self.refresh_count())
+        notifications.subscribe(ctx, self._listener)
+
+    def _from_worker(self, signal):
+        """A callable for other threads: emitting a signal queues the slot onto the UI thread."""
+        def relay(row) -> None:
+            try:
+                signal.emit(row)
+            except RuntimeError:
+                pass  # the window is gone
+        return relay
+
+    def start(self) -> None:
+        """Start the scheduler on a worker thread (opening the job store reads the database)."""
+        from lmgpa_desktop.core.progress import reminders
+
+        reminders.preload()
+        self._thread = threading.Thread(target=self._start, name="reminders-start", daemon=True)
+        self._thread.start()
+        self.refresh_count()
+
+    def _start(self) -> None:
+        try:
+            self.service.start()
+        except Exception:  # noqa: BLE001 - reminders are a convenience; the app works without them
+            log.exception("the reminder scheduler did not start")
+
+    def stop(self) -> None:
+        """Stop the scheduler (its jobs stay in the database) and stop listening."""
+        from lmgpa_desktop.core.progress import notifications
+
+        notifications.unsubscribe(self.ctx, self._listener)
+        if self._thread is not None:
+            self._thread.join()  # a start still opening the store finishes first, so stop() sees its scheduler
+        self.service.stop()
+        self.background.close()
+
+    def refresh_count(self) -> None:
+        """Read the unread count off the UI thread and announce it."""
+        from lmgpa_desktop.core.progress import notifications
+
+        self.background.run(lambda: notifications.unread_count(self.ctx),
+                            lambda n: self.unread.emit(n) if isinstance(n, int) else log.warning("unread: %s", n))
+
+    def _show(self, row) -> None:
+        """Show a reminder as a tray message where the desktop can; otherwise it waits in the centre."""
+        self.shown.append(row)
+        if self.tray is not None and self.tray.isVisible() and QSystemTrayIcon.supportsMessages():
+            self.tray.showMessage(row.title, row.body, self.tray.icon(), MESSAGE_MS)

@@ -1,0 +1,457 @@
+"""Chat: ask your library; answers stream in, cite numbered passages that open the source at the right place."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+from PySide6.QtCore import Qt, QThread, QUrl, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import (
+    QApplication, QComboBox, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMessageBox,
+    QPlainTextEdit, QPushButton, QSplitter, QTextBrowser, QToolTip, QVBoxLayout, QWidget,
+)
+
+from lmgpa_desktop.core.study import chat
+from lmgpa_desktop.core.library.search import Scope
+from lmgpa_desktop.storage import library_repo, sources_repo
+from lmgpa_desktop.ui.study.read_aloud import ReadAloudAction, ReadAloudBar
+
+WELCOME = ("Ask anything about your library. Answers come only from your own material and cite the passages "
+           "they rest on: click a number like [1] to open the source at that page or second. Each sentence is "
+           "checked against those passages before it appears, and one they do not support is left out. "
+           "When nothing in your library covers a question, the answer says so.")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+_CITE = re.compile(r"\[(\d+)\]")
+
+
+def _escape(text: str) -> str:
+    """Text shown as written, not read as Markdown."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+class _Answerer(QThread):
+    """Runs one answer off the UI thread and relays its pieces as they are generated."""
+
+    token = Signal(str)
+    done = Signal(object)  # ChatEvent of kind "done"
+    failed = Signal(str)
+
+    def __init__(self, events_factory, parent=None):
+        super().__init__(parent)
+        self.cancel = threading.Event()
+        self._factory = events_factory
+
+    def run(self) -> None:
+        try:
+            for event in self._factory(self.cancel):
+                if event.kind == "token":
+                    self.token.emit(event.text)
+                else:
+                    self.done.emit(event)
+        except Exception as exc:  # noqa: BLE001 - shown to the student; the question stays stored
+            self.failed.emit(str(exc))
+
+
+class _Input(QPlainTextEdit):
+    """The question box: Enter sends, Shift+Enter starts a new line."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+                event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class ChatPage(QWidget):
+    """Conversations on the left, the selected one on the right with its scope, input and actions."""
+
+    open_location = Signal(int, object, object)  # source id, page number or None, start second or None
+
+    def __init__(self, ctx, runner, parent=None):
+        super().__init__(parent)
+        self.ctx, self.runner = ctx, runner
+        self.conversation_id: int | None = None
+        self.messages: list[chat.Message] = []
+        self.worker: _Answerer | None = None
+        self.streamed = ""
+
+        title = QLabel("Chat")
+        title.setObjectName("pageTitle")
+        self.list = QListWidget()
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # long titles are elided
+        self.list.currentItemChanged.connect(self._conversation_selected)
+        self.new_button = QPushButton("New chat")
+        self.new_button.clicked.connect(self.new_conversation)
+        self.rename_button = QPushButton("Rename…")
+        self.rename_button.clicked.connect(self.rename_conversation)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.clicked.connect(self.delete_conversation)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.new_button)
+        left_layout.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.rename_button)
+        row.addWidget(self.delete_button)
+        left_layout.addLayout(row)
+
+        self.scope = QComboBox()
+        self.scope.setToolTip("Where answers come from")
+        self.scope.setMinimumWidth(240)
+        self.scope.activated.connect(self._scope_chosen)
+        self.status = QLabel("")
+        self.status.setObjectName("muted")
+        header = QHBoxLayout()
+        header.addWidget(QLabel("Answer from"))
+        header.addWidget(self.scope)
+        header.addStretch(1)
+        header.addWidget(self.status)
+
+        self.body = QTextBrowser()
+        self.body.setOpenLinks(False)
+        self.body.anchorClicked.connect(self._anchor)
+        self.body.highlighted.connect(self._hover)
+        self.body.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.body.customContextMenuRequested.connect(self._context_menu)
+        self.read_aloud = ReadAloudBar(ctx, self.text_to_read, self)
+        self.read_aloud.play_button.setToolTip("Read the last answer (or the selected text) aloud / pause")
+        self.read_aloud_action = ReadAloudAction(self.read_aloud, self.text_to_read, self)
+        self.read_aloud_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.read_aloud_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.read_aloud_action)
+        self.input = _Input()
+        self.input.setPlaceholderText("Ask a question about your material (Enter sends, Shift+Enter for a new line)")
+        self.input.setFixedHeight(72)
+        self.input.submitted.connect(self.send)
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("primary")
+        self.send_button.clicked.connect(self._send_or_stop)
+        self.regenerate_button = QPushButton("Regenerate")
+        self.regenerate_button.setToolTip("Answer the last question again, in other words")
+        self.regenerate_button.clicked.connect(self.regenerate)
+        self.copy_button = QPushButton("Copy answer")
+        self.copy_button.clicked.connect(self.copy_answer)
+        actions = QVBoxLayout()
+        for w in (self.send_button, self.regenerate_button, self.copy_button):
+            actions.addWidget(w)
+        actions.addStretch(1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.input, 1)
+        bottom.addLayout(actions)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addLayout(header)
+        right_layout.addWidget(self.body, 1)
+        right_layout.addWidget(self.read_aloud)
+        right_layout.addLayout(bottom)
+
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 3)
+        split.setSizes([220, 700])
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(split, 1)
+
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self.refresh_scopes()
+        self.refresh_conversations()
+        self._update_buttons()
+
+    # -- conversations -----------------------------------------------------------------------------------------
+    def refresh_conversations(self, select: int | None = None) -> None:
+        """Reload the conversation list and select one (the current one, or the most recent)."""
+        wanted = select if select is not None else self.conversation_id
+        self.list.blockSignals(True)
+        self.list.clear()
+        chosen = None
+        for conv in chat.conversations(self.ctx):
+            item = QListWidgetItem(conv.title)
+            item.setData(Qt.ItemDataRole.UserRole, conv.id)
+            item.setToolTip(conv.title)
+            self.list.addItem(item)
+            if conv.id == wanted:
+                chosen = item
+        self.list.blockSignals(False)
+        if chosen is None and self.list.count():
+            chosen = self.list.item(0)
+        if chosen is not None:
+            self.list.setCurrentItem(chosen)
+            self._show(chosen.data(Qt.ItemDataRole.UserRole))
+        else:
+            self._show(None)
+
+    def _conversation_selected(self, item, _previous) -> None:
+        self._show(item.data(Qt.ItemDataRole.UserRole) if item else None)
+
+    def new_conversation(self) -> int:
+        """Start an empty conversation with the scope currently chosen."""
+        conv = chat.new_conversation(self.ctx, self._chosen_scope())
+        self.refresh_conversations(select=conv.id)
+        self.input.setFocus()
+        return conv.id
+
+    def rename_conversation(self) -> None:
+        """Ask for a new title."""
+        if self.conversation_id is None:
+            return
+        current = chat.conversation(self.ctx, self.conversation_id).title
+        title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=current)
+        if ok and title.strip():
+            self.rename_to(title)
+
+    def rename_to(self, title: str) -> None:
+        """Give the current conversation a new title."""
+        chat.rename(self.ctx, self.conversation_id, title)
+        self.refresh_conversations()
+
+    def delete_conversation(self, confirm: bool = True) -> None:
+        """Delete the current conversation (after asking)."""
+        if self.conversation_id is None:
+            return
+        if confirm and QMessageBox.question(self, "Delete conversation",
+                                            "Delete this conversation and all its messages?") \
+                != QMessageBox.StandardButton.Yes:
+            return
+        chat.delete(self.ctx, self.conversation_id)
+        self.conversation_id = None
+        self.refresh_conversations()
+
+    def _show(self, conversation_id: int | None) -> None:
+        self.conversation_id = conversation_id
+        self.messages = chat.messages(self.ctx, conversation_id) if conversation_id else []
+        if conversation_id is not None:
+            self._select_scope(chat.scope_of(chat.conversation(self.ctx, conversation_id)))
+        self.render()
+        self._update_buttons()
+
+    # -- scope -------------------------------------------------------------------------------------------------
+    def refresh_scopes(self) -> None:
+        """Fill the scope selector: everything, each class, each source."""
+        keep = self._chosen_scope()
+        self.scope.clear()
+        self.scope.addItem("Everything in my library", Scope())
+        for course in library_repo.courses(self.ctx.db):
+            self.scope.addItem(f"Class: {course.name}", Scope(course_id=course.id))
+        for src in sources_repo.listing(self.ctx.db):
+            self.scope.addItem(f"Source: {src.title}", Scope(source_id=src.id))
+        self._select_scope(keep)
+
+    def _chosen_scope(self) -> Scope:
+        data = self.scope.currentData() if self.scope.count() else None
+        return data if isinstance(data, Scope) else Scope()
+
+    def _select_scope(self, scope: Scope) -> None:
+        for i in range(self.scope.count()):
+            if self.scope.itemData(i) == scope:
+                self.scope.setCurrentIndex(i)
+                return
+        self.scope.setCurrentIndex(0)
+
+    def _scope_chosen(self, _index: int) -> None:
+        if self.conversation_id is not None:
+            chat.set_scope(self.ctx, self.conversation_id, self._chosen_scope())
+
+    def showEvent(self, event) -> None:
+        self.refresh_scopes()  # classes and sources may have changed on other pages
+        super().showEvent(event)
+
+    # -- asking ------------------------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """Whether an answer is being generated."""
+        return self.worker is not None
+
+    def _send_or_stop(self) -> None:
+        if self.busy:
+            self.stop()
+        else:
+            self.send()
+
+    def send(self) -> None:
+        """Ask the question in the input box."""
+        question = self.input.toPlainText().strip()
+        if not question or self.busy:
+            return
+        if self.conversation_id is None:
+            self.new_conversation()
+        conv_id, scope = self.conversation_id, self._chosen_scope()
+        self.input.clear()
+        self.messages.append(chat.Message(None, conv_id, "user", question))
+        self._start(lambda cancel: chat.ask(self.ctx, conv_id, question, scope, cancel=cancel))
+
+    def regenerate(self) -> None:
+        """Answer the last question again."""
+        if self.busy or self.conversation_id is None or not self.messages:
+            return
+        conv_id, scope = self.conversation_id, self._chosen_scope()
+        if self.messages[-1].role == "assistant":
+            self.messages.pop()
+        self._start(lambda cancel: chat.regenerate(self.ctx, conv_id, scope, cancel=cancel))
+
+    def stop(self) -> None:
+        """Stop the answer being written; what was written so far is kept."""
+        if self.worker is not None:
+            self.worker.cancel.set()
+            self.status.setText("Stopping…")
+
+    def _start(self, factory) -> None:
+        self.streamed = ""
+        self.render(pending=True)
+        self.status.setText("Looking through your library…")
+        self.worker = _Answerer(factory, self)
+        self.worker.token.connect(self._on_token)
+        self.worker.done.connect(self._on_done)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.start()
+        self._update_buttons()
+
+    def _on_token(self, text: str) -> None:
+        if not self.streamed:
+            text = text.lstrip()
+            self.status.setText("Answering: each sentence appears once your library supports it…")
+        self.streamed += text
+        cursor = QTextCursor(self.body.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text, QTextCharFormat())  # plain: the end of the document carries the bold "Answer:"
+        bar = self.body.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def _on_done(self, event) -> None:
+        self.status.setText("Stopped." if event.stopped else "")
+
+    def _on_failed(self, message: str) -> None:
+        self.status.setText("")
+        QMessageBox.warning(self, "Chat", f"The answer could not be written: {message}")
+
+    def _on_finished(self) -> None:
+        worker, self.worker = self.worker, None
+        worker.wait()
+        worker.deleteLater()
+        self.refresh_conversations()
+        self._update_buttons()
+
+    def shutdown(self) -> None:
+        """Stop any answer in progress and wait for its thread (the app is closing)."""
+        self.read_aloud.shutdown()
+        if self.worker is not None:
+            self.worker.cancel.set()
+            self.worker.wait()
+
+    # -- rendering ---------------------------------------------------------------------------------------------
+    def render(self, pending: bool = False) -> None:
+        """Show the conversation as Markdown; citations are links."""
+        if not self.messages and not pending:
+            self.body.setMarkdown(_escape(WELCOME))
+            return
+        parts = []
+        for m in self.messages:
+            if m.role == "user":
+                parts.append(f"**You:** {_escape(m.content)}")
+            else:
+                parts.append(self._answer_markdown(m))
+        if pending:
+            parts.append("**Answer:**")
+        self.body.setMarkdown("\n\n---\n\n".join(parts) + ("\n\n" if pending else ""))
+        if pending:
+            cursor = QTextCursor(self.body.document())
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(" ")
+        self.body.verticalScrollBar().setValue(self.body.verticalScrollBar().maximum())
+
+    def _answer_markdown(self, m: chat.Message) -> str:
+        numbers = {c.number for c in m.citations}
+
+        def link(match: re.Match) -> str:
+            n = int(match.group(1))
+            return f"[\\[{n}\\]](cite:{m.id}:{n})" if n in numbers else match.group(0)
+
+        text = _CITE.sub(link, m.content.replace("<", "&lt;"))
+        if not m.grounded:
+            text = f"*{text}*"
+        lines = [f"**Answer:** {text}"]
+        if m.citations:
+            lines.append("")
+            lines.append("Sources:")
+            lines.append("")
+            for c in m.citations:
+                where = f", {c.location}" if c.location else ""
+                lines.append(f"- [\\[{c.number}\\] {_escape(c.source_title)}{_escape(where)}](cite:{m.id}:{c.number})"
+                             f" — “{_escape(c.snippet)}”")
+        return "\n".join(lines)
+
+    def _citation(self, url: QUrl | str) -> chat.Citation | None:
+        match = re.fullmatch(r"cite:(\d+):(\d+)", url.toString() if isinstance(url, QUrl) else url)
+        if not match:
+            return None
+        mid, n = int(match.group(1)), int(match.group(2))
+        for m in self.messages:
+            if m.id == mid:
+                return next((c for c in m.citations if c.number == n), None)
+        return None
+
+    def _anchor(self, url: QUrl) -> None:
+        c = self._citation(url)
+        if c is not None:
+            self.open_location.emit(c.source_id, c.page_no, c.start_s)
+
+    def _hover(self, url: QUrl) -> None:
+        c = self._citation(url)
+        if c is not None:
+            QToolTip.showText(self.cursor().pos(), f"{c.source_title} {c.location}\n{c.snippet}", self.body)
+
+    # -- actions -----------------------------------------------------------------------------------------------
+    def last_answer(self) -> chat.Message | None:
+        """The latest assistant message of this conversation."""
+        return next((m for m in reversed(self.messages) if m.role == "assistant"), None)
+
+    def text_to_read(self) -> str:
+        """What Read aloud reads: the selected part of the conversation, else the last answer."""
+        selected = self.body.textCursor().selectedText().replace("\u2029", "\n\n")  # Qt's paragraph mark
+        if selected.strip():
+            return selected
+        m = self.last_answer()
+        return m.content if m is not None else ""
+
+    def _context_menu(self, pos) -> None:
+        menu = self.body.createStandardContextMenu(pos)
+        menu.addSeparator()
+        has_selection = self.body.textCursor().hasSelection()
+        self.read_aloud_action.setText("Read the selection aloud" if has_selection else "Read the last answer aloud")
+        menu.addAction(self.read_aloud_action)
+        menu.exec(self.body.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def copy_answer(self) -> None:
+        """Put the last answer and its sources on the clipboard as plain text."""
+        m = self.last_answer()
+        if m is None:
+            return
+        lines = [m.content]
+        if m.citations:
+            lines.append("")
+            lines += [f"[{c.number}] {c.source_title}{', ' + c.location if c.location else ''}" for c in m.citations]
+        QGuiApplication.clipboard().setText("\n".join(lines))
+        self.status.setText("Answer copied.")
+
+    def _update_buttons(self) -> None:
+        busy = self.busy
+        self.send_button.setText("Stop" if busy else "Send")
+        self.send_button.setToolTip("Stop the answer (what was written is kept)" if busy else "Send (Enter)")
+        has_question = any(m.role == "user" for m in self.messages)
+        self.regenerate_button.setEnabled(not busy and has_question)
+        self.copy_button.setEnabled(not busy and self.last_answer() is not None)
+        for w in (self.list, self.new_button, self.scope):
+            w.setEnabled(not busy)
+        for w in (self.rename_button, self.delete_button):
+            w.setEnabled(not busy and self.conversation_id is not None)

@@ -1,0 +1,542 @@
+"""Study → Practice tests: ready tests with their last score; take one (timed with a countdown, or untimed; a
+scrolling form or one question at a time); typed answers are graded at once when matching can tell and by
+meaning and the model in the background (job practice.grade) otherwise; the score, the wrong answers with the
+right answer, the explanation and a button to their source, each typed answer's reason with a button to
+overrule its grade; the history of attempts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QButtonGroup, QCheckBox, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+    QMessageBox, QPushButton, QRadioButton, QScrollArea, QSpinBox, QSplitter, QStackedWidget, QTableWidget,
+    QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from lmgpa_desktop.core.study import practice
+from lmgpa_desktop.core.errors import UserError
+from lmgpa_desktop.core.formatting import clock
+from lmgpa_desktop.ui.study.common import empty_text, location, message_label, percent, section_title
+
+EMPTY = ("No practice tests yet. Generate a practice test from a lecture or PDF in the Generate tab, then accept "
+         "its questions in To review.")
+TEST_COLUMNS = ["Test", "Questions", "Time limit", "Last score", "Attempts"]
+HISTORY_COLUMNS = ["Taken", "Score", "Time"]
+ROLE = Qt.ItemDataRole.UserRole
+
+
+def _typed(question) -> bool:
+    """Whether a question is answered by typing (its grade has a reason the student may overrule)."""
+    return question.kind not in ("mcq", "tf") or not question.choices
+
+
+def _now_like(moment: datetime) -> datetime:
+    """Now, aware or naive like the stored time it is compared with."""
+    now = datetime.now(UTC)
+    return now if moment.tzinfo is not None else now.replace(tzinfo=None)
+
+
+class QuestionBox(QGroupBox):
+    """One question of a sitting: a typed answer, or choices for multiple choice and true/false."""
+
+    def __init__(self, number: int, question, parent=None):
+        super().__init__(f"Question {number}", parent)
+        self.question = question
+        layout = QVBoxLayout(self)
+        prompt = QLabel(question.prompt)
+        prompt.setWordWrap(True)
+        prompt.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(prompt)
+        self.line: QLineEdit | None = None
+        self.group: QButtonGroup | None = None
+        self.buttons: list[QRadioButton] = []
+        if question.kind in ("mcq", "tf") and question.choices:
+            self.group = QButtonGroup(self)
+            for i, choice in enumerate(question.choices):
+                label = f"{chr(ord('A') + i)}. {choice}" if question.kind == "mcq" else choice
+                button = QRadioButton(label)
+                button.setProperty("choice", choice)
+                self.group.addButton(button, i)
+                self.buttons.append(button)
+                layout.addWidget(button)
+        else:
+            self.line = QLineEdit()
+            self.line.setPlaceholderText("Type your answer")
+            layout.addWidget(self.line)
+
+    def response(self) -> str:
+        """What the student answered ("" when nothing)."""
+        if self.line is not None:
+            return self.line.text()
+        checked = self.group.checkedButton() if self.group else None
+        return checked.property("choice") if checked else ""
+
+    def set_response(self, text: str) -> None:
+        """Type an answer or pick the choice with this text."""
+        if self.line is not None:
+            self.line.setText(text)
+            return
+        for b in self.buttons:
+            if b.property("choice") == text:
+                b.setChecked(True)
+
+    def focus(self) -> None:
+        """Put the keyboard on this question."""
+        (self.line or (self.buttons[0] if self.buttons else self)).setFocus()
+
+
+class PracticePanel(QWidget):
+    """Tests list and history, the sitting, and the result."""
+
+    open_location = Signal(int, object, object)  # source id, page or None, second or None
+
+    def __init__(self, ctx, runner, parent=None):
+        super().__init__(parent)
+        self.ctx, self.runner = ctx, runner
+        self.attempt = None
+        self.test = None
+        self.boxes: list[QuestionBox] = []
+        self.current = 0
+        self.grading_job: int | None = None
+        self.result = None
+        self.one_at_a_time_mode = False
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._list_view())
+        self.stack.addWidget(self._sitting_view())
+        self.stack.addWidget(self._result_view())
+        self.clock = QTimer(self)
+        self.clock.setInterval(1000)
+        self.clock.timeout.connect(self._tick)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        runner.finished.connect(self._job_finished)
+        self.refresh()
+
+    # -- the list of tests -------------------------------------------------------------------------------------
+    def _list_view(self) -> QWidget:
+        self.empty = message_label(EMPTY)
+        self.empty.setObjectName("muted")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.tests_table = QTableWidget(0, len(TEST_COLUMNS))
+        self.tests_table.setHorizontalHeaderLabels(TEST_COLUMNS)
+        self.tests_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.tests_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tests_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tests_table.verticalHeader().setVisible(False)
+        self.tests_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tests_table.itemSelectionChanged.connect(self._test_selected)
+        self.tests_table.doubleClicked.connect(lambda _i: self.take_selected())
+        self.timed = QCheckBox("Timed:")
+        self.minutes = QSpinBox()
+        self.minutes.setRange(1, 300)
+        self.minutes.setSuffix(" min")
+        self.minutes.setValue(10)
+        self.one_at_a_time = QCheckBox("One question at a time")
+        self.take_button = QPushButton("Take test")
+        self.take_button.setObjectName("primary")
+        self.take_button.clicked.connect(self.take_selected)
+        self.delete_button = QPushButton("Delete test…")
+        self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
+        self.history = QTableWidget(0, len(HISTORY_COLUMNS))
+        self.history.setHorizontalHeaderLabels(HISTORY_COLUMNS)
+        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.verticalHeader().setVisible(False)
+        self.history.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.history.doubleClicked.connect(lambda index: self.show_result(
+            self.history.item(index.row(), 0).data(ROLE)))
+        self.list_message = message_label()
+        self.controls = QWidget()
+        bar = QHBoxLayout(self.controls)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.timed)
+        bar.addWidget(self.minutes)
+        bar.addWidget(self.one_at_a_time)
+        bar.addStretch(1)
+        bar.addWidget(self.delete_button)
+        bar.addWidget(self.take_button)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(section_title("Practice tests"))
+        top_layout.addWidget(self.empty, 1)
+        top_layout.addWidget(self.tests_table, 1)
+        top_layout.addWidget(self.controls)
+        self.history_box = bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.addWidget(section_title("Your attempts at this test (double-click to see one)"))
+        bottom_layout.addWidget(self.history, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(top)
+        split.addWidget(bottom)
+        view = QWidget()
+        layout = QVBoxLayout(view)
+        layout.addWidget(split, 1)
+        layout.addWidget(self.list_message)
+        return view
+
+    def refresh(self) -> None:
+        """Reload the ready tests with their last score."""
+        chosen = self.selected_test_id()
+        rows = practice.tests(self.ctx)
+        self.tests_table.blockSignals(True)
+        self.tests_table.setRowCount(len(rows))
+        for r, t in enumerate(rows):
+            done = [a for a in practice.attempts(self.ctx, t.id) if a.finished_at is not None]
+            last = percent(done[0].score, done[0].max_score) if done else "not taken yet"
+            values = [t.title, str(t.active), clock(t.time_limit_s) if t.time_limit_s else "untimed", last,
+                      str(len(done))]
+            for c, value in enumerate(values):
+                cell = QTableWidgetItem(value)
+                cell.setData(ROLE, t.id)
+                self.tests_table.setItem(r, c, cell)
+        self.tests_table.blockSignals(False)
+        self.empty.setVisible(not rows)
+        if not rows:
+            self.empty.setText(empty_text(self.ctx, EMPTY))
+        for w in (self.tests_table, self.controls, self.history_box):
+            w.setVisible(bool(rows))
+        ids = [t.id for t in rows]
+        if rows:
+            self.select_test(chosen if chosen in ids else ids[0])
+        else:
+            self._test_selected()
+
+    def test_ids(self) -> list[int]:
+        """Ids of the listed tests, in order."""
+        return [self.tests_table.item(r, 0).data(ROLE) for r in range(self.tests_table.rowCount())]
+
+    def selected_test_id(self) -> int | None:
+        """The selected test."""
+        rows = {i.row() for i in self.tests_table.selectedIndexes()}
+        return self.tests_table.item(min(rows), 0).data(ROLE) if rows else None
+
+    def select_test(self, test_id: int) -> None:
+        """Select a test in the list."""
+        for r in range(self.tests_table.rowCount()):
+            if self.tests_table.item(r, 0).data(ROLE) == test_id:
+                self.tests_table.selectRow(r)
+        self._test_selected()
+
+    def _test_selected(self) -> None:
+        test_id = self.selected_test_id()
+        for w in (self.take_button, self.delete_button, self.timed, self.minutes):
+            w.setEnabled(test_id is not None)
+        self.history.setRowCount(0)
+        if test_id is None:
+            return
+        test = practice.get_test(self.ctx, test_id)
+        self.timed.setChecked(bool(test.time_limit_s))
+        if test.time_limit_s:
+            self.minutes.setValue(max(1, round(test.time_limit_s / 60)))
+        done = [a for a in practice.attempts(self.ctx, test_id) if a.finished_at is not None]
+        self.history.setRowCount(len(done))
+        for r, a in enumerate(done):
+            took = clock((a.finished_at - a.started_at).total_seconds())
+            for c, value in enumerate([a.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                                       percent(a.score, a.max_score), took]):
+                cell = QTableWidgetItem(value)
+                cell.setData(ROLE, a.id)
+                self.history.setItem(r, c, cell)
+
+    def delete_selected(self, confirm: bool = True) -> None:
+        """Delete the selected test (its attempts stay in the history)."""
+        test_id = self.selected_test_id()
+        if test_id is None:
+            return
+        if confirm and QMessageBox.question(self, "Delete test", "Delete this practice test?") \
+                != QMessageBox.StandardButton.Yes:
+            return
+        practice.delete_test(self.ctx, test_id)
+        self.refresh()
+
+    # -- taking a test -----------------------------------------------------------------------------------------
+    def _sitting_view(self) -> QWidget:
+        self.sitting_title = section_title("")
+        self.countdown = QLabel("")
+        self.countdown.setObjectName("elapsed")
+        self.form = QWidget()
+        self.form_layout = QVBoxLayout(self.form)
+        self.form_layout.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.form)
+        self.prev_button = QPushButton("← Previous")
+        self.prev_button.clicked.connect(lambda: self.show_question(self.current - 1))
+        self.next_button = QPushButton("Next →")
+        self.next_button.clicked.connect(lambda: self.show_question(self.current + 1))
+        self.position = QLabel("")
+        self.abandon_button = QPushButton("Leave without grading")
+        self.abandon_button.clicked.connect(self.abandon)
+        self.submit_button = QPushButton("Submit answers")
+        self.submit_button.setObjectName("primary")
+        self.submit_button.clicked.connect(self.submit)
+        head = QHBoxLayout()
+        head.addWidget(self.sitting_title, 1)
+        head.addWidget(self.countdown)
+        bar = QHBoxLayout()
+        bar.addWidget(self.prev_button)
+        bar.addWidget(self.position)
+        bar.addWidget(self.next_button)
+        bar.addStretch(1)
+        bar.addWidget(self.abandon_button)
+        bar.addWidget(self.submit_button)
+        view = QWidget()
+        layout = QVBoxLayout(view)
+        layout.addLayout(head)
+        layout.addWidget(self.scroll, 1)
+        layout.addLayout(bar)
+        return view
+
+    def take_selected(self) -> None:
+        """Start the selected test with the timing chosen."""
+        test_id = self.selected_test_id()
+        if test_id is not None:
+            self.take(test_id, self.minutes.value() * 60 if self.timed.isChecked() else None,
+                      self.one_at_a_time.isChecked())
+
+    def take(self, test_id: int, time_limit_s: int | None = None, one_at_a_time: bool = False) -> None:
+        """Begin a sitting: the questions in a form (or one at a time), a countdown when timed."""
+        try:
+            practice.set_time_limit(self.ctx, test_id, time_limit_s)
+            self.attempt = practice.start(self.ctx, test_id)
+            self.test = practice.get_test(self.ctx, test_id)
+            questions = practice.questions(self.ctx, test_id)
+        except UserError as exc:
+            self.list_message.setText(str(exc))
+            return
+        for box in self.boxes:
+            box.deleteLater()
+        self.boxes = [QuestionBox(n, q) for n, q in enumerate(questions, 1)]
+        for box in self.boxes:
+            self.form_layout.insertWidget(self.form_layout.count() - 1, box)
+            if box.line is not None:
+                box.line.returnPressed.connect(lambda b=box: self._next_after(b))
+        self.one_at_a_time_mode = one_at_a_time
+        self.sitting_title.setText(self.test.title)
+        self.submit_button.setEnabled(True)
+        self.stack.setCurrentIndex(1)
+        self.show_question(0)
+        self._tick()
+        if self.test.time_limit_s:
+            self.clock.start()
+
+    def show_question(self, index: int) -> None:
+        """One at a time: show question index; in the form: scroll to it."""
+        if not self.boxes:
+            return
+        self.current = max(0, min(len(self.boxes) - 1, index))
+        single = self.one_at_a_time_mode
+        for i, box in enumerate(self.boxes):
+            box.setVisible(not single or i == self.current)
+        for w in (self.prev_button, self.next_button, self.position):
+            w.setVisible(single)
+        self.prev_button.setEnabled(self.current > 0)
+        self.next_button.setEnabled(self.current < len(self.boxes) - 1)
+        self.position.setText(f"{self.current + 1} of {len(self.boxes)}")
+        if not single:
+            self.scroll.ensureWidgetVisible(self.boxes[self.current])
+        self.boxes[self.current].focus()
+
+    def _next_after(self, box: QuestionBox) -> None:
+        i = self.boxes.index(box)
+        if i < len(self.boxes) - 1:
+            self.show_question(i + 1)
+        else:
+            self.submit_button.setFocus()
+
+    def time_left(self) -> float | None:
+        """Seconds left in this sitting (None: untimed)."""
+        if self.attempt is None or self.test is None:
+            return None
+        return practice.time_left(self.test, self.attempt, _now_like(self.attempt.started_at))
+
+    def _tick(self) -> None:
+        left = self.time_left()
+        if left is None:
+            self.countdown.setText("Untimed")
+            return
+        self.countdown.setText(f"Time left {clock(left)}")
+        if left <= 0 and self.stack.currentIndex() == 1:
+            self.clock.stop()
+            self.submit(time_up=True)
+
+    def abandon(self) -> None:
+        """Leave the sitting without grading it (it stays unfinished and out of the history)."""
+        self.clock.stop()
+        self.attempt = None
+        self.stack.setCurrentIndex(0)
+        self.list_message.setText("You left the test; nothing was graded.")
+        self.refresh()
+
+    def submit(self, time_up: bool = False) -> None:
+        """Keep every answer, grade what matching can tell now, and the rest with the model in the background."""
+        if self.attempt is None or self.stack.currentIndex() != 1:
+            return
+        self.clock.stop()
+        self.submit_button.setEnabled(False)
+        attempt_id = self.attempt.id
+        undecided = 0
+        try:
+            for box in self.boxes:
+                saved = practice.record(self.ctx, attempt_id, box.question.id, box.response())
+                undecided += saved.correct is None
+        except UserError as exc:
+            self.list_message.setText(str(exc))
+            self.stack.setCurrentIndex(0)
+            return
+        note = "Time is up. " if time_up else ""
+        if undecided:
+            self.grading_job = self.runner.submit("practice.grade", {"attempt_id": attempt_id},
+                                                  f"Grade {self.test.title}")
+            self._show_result(practice.result(self.ctx, attempt_id),
+                              f"{note}Checking {undecided} answer{'s' if undecided != 1 else ''} in your own words "
+                              "by meaning, and with the model when unsure… (progress in the jobs panel; the "
+                              "score updates when it is done)")
+        else:
+            self._show_result(practice.finish(self.ctx, attempt_id, use_llm=False), note)
+            self.refresh()
+
+    def _job_finished(self, job) -> None:
+        if job.kind != "practice.grade":
+            return
+        attempt_id = (job.payload or {}).get("attempt_id")
+        showing = self.stack.currentIndex() == 2 and self.result is not None and \
+            self.result.attempt.id == attempt_id
+        if job.id == self.grading_job:
+            self.grading_job = None
+        if showing:
+            if job.state == "done":
+                self._show_result(practice.result(self.ctx, attempt_id), "")
+            else:
+                self.status.setText(f"The model could not finish grading ({job.error or job.state}); answers it did "
+                                    "not check count as not yet graded. Open the attempt again later from the "
+                                    "history.")
+        self.refresh()
+
+    # -- the result ----------------------------------------------------------------------------------------------
+    def _result_view(self) -> QWidget:
+        self.score_label = QLabel("")
+        self.score_label.setObjectName("pageTitle")
+        self.status = message_label()
+        self.wrong = QWidget()
+        self.wrong_layout = QVBoxLayout(self.wrong)
+        self.wrong_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.wrong)
+        self.again_button = QPushButton("Take it again")
+        self.again_button.clicked.connect(lambda: self.take(self.result.test.id, self.result.test.time_limit_s,
+                                                            self.one_at_a_time.isChecked()))
+        back = QPushButton("Back to the tests")
+        back.clicked.connect(self.back_to_list)
+        bar = QHBoxLayout()
+        bar.addStretch(1)
+        bar.addWidget(self.again_button)
+        bar.addWidget(back)
+        view = QWidget()
+        layout = QVBoxLayout(view)
+        layout.addWidget(self.score_label)
+        layout.addWidget(self.status)
+        layout.addWidget(section_title("What to look at again, and why each typed answer was graded as it was"))
+        layout.addWidget(scroll, 1)
+        layout.addLayout(bar)
+        return view
+
+    def show_result(self, attempt_id: int) -> None:
+        """Show a past attempt's result."""
+        self._show_result(practice.result(self.ctx, attempt_id), "")
+
+    def _show_result(self, result, note: str) -> None:
+        self.result = result
+        self.stack.setCurrentIndex(2)
+        waiting = [i for i in result.items if i.answer is not None and i.answer.correct is None]
+        self.score_label.setText(f"Score: {percent(result.score, result.max_score)}"
+                                 + (f" so far ({len(waiting)} being checked)" if waiting else ""))
+        took = f" in {clock(result.elapsed_s)}" if result.elapsed_s is not None else ""
+        self.status.setText(note or f"{result.test.title}: {len(result.items) - len(result.wrong)} of "
+                                    f"{len(result.items)} right{took}.")
+        while self.wrong_layout.count() > 1:
+            item = self.wrong_layout.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        wrong = [i for i in result.wrong if not (i.answer is not None and i.answer.correct is None)]
+        if not wrong and not waiting:
+            self.wrong_layout.insertWidget(0, QLabel("Everything right. Well done!"))
+        number = {i.question.id: n for n, i in enumerate(result.items, 1)}
+        # Typed answers that were accepted are listed too, so a grade the student disagrees with can be overruled.
+        accepted = [i for i in result.items if i.correct and _typed(i.question)]
+        for n, item in enumerate(wrong + accepted):
+            self.wrong_layout.insertWidget(self.wrong_layout.count() - 1,
+                                           self._answer_box(number[item.question.id], item))
+        self.again_button.setEnabled(result.test.status == "ready")
+
+    def _answer_box(self, number: int, item) -> QGroupBox:
+        q, a = item.question, item.answer
+        box = QGroupBox(f"Question {number}" + ("" if not item.correct else " (right)"))
+        box.setObjectName("rightAnswer" if item.correct else "wrongAnswer")
+        box.setProperty("question_id", q.id)
+        layout = QVBoxLayout(box)
+        prompt = message_label(q.prompt)
+        font = prompt.font()
+        font.setBold(True)
+        prompt.setFont(font)
+        layout.addWidget(prompt)
+        given = a.response if a and a.response else "(no answer)"
+        lines = [f"Your answer: {given}", f"Correct answer: {q.answer}"]
+        if q.explanation and not item.correct:
+            lines.append(f"Explanation: {q.explanation}")
+        if a and a.reason and _typed(q):
+            lines.append(f"Why: {a.reason}")
+        for text in lines:
+            layout.addWidget(message_label(text))
+        row = QHBoxLayout()
+        if q.source_id is not None and not item.correct:
+            where = item.location or location(self.ctx, q.source_id, q.source_page, q.source_start_s)
+            button = QPushButton(f"Open the source: {where}")
+            button.setProperty("location", (q.source_id, q.source_page, q.source_start_s))
+            button.clicked.connect(lambda _=False, s=q.source_id, p=q.source_page, t=q.source_start_s:
+                                   self.open_location.emit(s, p, t))
+            row.addWidget(button)
+        if a is not None and a.response and a.correct is not None and _typed(q):
+            mark = QPushButton("Mark wrong" if a.correct else "Mark correct")
+            mark.setObjectName("overrule")
+            mark.setToolTip("Overrule this grade: the score changes and the grader's reason stays visible")
+            mark.clicked.connect(lambda _=False, answer_id=a.id, ok=not a.correct: self.overrule(answer_id, ok))
+            row.addWidget(mark)
+        if row.count():
+            row.addStretch(1)
+            layout.addLayout(row)
+        return box
+
+    def overrule(self, answer_id: int, correct: bool) -> None:
+        """The student's own grade for a typed answer; the score shown and kept is updated."""
+        if self.result is None:
+            return
+        try:
+            practice.overrule(self.ctx, answer_id, correct)
+        except UserError as exc:
+            self.status.setText(str(exc))
+            return
+        self._show_result(practice.result(self.ctx, self.result.attempt.id),
+                          f"You marked your answer {'correct' if correct else 'wrong'}; the score is updated.")
+
+    def answer_boxes(self) -> list[QGroupBox]:
+        """Every answer shown: the wrong ones, then the typed answers that were accepted."""
+        return [self.wrong_layout.itemAt(i).widget() for i in range(self.wrong_layout.count())
+                if isinstance(self.wrong_layout.itemAt(i).widget(), QGroupBox)]
+
+    def wrong_boxes(self) -> list[QGroupBox]:
+        """The wrong answers shown."""
+        return [b for b in self.answer_boxes() if b.objectName() == "wrongAnswer"]
+
+    def back_to_list(self) -> None:
+        """Back to the tests and their history."""
+        self.stack.setCurrentIndex(0)
+        self.refresh()
