@@ -15,6 +15,7 @@ from lmgpa_desktop.engines import audio_decode
 from lmgpa_desktop.engines.audio_decode import SAMPLE_RATE
 from lmgpa_desktop.engines.errors import ModelError
 from lmgpa_desktop.engines.whisper import Segment, WhisperEngine, Word
+from lmgpa_desktop.core.capture.transcripts import request_index
 from lmgpa_desktop.storage import sources_repo, transcripts_repo
 
 WINDOW_S = 300.0  # audio held in memory at once (19 MB of float32): a 3-hour lecture costs the same
@@ -165,7 +166,5 @@ def transcribe_job(ctx: JobContext, payload: dict):
                                  language=check.get("language"))
     transcripts_repo.drop_other(services.db, source.id, transcript_id, ("live",))
     sources_repo.update(services.db, source.id, status="ready", language=check.get("language"))
-    from lmgpa_desktop.core.library.indexing import queue_index
-
-    queue_index(services, source.id, source.title)  # the transcript becomes searchable
+    request_index(services, source.id, source.title)  # the transcript becomes searchable
     return {"transcript_id": transcript_id, "language": check.get("language"), "duration": duration}

@@ -33,9 +33,13 @@ def model_label(ctx, model_path: str) -> str:
 def edit_segment(ctx, segment_id: int, text: str | None) -> None:
     """Keep the student's wording apart from the model's; empty text reverts to the model's; re-index."""
     source_id = transcripts_repo.set_edit(ctx.db, segment_id, text.strip() if text and text.strip() else None)
-    from lmgpa_desktop.core.library.indexing import queue_index
+    request_index(ctx, source_id)
 
-    queue_index(ctx, source_id)
+
+def request_index(ctx, source_id: int, title: str = "") -> int:
+    """Ask for a source's passages to be rebuilt after its text changed; returns the job id."""
+    # The index job belongs to the library (core/library/indexing.py), which sits above capture: ask for it by name.
+    return ctx.jobs.submit("index", {"source_id": source_id}, title=f"Indexing {title}".strip())
 
 
 def add_bookmark(ctx, source_id: int, at_s: float, label: str | None = None) -> int:

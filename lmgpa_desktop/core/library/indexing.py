@@ -47,4 +47,4 @@ def index_job(ctx: JobContext, payload: dict):
 
 def queue_index(ctx, source_id: int, title: str = "") -> int:
     """Ask for a source to be (re)indexed."""
-    return ctx.jobs.submit("index", {"source_id": source_id}, title=f"Indexing {title}".strip())
+    return transcripts.request_index(ctx, source_id, title)
