@@ -117,7 +117,7 @@ def main() -> int:
 
     from lmgpa_desktop.cli.commands_progress import stats
     from lmgpa_desktop.core.progress import analytics
-    from lmgpa_desktop.core.context import open_app
+    from lmgpa_desktop.core.profile import open_app
 
     with tempfile.TemporaryDirectory(prefix="lmgpa-bench-analytics-") as tmp:
         home = Path(tmp) / "home"

@@ -44,7 +44,7 @@ def profile(home: Path | None):
     """The tests' lecture-and-book profile, built once in home (kept for the next run) or a temporary folder."""
     from test_chat import SHARED, make_lecture_profile
 
-    from lmgpa_desktop.core.context import open_app
+    from lmgpa_desktop.core.profile import open_app
     from lmgpa_desktop.storage import sources_repo
 
     home = home or Path(tempfile.mkdtemp(prefix="chat-quality-")) / "home"
@@ -73,13 +73,13 @@ def main() -> int:
     p.add_argument("--out", type=Path, help="write every answer here as JSON lines")
     args = p.parse_args()
 
-    from lmgpa_desktop.core.study import chat
+    from lmgpa_desktop.core.study import chat, chat_check, chat_prompt
     from lmgpa_desktop.storage import search_repo
 
     if args.shots is not None:
-        chat.CHAT_SHOTS = chat.CHAT_SHOTS[:args.shots]
+        chat_prompt.CHAT_SHOTS = chat_prompt.CHAT_SHOTS[:args.shots]
     if args.repeat_penalty is not None:
-        chat.CHAT_REPEAT_PENALTY = args.repeat_penalty
+        chat_prompt.CHAT_REPEAT_PENALTY = args.repeat_penalty
     ctx = profile(args.home)
     ctx.settings.set("cpu.threads", args.threads)
     if args.model:
@@ -90,7 +90,7 @@ def main() -> int:
 
     # Watch the model's raw stream and the checker's verdicts without changing either.
     seen: dict = {}
-    generate, checker_class = chat._generate, chat._Checker
+    generate, checker_class = chat._generate, chat_check.Checker
 
     def watched_generate(*a, **k):
         for piece in generate(*a, **k):
@@ -103,12 +103,12 @@ def main() -> int:
             super().__init__(plan)
             seen["checker"] = self
 
-    chat._generate, chat._Checker = watched_generate, WatchedChecker
+    chat._generate, chat_check.Checker = watched_generate, WatchedChecker
 
     sets = question_sets()
     rows = []
     print(f"model: {Path(engine.model_path).name}  chat template: {bool(engine.chat_template)}  threads {args.threads}"
-          f"  shots {len(chat.CHAT_SHOTS)}  repeat penalty {chat.CHAT_REPEAT_PENALTY}", flush=True)
+          f"  shots {len(chat_prompt.CHAT_SHOTS)}  repeat penalty {chat_prompt.CHAT_REPEAT_PENALTY}", flush=True)
     for name, questions in sets.items():
         if args.only and name not in args.only:
             continue
@@ -134,7 +134,7 @@ def main() -> int:
                 "kept": len(checker.kept) if checker else 0,
                 "refused": not message.grounded,
                 # Nothing the model wrote was supported, so the passages' own sentences were quoted instead.
-                "quoted": message.content.startswith(chat.QUOTE_INTRO.format(where="your library")),
+                "quoted": message.content.startswith(chat_check.QUOTE_INTRO.format(where="your library")),
                 "ttft_model": seen["first_model"] - start if "first_model" in seen else None,
                 "ttft_shown": first_shown - start if first_shown else None,
                 "total": total,
@@ -153,7 +153,7 @@ def main() -> int:
                 mark = "OK " if row["says_it"] and row["cites_it"] else "cites" if row["cites_it"] else "MISS"
             print(f"[{name:7s}] {mark:8s} {total:5.1f}s held {len(row['held'])}  {question}\n"
                   f"          -> {message.content[:220]!r}", flush=True)
-    chat._generate, chat._Checker = generate, checker_class
+    chat._generate, chat_check.Checker = generate, checker_class
 
     answerable = [r for r in rows if r["expected"] is not None]
     absent = [r for r in rows if r["expected"] is None]

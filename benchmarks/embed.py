@@ -64,7 +64,7 @@ def main() -> int:
     args = p.parse_args()
     import tempfile
 
-    from lmgpa_desktop.core.context import open_app
+    from lmgpa_desktop.core.profile import open_app
 
     with tempfile.TemporaryDirectory() as home:
         ctx = open_app(Path(home))

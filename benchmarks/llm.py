@@ -27,7 +27,7 @@ N_CTX = 4096
 
 def chat_prompt() -> str:
     """Three ~140-word passages of the reading and a question, in the chat's base-model format."""
-    from lmgpa_desktop.core.study.chat import base_prompt
+    from lmgpa_desktop.core.study.chat_prompt import base_prompt
 
     words = READING.read_text(encoding="utf-8").split()
     passages = [" ".join(words[i:i + 140]) for i in range(0, 420, 140)]
@@ -63,7 +63,7 @@ def main() -> int:
 
     from llama_cpp import Llama
 
-    from lmgpa_desktop.core.study.chat import BASE_STOPS
+    from lmgpa_desktop.core.study.chat_prompt import BASE_STOPS
     from lmgpa_desktop.core.model_registry import DEFAULTS
     from lmgpa_desktop.engines.llm import LlamaEngine
 
@@ -104,7 +104,7 @@ def main() -> int:
 
     if args.home:
         from lmgpa_desktop.core.study import chat
-        from lmgpa_desktop.core.context import open_app
+        from lmgpa_desktop.core.profile import open_app
 
         ctx = open_app(args.home)
         ctx.settings.set("cpu.threads", args.threads)

@@ -84,7 +84,7 @@ def ui_first_audio(ctx, text: str, runs: int) -> list[float]:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from lmgpa_desktop.ui.study.read_aloud import ReadAloudBar
+    from lmgpa_desktop.ui.kit.read_aloud import ReadAloudBar
 
     app = QApplication.instance() or QApplication([])
     bar = ReadAloudBar(ctx, lambda: text)

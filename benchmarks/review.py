@@ -31,10 +31,10 @@ BARE_DUE = """SELECT id FROM cards WHERE status = 'active' AND due < ? AND delet
 
 def build(ctx, n: int) -> list[int]:
     """n cards in 10 decks (see the module docstring); returns the deck ids."""
-    from lmgpa_desktop.core.study import anki
+    from lmgpa_desktop.core.study import anki_import
     from lmgpa_desktop.storage import cards_repo
 
-    source = anki.import_file(ctx, DECK)
+    source = anki_import.import_file(ctx, DECK)
     texts = [(c.front, c.back, c.tags) for c in cards_repo.cards_of_deck(ctx.db, source.deck_ids[0])]
     cards_repo.delete_deck(ctx.db, source.deck_ids[0])
     rng = random.Random(7)
@@ -85,7 +85,7 @@ def main() -> None:
     import sqlean
 
     from lmgpa_desktop.core.study import review
-    from lmgpa_desktop.core.context import open_app
+    from lmgpa_desktop.core.profile import open_app
     from lmgpa_desktop.storage import cards_repo
     from lmgpa_desktop.storage.base import UTCDateTime
 

@@ -93,7 +93,7 @@ def main() -> int:
     p.add_argument("--queries", type=int, default=100)
     p.add_argument("--keep", type=Path, help="build the profiles under this folder and reuse them on later runs")
     args = p.parse_args()
-    from lmgpa_desktop.core.context import open_app
+    from lmgpa_desktop.core.profile import open_app
     from lmgpa_desktop.core.library.search import search
 
     for n in args.sizes:

@@ -88,7 +88,8 @@ def load(ctx, which: list[str], tmp: Path) -> dict[str, int]:
 def checks(ctx, item: dict, passages: list[str], topic: set[str]) -> dict[str, bool | None]:
     """The automatic checks of one stored item (None: the check does not apply)."""
     from lmgpa_desktop.core.study import text_items as ex
-    from lmgpa_desktop.core.study import generate
+    from lmgpa_desktop.core.study import generated_items
+    from lmgpa_desktop.core.words import content_words
     from lmgpa_desktop.core.study import item_writer
     from lmgpa_desktop.core.study import study_text as st
 
@@ -96,18 +97,18 @@ def checks(ctx, item: dict, passages: list[str], topic: set[str]) -> dict[str, b
     cleaned = [ex.normalize(st.clean_passage(p)) for p in passages]
     grounded = bool(quote) and any(ex.normalize(quote) in p for p in cleaned)
     if kind == "tf":
-        grounded = grounded and (answer != "True" or generate.supported(prompt, quote))
+        grounded = grounded and (answer != "True" or generated_items.supported(prompt, quote))
     else:
-        grounded = grounded and (generate.supported(answer, quote) or any(
-            generate.supported(answer, p) for p in passages))
+        grounded = grounded and (generated_items.supported(answer, quote) or any(
+            generated_items.supported(answer, p) for p in passages))
     out = {"grounded": grounded, "clean": st.prose_sentence(quote) is not None}
     if kind == "cloze":
         hidden = re.findall(r"\{\{c\d+::(.*?)\}\}", prompt)
         blanked = ex.cloze_blank(prompt)
         out["well-formed"] = (len(hidden) == 1 and hidden[0].lower() not in topic
-                              and len(generate.content_words(blanked)) >= 4)
+                              and len(content_words(blanked)) >= 4)
     elif kind == "tf":
-        out["well-formed"] = prompt.startswith(generate.TF_PREFIX) and prompt.endswith(".")
+        out["well-formed"] = prompt.startswith(generated_items.TF_PREFIX) and prompt.endswith(".")
     else:
         q = prompt.removeprefix("Fill in the blank: ")
         out["well-formed"] = (item_writer.well_formed(q, answer) == "" if q == prompt else "_____" in q)
@@ -171,9 +172,9 @@ def main() -> int:
     home = args.home or tmp / "home"
     os.environ["LMGPA_HOME"] = str(home)
     from lmgpa_desktop.core.study import text_items as ex
-    from lmgpa_desktop.core.study import generate
+    from lmgpa_desktop.core.study import drafts, material
     from lmgpa_desktop.core.study import study_text as st
-    from lmgpa_desktop.core.context import open_app
+    from lmgpa_desktop.core.profile import open_app
     from lmgpa_desktop.storage import study_repo
 
     ctx = open_app(home)
@@ -189,10 +190,10 @@ def main() -> int:
         sources.update(load(ctx, missing, tmp))
         known.write_text(json.dumps(sources))
     sources = {w: sources[w] for w in which}
-    waiting = generate.pending(ctx)  # a kept profile: earlier runs' items would count as duplicates of new ones
-    generate.reject_cards(ctx, [c.id for c in waiting.cards])
+    waiting = drafts.pending(ctx)  # a kept profile: earlier runs' items would count as duplicates of new ones
+    drafts.reject_cards(ctx, [c.id for c in waiting.cards])
     for _test, questions in waiting.tests:
-        generate.reject_questions(ctx, [q.id for q in questions])
+        drafts.reject_questions(ctx, [q.id for q in questions])
     print(f"imported and indexed {', '.join(sources)} in {time.perf_counter() - t0:.0f} s\n")
 
     lines = [f"# Generated study items ({model.name})", ""]
@@ -202,7 +203,7 @@ def main() -> int:
     print(header)
     for name, source_id in sources.items():
         passages = [r.text for r in study_repo.source_chunks(ctx.db, [source_id])]
-        m = generate.analyse(generate.load_passages(ctx, generate.Request("flashcards", [source_id], 10)))
+        m = material.analyse(material.load_passages(ctx, material.Request("flashcards", [source_id], 10)))
         topic = m.topic
         for what, count in (("flashcards", args.cards), ("quiz", args.questions)):
             items, stats, wall = generated(ctx, what, source_id, count)

@@ -37,7 +37,7 @@ def worker(kind: str, audio: Path, threads: int) -> dict:
     if kind == "ours":
         with tempfile.TemporaryDirectory() as home:
             os.environ["LMGPA_HOME"] = home
-            from lmgpa_desktop.core.context import open_app
+            from lmgpa_desktop.core.profile import open_app
             from lmgpa_desktop.core.capture.media_import import import_media
 
             ctx = open_app(Path(home))

@@ -5,6 +5,10 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 _T0 = time.perf_counter()
 BOOT_KEYS = ["ui.theme", "ui.geometry", "ui.last_page"]
@@ -37,7 +41,7 @@ def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: 
     window.show()
     state: dict = {"code": 0}
 
-    def opened(ctx) -> None:
+    def opened(ctx: AppContext) -> None:
         state["ctx"] = ctx
         attach(window, ctx)
         if exit_when_ready:
@@ -74,9 +78,9 @@ def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: 
     return state["code"] or code
 
 
-def attach(window, ctx) -> None:
+def attach(window, ctx: AppContext) -> None:
     """Give an open profile to the window: job runner, pages, settings-driven theme."""
-    from lmgpa_desktop.core.capture.recorder import recover_interrupted
+    from lmgpa_desktop.core.capture.recording_recovery import recover_interrupted
     from lmgpa_desktop.ui.kit.job_runner import JobRunner
 
     recovered = recover_interrupted(ctx)  # a recording cut short by a crash: queue its finalize job
@@ -89,7 +93,7 @@ def attach(window, ctx) -> None:
     runner.start()
 
 
-def build_window(ctx):
+def build_window(ctx: AppContext):
     """A ready window for an already open profile (tests use this)."""
     from PySide6.QtWidgets import QApplication
 

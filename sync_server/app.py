@@ -2,41 +2,36 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
-from starlette.concurrency import run_in_threadpool
 
-from sync_server import __version__, envelope, idempotency, migrate
+from sync_server import __version__, envelope, housekeeping, idempotency, migrate, periodic
+from sync_server.auth import router as auth
+from sync_server.auth.service import ResetSender, log_reset_sender
+from sync_server.classes import reminders
+from sync_server.classes import router as classes
 from sync_server.db import Database
-from sync_server.routers import auth, classes, game, notify, social, sync
+from sync_server.game import router as game
+from sync_server.notify import router as notify
 from sync_server.schemas import Envelope
-from sync_server.services import housekeeping, notifications
-from sync_server.services.auth import ResetSender, log_reset_sender
 from sync_server.settings import ServerSettings
+from sync_server.social import router as social
+from sync_server.sync import router as sync
 
-log = logging.getLogger("sync_server")
 THREADS = 4
 MAX_CONCURRENT_REQUESTS = 200  # per worker; beyond it uvicorn answers 503 at once
+DUE_SOON_EVERY_S = 300  # due-soon reminders: each worker may sweep, the dedupe keys make a second pass push nothing
+HOUSEKEEPING_EVERY_S = 3600  # pruning expired auth rows: each worker may run it, deleting twice is harmless
 
 
-async def _housekeeping(app: FastAPI, every_s: float = 3600) -> None:
-    """Prune expired auth rows hourly (each worker may run it; deleting twice is harmless)."""
-    def one_pass() -> None:
-        with app.state.db.session() as s:
-            housekeeping.prune(s)
-
-    while True:
-        try:
-            await run_in_threadpool(one_pass)
-        except Exception:  # the database may be briefly away; try again next hour
-            log.exception("housekeeping failed")
-        await asyncio.sleep(every_s)
+def _prune(db: Database) -> None:
+    """One housekeeping pass in its own transaction."""
+    with db.session() as s:
+        housekeeping.prune(s)
 
 
 def create_app(settings: ServerSettings, reset_sender: ResetSender = log_reset_sender,
@@ -50,12 +45,12 @@ def create_app(settings: ServerSettings, reset_sender: ResetSender = log_reset_s
         # holder never needs a free thread. Few threads: more only contend for the GIL (50 clients, 2 workers,
         # SQLite: 16 threads p99 1.95 s, 10: 1.5 s, 6: 1.0 s, 3: 0.74 s at about the same requests/s).
         anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
-        tasks = [asyncio.create_task(notifications.sweeper(app)), asyncio.create_task(_housekeeping(app))] \
+        tasks = [periodic.every(DUE_SOON_EVERY_S, lambda: reminders.due_soon_sweep(app.state.db.session),
+                                "due-soon sweep"),
+                 periodic.every(HOUSEKEEPING_EVERY_S, lambda: _prune(app.state.db), "housekeeping")] \
             if background else []
         yield
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await periodic.stop(tasks)
         app.state.db.dispose()
 
     app = FastAPI(title="Little Monster GPA sync server", version=__version__, docs_url="/docs", lifespan=lifespan)

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from sync_server.settings import ConfigError, ServerSettings
+from sync_server.settings import DEFAULT_DATABASE_URL, ConfigError, DatabaseSettings, ServerSettings
 
 ROLES = ("student", "teacher", "admin")
 
@@ -17,7 +17,7 @@ def _set_role(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="lmgpa-server set-role", description="change the role of an account")
     p.add_argument("email")
     p.add_argument("role", choices=ROLES)
-    p.add_argument("--db-url", default=os.environ.get("DATABASE_URL", ServerSettings.database_url))
+    p.add_argument("--db-url", default=DatabaseSettings().database_url)
     args = p.parse_args(argv)
     from sqlalchemy import select
 
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8400)
     p.add_argument("--db-url", help="SQLAlchemy URL, e.g. postgresql://user@host/db (default: DATABASE_URL or "
-                   "lmgpa-server.sqlite3 in the current folder)")
+                   f"{DEFAULT_DATABASE_URL.removeprefix('sqlite:///')} in the current folder)")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--dev", action="store_true", help="development mode: allows a missing or weak JWT secret")
     args = p.parse_args(argv)

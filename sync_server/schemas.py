@@ -1,21 +1,13 @@
-"""Request and response bodies (*Create / *Update / *Public families)."""
+"""What every feature's bodies share: Input/Public bases, UTC times, path ids, the envelope and its errors."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    EmailStr,
-    Field,
-    PlainSerializer,
-    WithJsonSchema,
-    model_validator,
-)
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema, model_validator
 
-Role = Literal["student", "teacher"]
 T = TypeVar("T")
 
 
@@ -42,6 +34,10 @@ def no_nul(value: object) -> None:
             no_nul(item)
 
 
+# Ids in paths are uuids; anything else (NUL bytes, slashes, very long strings) is refused before any query.
+PathId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
 class Input(BaseModel):
     """A request body: strings never carry NUL characters."""
 
@@ -58,85 +54,12 @@ class Public(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class UserPublic(Public):
-    id: str
-    email: str
-    display_name: str
-    role: str
-    leaderboard_opt_in: bool
-    created_at: UtcDateTime
-
-
 class PersonPublic(Public):
     """What other people see of a user."""
 
     id: str
     display_name: str
     role: str
-
-
-class RegisterIn(Input):
-    email: EmailStr
-    password: str = Field(min_length=1, max_length=1024)
-    display_name: str = Field(min_length=1, max_length=120)
-    role: Role = "student"
-    device_name: str = Field(default="", max_length=120)
-
-
-class LoginIn(Input):
-    email: EmailStr
-    password: str = Field(min_length=1, max_length=1024)
-    device_name: str = Field(default="", max_length=120)
-
-
-class RefreshIn(Input):
-    refresh_token: str = Field(min_length=1, max_length=200)
-
-
-class TokensPublic(BaseModel):
-    access_token: str
-    refresh_token: str
-    token_type: Literal["bearer"] = "bearer"
-    expires_in: int
-    session_id: str
-    user: UserPublic
-
-
-class PasswordChangeIn(Input):
-    current_password: str = Field(min_length=1, max_length=1024)
-    new_password: str = Field(min_length=1, max_length=1024)
-
-
-class ResetRequestIn(Input):
-    email: EmailStr
-
-
-class ResetConfirmIn(Input):
-    token: str = Field(min_length=1, max_length=200)
-    new_password: str = Field(min_length=1, max_length=1024)
-
-
-class ProfileUpdate(Input):
-    display_name: str | None = Field(default=None, min_length=1, max_length=120)
-    leaderboard_opt_in: bool | None = None
-
-
-class RoleUpdate(Input):
-    role: Literal["student", "teacher", "admin"]
-
-
-class SessionPublic(Public):
-    id: str
-    device_name: str
-    user_agent: str
-    created_at: UtcDateTime
-    last_used_at: UtcDateTime
-    current: bool = False
-
-
-class WeekPointsIn(Input):
-    week_start: date
-    points: int = Field(ge=0, le=1_000_000)
 
 
 class Meta(BaseModel):

@@ -1,53 +1,63 @@
-"""Server settings from environment variables (names as in the seed's .env template)."""
+"""Server settings from environment variables (names as in the seed's .env template): every default and check here."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
 WEAK_SECRETS = {"secret", "changeme", "change-me", "your-secret-key", "jwt-secret", "development"}
 DEV_SECRET = "development-only-secret-do-not-use-in-production-0123456789"
+DEFAULT_DATABASE_URL = "sqlite:///lmgpa-server.sqlite3"
 
 
 class ConfigError(ValueError):
     """The server refuses to start with this configuration."""
 
 
-@dataclass(frozen=True)
-class ServerSettings:
+class DatabaseSettings(BaseSettings):
+    """Where the server keeps everything: all that `lmgpa-server set-role` reads."""
+
+    # Each field reads exactly the variable named in its alias (case-sensitive, as os.environ is on Linux).
+    model_config = SettingsConfigDict(case_sensitive=True, frozen=True, extra="ignore")
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+
+
+class ServerSettings(DatabaseSettings):
     """Everything the server reads from its environment."""
 
-    jwt_secret_key: str = ""
-    database_url: str = "sqlite:///lmgpa-server.sqlite3"
-    cors_origins: list[str] = field(default_factory=list)
-    rate_limit_per_minute: int = 100  # guarded auth calls (login, register, refresh, reset) per client address
-    session_timeout_hours: int = 720  # a device unused this long must sign in again
-    access_token_minutes: int = 15
-    login_failures_allowed: int = 5  # per account and per address within login_window_minutes
-    login_window_minutes: int = 15
-    dev_mode: bool = False
+    jwt_secret_key: str = Field("", validation_alias="JWT_SECRET_KEY")
+    # Comma-separated in the environment.
+    cors_origins: Annotated[list[str], NoDecode] = Field([], validation_alias="CORS_ORIGINS")
+    # Guarded auth calls (login, register, refresh, reset) per client address.
+    rate_limit_per_minute: int = Field(100, validation_alias="RATE_LIMIT_PER_MINUTE")
+    # A device unused this long must sign in again.
+    session_timeout_hours: int = Field(720, validation_alias="SESSION_TIMEOUT_HOURS")
+    access_token_minutes: int = Field(15, validation_alias="ACCESS_TOKEN_MINUTES")
+    # Per account and per address within login_window_minutes.
+    login_failures_allowed: int = Field(5, validation_alias="LOGIN_FAILURES_ALLOWED")
+    login_window_minutes: int = Field(15, validation_alias="LOGIN_WINDOW_MINUTES")
+    # LMGPA_DEV=1 (set by --dev); any other value is off.
+    dev_mode: bool = Field(False, validation_alias="LMGPA_DEV")
 
+    @field_validator("cors_origins", mode="before")
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> ServerSettings:
-        """Read JWT_SECRET_KEY, DATABASE_URL, CORS_ORIGINS, RATE_LIMIT_PER_MINUTE, SESSION_TIMEOUT_HOURS,
-        ACCESS_TOKEN_MINUTES, LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_MINUTES, LMGPA_DEV."""
-        env = os.environ if env is None else env
-        values = dict(
-            jwt_secret_key=env.get("JWT_SECRET_KEY", ""),
-            database_url=env.get("DATABASE_URL", cls.database_url),
-            cors_origins=[o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()],
-            rate_limit_per_minute=int(env.get("RATE_LIMIT_PER_MINUTE", "100")),
-            session_timeout_hours=int(env.get("SESSION_TIMEOUT_HOURS", "720")),
-            access_token_minutes=int(env.get("ACCESS_TOKEN_MINUTES", "15")),
-            login_failures_allowed=int(env.get("LOGIN_FAILURES_ALLOWED", "5")),
-            login_window_minutes=int(env.get("LOGIN_WINDOW_MINUTES", "15")),
-            dev_mode=env.get("LMGPA_DEV", "") == "1",
-        )
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values).validated()
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
 
-    def validated(self) -> ServerSettings:
+    @field_validator("dev_mode", mode="before")
+    @classmethod
+    def _dev_flag(cls, value: object) -> object:
+        return value == "1" if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _strong_secret(self) -> ServerSettings:
         """Refuse a missing or weak secret unless in explicit development mode."""
         secret = self.jwt_secret_key
         weak = len(secret) < MIN_SECRET_LENGTH or secret.lower() in WEAK_SECRETS or len(set(secret)) < 8
@@ -58,7 +68,34 @@ class ServerSettings:
             )
         return self
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> ServerSettings:
+        """Read JWT_SECRET_KEY, DATABASE_URL, CORS_ORIGINS, RATE_LIMIT_PER_MINUTE, SESSION_TIMEOUT_HOURS,
+        ACCESS_TOKEN_MINUTES, LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_MINUTES, LMGPA_DEV from os.environ (or only from
+        `env`); overrides by field name win, None ones are ignored. Raises ConfigError."""
+        variables = {name: field.validation_alias for name, field in cls.model_fields.items()}
+        given = {variables[name]: value for name, value in overrides.items() if value is not None}
+        try:
+            if env is None:
+                return cls(**given)
+            # model_validate skips the environment sources: only `env` and the overrides count.
+            return cls.model_validate({**{k: v for k, v in env.items() if k in variables.values()}, **given})
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc)) from None
+
     @property
     def signing_key(self) -> str:
         """The JWT key: the configured one, or a fixed development key in development mode only."""
         return self.jwt_secret_key or DEV_SECRET
+
+
+def _explain(exc: ValidationError) -> str:
+    """One line per problem, naming the environment variable."""
+    lines = []
+    for error in exc.errors():
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, ConfigError):
+            lines.append(str(cause))
+        else:
+            lines.append(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}")
+    return "; ".join(lines)

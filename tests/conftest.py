@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may download a model
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # support modules (support, virtual_mic, server_fixtures)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # support modules (support, online_support, ...)
 
 from support import ROOT, SHARED, TESTS, lmgpa_cmd  # noqa: E402,F401 - re-exported for fixtures below
 
@@ -30,11 +31,38 @@ def home(tmp_path, monkeypatch) -> Path:
     return path
 
 
-@pytest.fixture
-def ctx(home):
-    """An opened profile on a fresh database."""
-    from lmgpa_desktop.core.context import open_app
+def pytest_configure(config):
+    """Register the marker that opts a test out of the migrated copy."""
+    config.addinivalue_line("markers", "real_migration: the ctx fixture migrates an empty database for real instead "
+                                       "of copying the session's migrated one (for the tests of the migrations)")
 
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> Path:
+    """The database of a new profile, opened once for the session through the real open path."""
+    from lmgpa_desktop import paths
+    from lmgpa_desktop.core.profile import open_app
+
+    folder = tmp_path_factory.mktemp("migrated_profile")
+    open_app(folder).close()
+    database = paths.database_path(folder)
+    # A new profile is its database and its log (nothing to back up, the WAL folded in at close): a copy of the
+    # database is then all a test's profile needs to look just migrated.
+    extra = sorted(p.name for p in folder.iterdir() if p.name not in (database.name, paths.logs_dir(folder).name))
+    assert not extra, f"a newly migrated profile holds more than its database and log: {extra}"
+    return database
+
+
+@pytest.fixture
+def ctx(request, home):
+    """An opened profile on a fresh database: a copy of the session's migrated one, as migrating takes ~0.2 s."""
+    from lmgpa_desktop.core.profile import open_app
+
+    if request.node.get_closest_marker("real_migration") is None:
+        database = request.getfixturevalue("migrated_database")
+        home.mkdir(parents=True, exist_ok=True)
+        if not (home / database.name).exists():
+            shutil.copyfile(database, home / database.name)
     app_ctx = open_app(home)
     yield app_ctx
     app_ctx.close()
@@ -63,4 +91,4 @@ def virtual_mic(monkeypatch):
         microphone.reinitialize()
 
 
-pytest_plugins = ["server_fixtures", "server_postgres"]
+pytest_plugins = ["server_fixtures", "server_postgres", "online_support"]

@@ -9,20 +9,20 @@ from lmgpa_desktop.core.job_progress import JobError, Progress
 
 
 @job_kind("test.count", queue="test", max_attempts=2)
-def count(ctx, payload):
+def count(run, payload):
     """Count to payload["steps"], sleeping between steps, checkpointing each step (resumable)."""
     steps, delay = payload.get("steps", 5), payload.get("delay", 0.0)
-    start = (ctx.checkpoint or {}).get("next", 0)
+    start = (run.checkpoint or {}).get("next", 0)
     for i in range(start, steps):
         yield Progress(i, steps, f"step {i}")
         time.sleep(delay)
-        ctx.save_checkpoint({"next": i + 1})
+        run.save_checkpoint({"next": i + 1})
     yield Progress(steps, steps, "counted")
-    return {"resumed_from": start, "attempt": ctx.attempt}
+    return {"resumed_from": start, "attempt": run.attempt}
 
 
 @job_kind("test.fail", queue="test")
-def fail(ctx, payload):
+def fail(run, payload):
     """Fail the way payload says: a student-facing JobError or an unexpected bug."""
     yield Progress(0, 1, "about to fail")
     if payload.get("bug"):

@@ -139,7 +139,7 @@ class FileStream:
 
 def record_until_killed(segment_s: float, audio_file: str | None = None) -> None:
     """Subprocess body: record into LMGPA_HOME (default microphone, or a file fed in real time), printing progress."""
-    from lmgpa_desktop.core.context import open_app
+    from lmgpa_desktop.core.profile import open_app
     from lmgpa_desktop.core.capture.recorder import Recorder
     from lmgpa_desktop.engines import audio_decode
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 
 from lmgpa_desktop.cli.common import open_ctx, run_job_with_bar
 from lmgpa_desktop.core.formatting import human_size
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -98,7 +102,7 @@ def cmd_models(args) -> int:
     return 1 if failed else 0
 
 
-def _print_catalogue(ctx) -> None:
+def _print_catalogue(ctx: AppContext) -> None:
     """The language models that can be installed, and how."""
     from lmgpa_desktop.core import model_install
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.cli.common import drain_queue, open_ctx, run_job_with_bar
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 FORMATS = ("txt", "md", "srt", "vtt", "json")
 
@@ -25,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_demo)
 
 
-def transcribe_path(ctx, audio: Path, model: str | None = None, language: str | None = None):
+def transcribe_path(ctx: AppContext, audio: Path, model: str | None = None, language: str | None = None):
     """Import a file (or find it already imported) and make sure it has a finished transcript."""
     from lmgpa_desktop.core.capture import transcripts
     from lmgpa_desktop.core.capture.media_import import import_media

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.cli.common import open_ctx, run_job_with_bar
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_due)
 
 
-def find_deck(ctx, key: str):
+def find_deck(ctx: AppContext, key: str):
     """A live deck by id or by name (case-insensitive)."""
     from lmgpa_desktop.storage import cards_repo
 
@@ -47,9 +51,9 @@ def find_deck(ctx, key: str):
 def cmd_import(args) -> int:
     """Import one Anki file with a progress bar; print what arrived."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core.study import anki
+    from lmgpa_desktop.core.study import anki_import
 
-    anki.check_importable(args.file.expanduser())
+    anki_import.check_importable(args.file.expanduser())
     ctx = open_ctx(args)
     job = run_job_with_bar(ctx, "deck.import", {"path": str(args.file.expanduser().resolve())},
                            f"import {args.file.name}")
@@ -73,7 +77,7 @@ def cmd_export(args) -> int:
     return 0
 
 
-def _rows(ctx) -> list[dict]:
+def _rows(ctx: AppContext) -> list[dict]:
     from lmgpa_desktop.core.study import review
 
     return [{"id": c.deck_id, "name": c.name, "learning": c.learning, "review": c.review, "new": c.new,

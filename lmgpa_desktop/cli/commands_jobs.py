@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.cli.common import open_ctx, run_queued_with_bar
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +42,7 @@ def cmd_jobs(args) -> int:
     return 0
 
 
-def _list(ctx, as_json: bool) -> int:
+def _list(ctx: AppContext, as_json: bool) -> int:
     from lmgpa_desktop.cli import print_json
 
     jobs = ctx.jobs.recent(50)
@@ -51,7 +55,7 @@ def _list(ctx, as_json: bool) -> int:
     return 0
 
 
-def _run(ctx, job_id: int | None) -> int:
+def _run(ctx: AppContext, job_id: int | None) -> int:
     """Recover interrupted jobs, then run one job or every queued job in this process."""
     ctx.jobs.recover_interrupted()
     targets = [job_id] if job_id else [j.id for j in reversed(ctx.jobs.recent(10_000)) if j.state == "queued"]

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.cli.common import open_ctx
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_stats)
 
 
-def _course_id(ctx, name: str | None) -> int | None:
+def _course_id(ctx: AppContext, name: str | None) -> int | None:
     from lmgpa_desktop.core.errors import UserError
     from lmgpa_desktop.storage import progress_repo
 
@@ -31,7 +35,7 @@ def _course_id(ctx, name: str | None) -> int | None:
     raise UserError(f"there is no class named {name!r}")
 
 
-def game_summary(ctx) -> dict | None:
+def game_summary(ctx: AppContext) -> dict | None:
     """Points, level, streak and achievements from core.gamification (None while that module is absent)."""
     try:
         from lmgpa_desktop.core.progress import gamification
@@ -41,7 +45,7 @@ def game_summary(ctx) -> dict | None:
     return gamification.summary(ctx)
 
 
-def stats(ctx, range_name: str = "week", course_id: int | None = None) -> dict:
+def stats(ctx: AppContext, range_name: str = "week", course_id: int | None = None) -> dict:
     """Everything `lmgpa stats` prints, as data."""
     from lmgpa_desktop.core.progress import analytics
 

@@ -6,11 +6,15 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.cli.common import open_ctx, run_queued_with_bar
 from lmgpa_desktop.cli.progress_bar import ProgressBar
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.core.job_progress import Progress
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 POLL_S = 0.02  # how late after N seconds the recording stops, at most (plus the stop itself)
 
@@ -37,9 +41,11 @@ def _list_devices(recorder) -> int:
     return 0
 
 
-def _finish_recovered(ctx, recorder) -> None:
+def _finish_recovered(ctx: AppContext) -> None:
     """Save recordings a crash left behind before starting a new one."""
-    recovered = set(recorder.recover_interrupted(ctx))
+    from lmgpa_desktop.core.capture import recording_recovery
+
+    recovered = set(recording_recovery.recover_interrupted(ctx))
     for job in reversed(ctx.jobs.recent()):
         if (job.kind == "recording.finalize" and job.state == "queued"
                 and job.payload.get("recording_id") in recovered):
@@ -49,7 +55,7 @@ def _finish_recovered(ctx, recorder) -> None:
 
 def cmd_record(args) -> int:
     """Record N seconds, save into the library, write the file, print the source id."""
-    from lmgpa_desktop.core.capture import recorder
+    from lmgpa_desktop.core.capture import recorder, recording_finalize
 
     try:
         if args.list_devices:
@@ -58,10 +64,10 @@ def cmd_record(args) -> int:
             raise ValueError("give --seconds N and -o FILE (or --list-devices)")
         if args.seconds <= 0:
             raise ValueError("--seconds must be more than 0")
-        if args.output.suffix.lower() not in recorder.EXPORT_FORMATS:
+        if args.output.suffix.lower() not in recording_finalize.EXPORT_FORMATS:
             raise ValueError(f"{args.output.name}: choose a .wav, .flac or .ogg file name")
         ctx = open_ctx(args)
-        _finish_recovered(ctx, recorder)
+        _finish_recovered(ctx)
         rec = recorder.Recorder(ctx, device=args.device, title=args.title)
         rec.start()
     except recorder.RecorderError as exc:
@@ -84,7 +90,7 @@ def cmd_record(args) -> int:
         return 1
     job = run_queued_with_bar(ctx, rec.finalize_job_id, "Saving the recording")
     source_id = job.result["source_id"]
-    recorder.export_recording(ctx, source_id, args.output)
+    recording_finalize.export_recording(ctx, source_id, args.output)
     print(f"wrote {args.output} ({clock(job.result['duration'])}); the transcript is queued "
           "(open the app or run `lmgpa jobs run`)", file=sys.stderr)
     print(f"library source #{source_id}")

@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.cli.common import open_ctx, run_queued_with_bar
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 KINDS = ("card", "question", "test", "note")
 
@@ -58,21 +62,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 # -- plain forms --------------------------------------------------------------------------------------------------
-def _source(ctx, source_id, page, start_s, end_s, quote) -> dict:
-    from lmgpa_desktop.core.study.generate import describe_location
+def _source(ctx: AppContext, source_id, page, start_s, end_s, quote) -> dict:
+    from lmgpa_desktop.core.study.source_locations import describe_location
 
     return {"source_id": source_id, "page": page, "start_s": start_s, "end_s": end_s,
             "location": describe_location(ctx, source_id, page, start_s, end_s), "quote": quote}
 
 
-def card_dict(ctx, c) -> dict:
+def card_dict(ctx: AppContext, c) -> dict:
     """A card with its source link."""
     return {"id": c.id, "kind": c.kind, "front": c.front, "back": c.back, "deck_id": c.deck_id, "deck": c.deck_name,
             "status": c.status, "source": _source(ctx, c.source_id, c.source_page, c.source_start_s, c.source_end_s,
                                                   c.source_quote)}
 
 
-def question_dict(ctx, q) -> dict:
+def question_dict(ctx: AppContext, q) -> dict:
     """A question with its answer key and source link."""
     return {"id": q.id, "test_id": q.test_id, "kind": q.kind, "prompt": q.prompt, "choices": q.choices,
             "answer": q.answer, "explanation": q.explanation, "status": q.status,
@@ -85,7 +89,7 @@ def test_dict(t) -> dict:
             "time_limit_s": t.time_limit_s, "source_ids": t.source_ids, "created": t.created_at.isoformat()}
 
 
-def note_dict(ctx, n) -> dict:
+def note_dict(ctx: AppContext, n) -> dict:
     """A note with the source locations it cites."""
     refs = [_source(ctx, r.get("source_id"), r.get("page_no"), r.get("start_s"), r.get("end_s"), r.get("quote"))
             for r in n.source_refs]
@@ -126,7 +130,7 @@ def _print_note(n: dict) -> None:
 def cmd_generate(args) -> int:
     """Generate notes, flashcards or a quiz from sources with a progress bar; print each item with its source."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core.study import generate
+    from lmgpa_desktop.core.study import drafts, generate, material
     from lmgpa_desktop.storage import sources_repo, study_repo
 
     ctx = open_ctx(args)
@@ -134,24 +138,24 @@ def cmd_generate(args) -> int:
         if sources_repo.get(ctx.db, source_id) is None:
             raise ValueError(f"there is no source {source_id} (see `lmgpa sources`)")
     count = getattr(args, "count", None)
-    if count is not None and not 1 <= count <= generate.MAX_COUNT:
-        raise ValueError(f"--count must be between 1 and {generate.MAX_COUNT}")
+    if count is not None and not 1 <= count <= material.MAX_COUNT:
+        raise ValueError(f"--count must be between 1 and {material.MAX_COUNT}")
     job_id = generate.queue(ctx, args.what, args.sources, count=count, use_llm=not args.no_llm)
     job = run_queued_with_bar(ctx, job_id, ctx.jobs.get(job_id).title)
     r = job.result
     out: dict = {"what": args.what, "job_id": job.id, "accepted": args.accept, "stats": r.get("stats", {})}
     if args.what == "notes":
         if args.accept:
-            generate.accept_note(ctx, r["note_id"])
+            drafts.accept_note(ctx, r["note_id"])
         out["note"] = note_dict(ctx, study_repo.get_note(ctx.db, r["note_id"]))
     elif args.what == "flashcards":
         if args.accept:
-            generate.accept_cards(ctx, r["card_ids"])
+            drafts.accept_cards(ctx, r["card_ids"])
         out["deck_id"] = r["deck_id"]
         out["cards"] = [card_dict(ctx, c) for c in study_repo.cards(ctx.db, None, ids=r["card_ids"])]
     else:
         if args.accept and r["question_ids"]:
-            generate.accept_test(ctx, r["test_id"])
+            drafts.accept_test(ctx, r["test_id"])
         test = study_repo.get_test(ctx.db, r["test_id"])
         out["test"] = test_dict(test) if test else None
         out["questions"] = [question_dict(ctx, q) for q in study_repo.questions(ctx.db, ids=r["question_ids"])]
@@ -180,10 +184,10 @@ def _print_generated(out: dict) -> None:
 def cmd_pending(args) -> int:
     """Everything generated and waiting for review."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core.study import generate
+    from lmgpa_desktop.core.study import drafts
 
     ctx = open_ctx(args)
-    p = generate.pending(ctx)
+    p = drafts.pending(ctx)
     data = {"cards": [card_dict(ctx, c) for c in p.cards],
             "tests": [{**test_dict(t), "questions": [question_dict(ctx, q) for q in qs]} for t, qs in p.tests],
             "notes": [note_dict(ctx, n) for n in p.notes]}
@@ -205,27 +209,27 @@ def cmd_pending(args) -> int:
 
 def cmd_review(args) -> int:
     """Accept or reject generated cards, questions, whole tests or notes by id."""
-    from lmgpa_desktop.core.study import generate
+    from lmgpa_desktop.core.study import drafts
     from lmgpa_desktop.storage import study_repo
 
     ctx = open_ctx(args)
     accept = args.action == "accept"
     if args.kind == "card":
-        n = (generate.accept_cards if accept else generate.reject_cards)(ctx, args.ids)
+        n = (drafts.accept_cards if accept else drafts.reject_cards)(ctx, args.ids)
     elif args.kind == "question":
-        n = (generate.accept_questions if accept else generate.reject_questions)(ctx, args.ids)
+        n = (drafts.accept_questions if accept else drafts.reject_questions)(ctx, args.ids)
     elif args.kind == "test":
         n = 0
         for test_id in args.ids:
             ids = [q.id for q in study_repo.questions(ctx.db, test_id, status="pending")]
-            n += (generate.accept_questions if accept else generate.reject_questions)(ctx, ids)
+            n += (drafts.accept_questions if accept else drafts.reject_questions)(ctx, ids)
     else:
         n = 0
         for note_id in args.ids:
             note = study_repo.get_note(ctx.db, note_id)
             if note is None or note.status != "pending":
                 continue
-            (generate.accept_note if accept else generate.reject_note)(ctx, note_id)
+            (drafts.accept_note if accept else drafts.reject_note)(ctx, note_id)
             n += 1
     print(f"{args.action}ed {n} {args.kind}{'s' if n != 1 else ''}" if accept else
           f"rejected {n} {args.kind}{'s' if n != 1 else ''}")

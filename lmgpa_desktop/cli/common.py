@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # the database layer is imported only by commands that need i
 
 def open_ctx(args) -> AppContext:
     """The profile chosen by --home or the environment."""
-    from lmgpa_desktop.core.context import open_app
+    from lmgpa_desktop.core.profile import open_app
 
     return open_app(Path(args.home) if getattr(args, "home", None) else None)
 

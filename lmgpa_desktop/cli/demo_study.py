@@ -5,8 +5,12 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.cli.common import run_queued_with_bar
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 
 def _plain(card_html: str) -> str:
@@ -14,7 +18,7 @@ def _plain(card_html: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", card_html)).split())
 
 
-def _generate(ctx, what: str, source_id: int, count: int | None) -> dict:
+def _generate(ctx: AppContext, what: str, source_id: int, count: int | None) -> dict:
     """Run one generation job here and return its result."""
     from lmgpa_desktop.core.study import generate
 
@@ -22,10 +26,10 @@ def _generate(ctx, what: str, source_id: int, count: int | None) -> dict:
     return run_queued_with_bar(ctx, job_id, f"generating {what}").result
 
 
-def run(ctx, source_id: int, out: Path, step: int) -> int:
+def run(ctx: AppContext, source_id: int, out: Path, step: int) -> int:
     """Print each study step from `step` on; returns the next step number."""
-    from lmgpa_desktop.core.study import anki
-    from lmgpa_desktop.core.study import generate
+    from lmgpa_desktop.core.study import anki_export
+    from lmgpa_desktop.core.study import drafts
     from lmgpa_desktop.core.study import practice
     from lmgpa_desktop.core.study import read_aloud
     from lmgpa_desktop.core.study import review
@@ -33,14 +37,14 @@ def run(ctx, source_id: int, out: Path, step: int) -> int:
 
     out.mkdir(parents=True, exist_ok=True)
     made = _generate(ctx, "notes", source_id, None)
-    note = generate.accept_note(ctx, made["note_id"])
+    note = drafts.accept_note(ctx, made["note_id"])
     lines = [line for line in note.body_md.splitlines() if line.strip()]
     print(f"{step}. Notes written from the lecture (accepted): {len(lines)} lines, each point linked to its second")
     for line in lines[1:7]:
         print(f"   {line[:150]}")
 
     made = _generate(ctx, "flashcards", source_id, 8)
-    generate.accept_cards(ctx, made["card_ids"])
+    drafts.accept_cards(ctx, made["card_ids"])
     deck_id = made["deck_id"]
     print(f"{step + 1}. Flashcards (accepted into deck #{deck_id}): {len(made['card_ids'])}; reviewing them with FSRS:")
     reviewed = 0
@@ -56,7 +60,7 @@ def run(ctx, source_id: int, out: Path, step: int) -> int:
     print(f"   reviewed {reviewed}; left today: {counts.new} new, {counts.learning} learning, {counts.review} due")
 
     made = _generate(ctx, "quiz", source_id, 5)
-    test = generate.accept_test(ctx, made["test_id"])
+    test = drafts.accept_test(ctx, made["test_id"])
     attempt = practice.start(ctx, test.id)
     questions = practice.questions(ctx, test.id)
     for n, q in enumerate(questions):
@@ -71,7 +75,7 @@ def run(ctx, source_id: int, out: Path, step: int) -> int:
     for item in result.wrong:
         print(f"   wrong: {item.question.prompt[:90]} -> {item.question.answer} ({item.location})")
 
-    apkg = anki.export_deck(ctx, deck_id, out / "demo-deck.apkg")
+    apkg = anki_export.export_deck(ctx, deck_id, out / "demo-deck.apkg")
     pptx = slides.export_note_pptx(ctx, note.id, out / "demo-notes.pptx")
     # The first key points only: enough to hear the voice without synthesizing the whole note.
     opening = "\n".join(note.body_md.splitlines()[:12])

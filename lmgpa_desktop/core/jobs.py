@@ -11,23 +11,28 @@ import time
 import traceback
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.storage import jobs_repo
 from lmgpa_desktop.storage.database import Database
 from lmgpa_desktop.storage.jobs_repo import JobRecord
 
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
+
 log = logging.getLogger(__name__)
 
-JobFn = Callable[["JobContext", dict], Generator[Progress, None, dict | None]]
+JobFn = Callable[["JobRun", dict], Generator[Progress, None, dict | None]]
 PERSIST_EVERY_S = 0.25  # progress rows are throttled; the UI still gets every report
-# Modules that define job kinds; imported lazily so start-up stays fast.
+# Modules that define job kinds; imported lazily so start-up stays fast. Names, not imports: the kernel imports
+# no feature, and kinds() loads these only when a job is submitted or run.
 JOB_MODULES = ["lmgpa_desktop.core.maintenance", "lmgpa_desktop.core.capture.transcription",
-               "lmgpa_desktop.core.capture.media_import", "lmgpa_desktop.core.capture.recorder", "lmgpa_desktop.core.library.indexing",
-               "lmgpa_desktop.core.library.library", "lmgpa_desktop.core.study.generate", "lmgpa_desktop.core.study.anki",
-               "lmgpa_desktop.core.study.practice", "lmgpa_desktop.core.study.read_aloud",
-               "lmgpa_desktop.core.online.service"]
+               "lmgpa_desktop.core.capture.media_import", "lmgpa_desktop.core.capture.recording_finalize",
+               "lmgpa_desktop.core.library.indexing", "lmgpa_desktop.core.library.library",
+               "lmgpa_desktop.core.study.generate", "lmgpa_desktop.core.study.anki_import",
+               "lmgpa_desktop.core.study.anki_export", "lmgpa_desktop.core.study.practice",
+               "lmgpa_desktop.core.study.read_aloud", "lmgpa_desktop.core.online.service"]
 
 
 @dataclass(frozen=True)
@@ -70,15 +75,16 @@ class Cancelled(Exception):
     """Raised inside the executor when the student cancels."""
 
 
-class JobContext:
-    """What a running job can see and do besides yielding progress."""
+class JobRun:
+    """What a running job can see and do besides yielding progress (a job function's `run`; run.services is the
+    AppContext)."""
 
-    def __init__(self, queue: JobQueue, job: JobRecord, services: Any):
+    def __init__(self, queue: JobQueue, job: JobRecord, services: AppContext):
         self.queue, self.job, self.services = queue, job, services
         self.job_id, self.checkpoint, self.attempt = job.id, job.checkpoint, job.attempts
 
     def save_checkpoint(self, data: dict) -> None:
-        """Persist how far the job got; a re-run after a crash sees it as ctx.checkpoint."""
+        """Persist how far the job got; a re-run after a crash sees it as run.checkpoint."""
         jobs_repo.save_checkpoint(self.queue.db, self.job_id, data)
         self.checkpoint = data
 
@@ -132,7 +138,7 @@ Listener = Callable[[str, JobRecord | int, Progress | None], None]
 class JobQueue:
     """Submit, run, cancel and recover jobs stored in the database."""
 
-    def __init__(self, db: Database, services: Any = None):
+    def __init__(self, db: Database, services: AppContext | None = None):
         self.db, self.services = db, services
         self.owner = owner_token()
         self.on_submit: Callable[[str], None] | None = None  # told the queue name of each new job
@@ -241,7 +247,7 @@ class JobQueue:
         spec = kinds().get(job.kind)
         if spec is None:
             raise JobError(f"this version of the app does not know jobs of kind {job.kind!r}")
-        gen = spec.fn(JobContext(self, job, self.services), dict(job.payload))
+        gen = spec.fn(JobRun(self, job, self.services), dict(job.payload))
         last_write = 0.0
         try:
             while True:

@@ -1,13 +1,69 @@
-"""One worker thread per engine queue, so two heavy model loads never run at once."""
+"""One worker thread per engine queue, so two heavy model loads never run at once; a profile's serial worker."""
 
 from __future__ import annotations
 
+import atexit
 import logging
+import queue as queue_module
 import threading
+from collections.abc import Callable
 
 from lmgpa_desktop.core.jobs import JobQueue, Listener, queues
 
 log = logging.getLogger(__name__)
+
+
+class SerialWorker:
+    """One daemon thread running a profile's submitted tasks in order (started on first use, ended by stop())."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.lock = threading.RLock()  # held while a task runs; work also called directly takes it too
+        self.memo: dict = {}  # what the tasks remember between runs (gamification: the last day judged)
+        self._queue: queue_module.Queue = queue_module.Queue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()  # apart from lock, so submitting never waits for a running task
+
+    def submit(self, task: Callable[[], object]) -> None:
+        """Queue a task; returns at once."""
+        with self._start_lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
+                self._thread.start()
+                atexit.register(self.drain)  # a CLI command's tasks finish before the process ends
+        self._queue.put(task)
+
+    def _work(self) -> None:
+        while True:
+            task = self._queue.get()
+            try:
+                if task is None:
+                    return
+                task()
+            except Exception:  # noqa: BLE001 - a failed task must never stop the next one
+                log.exception("%s task failed", self.name)
+            finally:
+                self._queue.task_done()
+
+    def on_worker(self) -> bool:
+        """Whether the caller is this worker's own thread."""
+        return threading.current_thread() is self._thread
+
+    def drain(self) -> None:
+        """Wait until every queued task has run (no-op on the worker thread itself)."""
+        if not self.on_worker():
+            self._queue.join()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Run what is queued, then end the thread (a later submit starts a new one)."""
+        with self._start_lock:
+            thread, self._thread = self._thread, None
+        if thread is None or not thread.is_alive():
+            return
+        atexit.unregister(self.drain)
+        self._queue.put(None)
+        if thread is not threading.current_thread():
+            thread.join(timeout)
 
 
 class QueueWorker(threading.Thread):

@@ -1,4 +1,4 @@
-"""Engine, connection pragmas, extension loading and read/write sessions."""
+"""Engine, connection pragmas, extension loading, read/write sessions, and a watch on UI-thread statements."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import contextlib
 import importlib.util
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -65,6 +66,35 @@ def make_engine(path: Path) -> Engine:
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
     return engine
+
+
+def watch_ui_thread(threshold_s: float, report: Callable[[str, float], None]) -> Callable[[], None]:
+    """Call report(statement, seconds) for each statement on the main (UI) thread slower than threshold_s.
+
+    A debug aid for tests: a page that reads on the UI thread freezes the window for that long. The listeners are
+    added to every engine only while watching, so there is no cost when off. Returns the function that stops it.
+    """
+    main = threading.main_thread()
+
+    def before(_conn, _cursor, _statement, _parameters, context, _executemany) -> None:
+        if context is not None and threading.current_thread() is main:
+            context._ui_thread_started = time.perf_counter()
+
+    def after(_conn, _cursor, statement, _parameters, context, _executemany) -> None:
+        started = getattr(context, "_ui_thread_started", None)
+        if started is not None:
+            seconds = time.perf_counter() - started
+            if seconds > threshold_s:
+                report(statement, seconds)
+
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
+
+    def stop() -> None:
+        event.remove(Engine, "before_cursor_execute", before)
+        event.remove(Engine, "after_cursor_execute", after)
+
+    return stop
 
 
 class Database:

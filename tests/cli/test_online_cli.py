@@ -7,8 +7,8 @@ import os
 import subprocess
 
 from support import lmgpa_cmd
+from online_support import email
 from server_fixtures import PASSWORD
-from test_online import dict_keyring, email, live_server  # noqa: F401 - fixtures shared with the core tests
 
 from lmgpa_desktop.cli import main
 from sync_server import models
@@ -25,7 +25,7 @@ def lmgpa(capsys, home, *args, password: str | None = None, monkeypatch=None) ->
     return code, out.out, out.err
 
 
-def test_teacher_and_student_work_through_the_cli(live_server, dict_keyring, tmp_path, capsys,  # noqa: F811
+def test_teacher_and_student_work_through_the_cli(live_server, dict_keyring, tmp_path, capsys,
                                                   monkeypatch):
     teacher, student = tmp_path / "teacher", tmp_path / "student"
     t_mail, s_mail = email("teacher"), email("student")
@@ -92,7 +92,7 @@ def test_teacher_and_student_work_through_the_cli(live_server, dict_keyring, tmp
     assert code == 1 and "sign in" in err
 
 
-def test_wrong_password_and_unreachable_server_are_one_line_errors(live_server, dict_keyring, tmp_path,  # noqa: F811
+def test_wrong_password_and_unreachable_server_are_one_line_errors(live_server, dict_keyring, tmp_path,
                                                                    capsys, monkeypatch):
     home = tmp_path / "p"
     address = email("student")
@@ -107,7 +107,7 @@ def test_wrong_password_and_unreachable_server_are_one_line_errors(live_server, 
     live_server.start()
 
 
-def test_a_computer_without_a_keyring_says_so(live_server, tmp_path):  # noqa: F811
+def test_a_computer_without_a_keyring_says_so(live_server, tmp_path):
     """A real `lmgpa` process on this headless machine (no keyring backend): the token stays in memory only."""
     home = tmp_path / "p"
     HEADLESS = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}

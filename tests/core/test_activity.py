@@ -29,15 +29,15 @@ def test_a_failing_listener_is_logged_and_the_action_stands(ctx, caplog):
     def watcher(_ctx, event):
         seen.append(event.kind)
 
-    activity.subscribe(broken)
-    activity.subscribe(watcher)
+    ctx.activity.subscribe(broken)
+    ctx.activity.subscribe(watcher)
     try:
         deck = cards_repo.create_deck(ctx.db, "Chemistry")
         card = cards_repo.create_card(ctx.db, deck.id, "H2O is?", "Water")
         result = review.answer(ctx, card.id, 4)
     finally:
-        activity.unsubscribe(broken)
-        activity.unsubscribe(watcher)
+        ctx.activity.unsubscribe(broken)
+        ctx.activity.unsubscribe(watcher)
     assert result.rating == 4 and len(cards_repo.review_logs(ctx.db, card.id)) == 1
     assert seen == ["review"] and "listener bug" in caplog.text
 

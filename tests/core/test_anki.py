@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from lmgpa_desktop.core.study import anki
+from lmgpa_desktop.core.study import anki_export, anki_import
 from lmgpa_desktop.core.study import review
-from lmgpa_desktop.core.context import open_app
+from lmgpa_desktop.core.profile import open_app
 from lmgpa_desktop.core.job_progress import JobError
 from lmgpa_desktop.storage import cards_repo
 
@@ -51,7 +51,7 @@ def _cards_per_deck(ctx) -> dict[str, int]:
 def test_every_note_arrives_with_fields_tags_and_media(ctx, shared, name):
     path = shared / "anki" / name
     truth = _truth(path)
-    result = anki.import_file(ctx, path)
+    result = anki_import.import_file(ctx, path)
     assert (result.notes, result.cards, result.skipped) == (truth["note_count"], truth["card_count"], 0)
     assert result.cards_added == truth["card_count"]
     assert result.review_logs == truth["revlog_count"]
@@ -72,7 +72,7 @@ def test_every_note_arrives_with_fields_tags_and_media(ctx, shared, name):
 
 
 def test_modern_package_renders_templates_and_keeps_order(ctx, shared):
-    anki.import_file(ctx, shared / "anki" / "ultimate-geography" / "UG_EN_textonly.apkg")
+    anki_import.import_file(ctx, shared / "anki" / "ultimate-geography" / "UG_EN_textonly.apkg")
     deck = cards_repo.deck_named(ctx.db, "Ultimate Geography [EN] (text-only)")
     cards = cards_repo.cards_of_deck(ctx.db, deck.id)
     england = [c for c in cards if c.anki_fields[0][1] == "England"]
@@ -90,10 +90,10 @@ def test_modern_package_renders_templates_and_keeps_order(ctx, shared):
 
 def test_reimport_updates_instead_of_duplicating(ctx, shared):
     pylib = shared / "anki" / "anki-pylib"
-    first = anki.import_file(ctx, pylib / "update1.apkg")
+    first = anki_import.import_file(ctx, pylib / "update1.apkg")
     card = cards_repo.cards_of_deck(ctx.db, first.deck_ids[0])[0]
     review.answer(ctx, card.id, 3)
-    second = anki.import_file(ctx, pylib / "update2.apkg")
+    second = anki_import.import_file(ctx, pylib / "update2.apkg")
     assert (second.cards_added, second.cards_updated) == (0, 1)
     cards = cards_repo.cards_of_deck(ctx.db, first.deck_ids[0])
     assert len(cards) == 1 and cards[0].id == card.id
@@ -101,17 +101,17 @@ def test_reimport_updates_instead_of_duplicating(ctx, shared):
     assert cards[0].state != 0  # the review done here is kept
 
     # A note type that gained a template: the same note gets its second card, the first stays the same row.
-    one = anki.import_file(ctx, pylib / "diffmodels2-1.apkg")
-    two = anki.import_file(ctx, pylib / "diffmodels2-2.apkg")
+    one = anki_import.import_file(ctx, pylib / "diffmodels2-1.apkg")
+    two = anki_import.import_file(ctx, pylib / "diffmodels2-2.apkg")
     assert (one.cards_added, two.cards_added, two.cards_updated) == (1, 1, 1)
-    again = anki.import_file(ctx, shared / "anki" / "ultimate-geography" / "UG_EN_textonly.apkg")
-    colpkg = anki.import_file(ctx, shared / "anki" / "ultimate-geography" / "UG_EN_textonly.colpkg")
+    again = anki_import.import_file(ctx, shared / "anki" / "ultimate-geography" / "UG_EN_textonly.apkg")
+    colpkg = anki_import.import_file(ctx, shared / "anki" / "ultimate-geography" / "UG_EN_textonly.colpkg")
     assert (again.cards_added, colpkg.cards_added, colpkg.cards_updated) == (438, 0, 438)
 
 
 def test_sound_note_brings_its_file_and_plays_from_the_back(ctx, shared):
     path = shared / "anki" / "anki-pylib" / "media.apkg"
-    anki.import_file(ctx, path)
+    anki_import.import_file(ctx, path)
     deck = cards_repo.deck_named(ctx.db, "Default")
     card = cards_repo.cards_of_deck(ctx.db, deck.id)[0]
     faces = review.faces(ctx, card)
@@ -122,7 +122,7 @@ def test_sound_note_brings_its_file_and_plays_from_the_back(ctx, shared):
 
 def test_scheduling_and_review_history_map_to_fsrs(ctx, shared):
     path = shared / "anki" / "ankipandas" / "collection.anki2"
-    anki.import_file(ctx, path)
+    anki_import.import_file(ctx, path)
     testing = cards_repo.deck_named(ctx.db, "Testing")
     cards = {c.front: c for c in cards_repo.cards_of_deck(ctx.db, testing.id)}
     basic = cards["Basic: Front"]
@@ -139,29 +139,29 @@ def test_scheduling_and_review_history_map_to_fsrs(ctx, shared):
     due = review.next_card(ctx, testing.id)
     result = review.answer(ctx, due.id, 3)
     assert result.state == 2 and result.stability > due.stability
-    assert anki.import_file(ctx, path).review_logs == 0  # the same history is not added twice
+    assert anki_import.import_file(ctx, path).review_logs == 0  # the same history is not added twice
 
 
 def test_round_trip_gives_the_same_notes(tmp_path, shared, monkeypatch):
     source = shared / "anki" / "ultimate-geography" / "UG_EN_textonly.apkg"
     first = open_app(tmp_path / "one")
     try:
-        imported = anki.import_file(first, source)
+        imported = anki_import.import_file(first, source)
         extra = cards_repo.create_deck(first.db, "Mine")
         cards_repo.create_card(first.db, extra.id, "What is ATP?", "The cell's energy currency", tags="bio")
-        exported = anki.export_deck(first, imported.deck_ids[0], tmp_path / "ug.apkg")
-        mine = anki.export_deck(first, extra.id, tmp_path / "mine")
+        exported = anki_export.export_deck(first, imported.deck_ids[0], tmp_path / "ug.apkg")
+        mine = anki_export.export_deck(first, extra.id, tmp_path / "mine")
         assert (exported.notes, exported.cards) == (219, 438) and mine.path.endswith("mine.apkg")
         notes_before = _notes(first)
         guids = {c.anki_guid for c in cards_repo.cards_of_deck(first.db, imported.deck_ids[0])}
-        again = anki.import_file(first, Path(exported.path))
+        again = anki_import.import_file(first, Path(exported.path))
         assert (again.cards_added, again.cards_updated) == (0, 438)
-        assert anki.import_file(first, Path(mine.path)).cards_added == 0  # our own card comes back as itself
+        assert anki_import.import_file(first, Path(mine.path)).cards_added == 0  # our own card comes back as itself
     finally:
         first.close()
     second = open_app(tmp_path / "two")
     try:
-        back = anki.import_file(second, Path(exported.path))
+        back = anki_import.import_file(second, Path(exported.path))
         assert (back.notes, back.cards, back.cards_added) == (219, 438, 438)
         assert back.decks == ["Ultimate Geography [EN] (text-only)"]
         assert _notes(second) == notes_before
@@ -176,13 +176,13 @@ def test_round_trip_gives_the_same_notes(tmp_path, shared, monkeypatch):
 def test_export_opens_in_anki_with_media_and_cloze(ctx, shared, tmp_path):
     from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
-    anki.import_file(ctx, shared / "anki" / "anki-pylib" / "media.apkg")
-    anki.import_file(ctx, shared / "anki" / "ankipandas" / "collection.anki2")
+    anki_import.import_file(ctx, shared / "anki" / "anki-pylib" / "media.apkg")
+    anki_import.import_file(ctx, shared / "anki" / "ankipandas" / "collection.anki2")
     deck = cards_repo.deck_named(ctx.db, "Default")
     cards_repo.create_card(ctx.db, deck.id, "The {{c1::mitochondria}} is the {{c2::powerhouse}} of the cell",
                            "biology", kind="cloze", tags="bio")
     cards_repo.create_card(ctx.db, deck.id, "2 + 2", "4")
-    out = anki.export_deck(ctx, deck.id, tmp_path / "default.apkg")
+    out = anki_export.export_deck(ctx, deck.id, tmp_path / "default.apkg")
     assert (out.notes, out.media) == (3, 1)
     (tmp_path / "anki").mkdir()
     col = Collection(str(tmp_path / "anki" / "collection.anki2"))
@@ -200,7 +200,7 @@ def test_export_opens_in_anki_with_media_and_cloze(ctx, shared, tmp_path):
 
     # A reversed note type keeps both cards in Anki (its templates were kept beside the media).
     german = cards_repo.deck_named(ctx.db, "EnglishGerman")
-    out = anki.export_deck(ctx, german.id, tmp_path / "german.apkg")
+    out = anki_export.export_deck(ctx, german.id, tmp_path / "german.apkg")
     (tmp_path / "anki2").mkdir()
     col = Collection(str(tmp_path / "anki2" / "collection.anki2"))
     try:
@@ -216,16 +216,16 @@ def test_files_that_are_not_anki_get_a_clear_message(ctx, tmp_path):
     text_file = tmp_path / "notes.apkg"
     text_file.write_text("hello")
     with pytest.raises(JobError, match="not an Anki package"):
-        anki.import_file(ctx, text_file)
+        anki_import.import_file(ctx, text_file)
     empty_zip = tmp_path / "empty.apkg"
     with zipfile.ZipFile(empty_zip, "w") as z:
         z.writestr("readme.txt", "nothing here")
     with pytest.raises(JobError, match="no Anki collection"):
-        anki.import_file(ctx, empty_zip)
+        anki_import.import_file(ctx, empty_zip)
     csv = tmp_path / "deck.csv"
     csv.write_text("front,back")
     with pytest.raises(ValueError, match="not an Anki file"):
-        anki.check_importable(csv)
+        anki_import.check_importable(csv)
     assert cards_repo.decks(ctx.db) == []
 
 

@@ -12,13 +12,14 @@ import threading
 
 import pytest
 
+from chat_support import LONG_QUESTION, make_lecture_profile
 from support import SHARED
 
 from lmgpa_desktop.cli import commands_chat, run_handler
-from lmgpa_desktop.core.study import chat
+from lmgpa_desktop.core.study import chat, chat_check, chat_prompt, chat_retrieval, conversations
 from lmgpa_desktop.core.library.search import Scope
 from lmgpa_desktop.engines.llm import LlamaEngine
-from lmgpa_desktop.storage import chat_repo, library_repo, search_repo, sources_repo
+from lmgpa_desktop.storage import chat_repo, library_repo, search_repo
 
 pytestmark = pytest.mark.slow
 
@@ -32,33 +33,12 @@ ANSWERED = [
     ("Which cities used type similar to Schofer's?", "paris"),
 ]
 ABSENT = ["What is photosynthesis?", "Explain Newton's second law of motion.", "What is the capital of France?"]
-LONG_QUESTION = "What does the reading say about the first dated Bible?"  # answered in more than one sentence
 # Think Python chapters 1-2: a question and words its answer and cited page must hold.
 BOOK_ANSWERED = [("What is a bug?", "error"), ("What is an assignment statement?", "variable")]
 # On the subject of the material, so retrieval finds passages, but not answered by them: the model must say so.
 NOT_ANSWERED = ["How many copies of the Gutenberg Bible were printed?", "How much did the first dated Bible cost?",
                 "Where is the Gutenberg Bible kept today?", "Who created the Python programming language?",
                 "In what year was Python 3 first released?", "How do you write a for loop in Python?"]
-
-
-def make_lecture_profile(home, shared):
-    """A profile with the transcribed reading of "Printing" and two Think Python chapters, indexed."""
-    from lmgpa_desktop.core.library import library
-    from lmgpa_desktop.core.context import open_app
-    from lmgpa_desktop.core.capture.media_import import import_media
-
-    ctx = open_app(home)
-    source = import_media(ctx, shared / "audio" / "LJ001-0001_0032_concat_16k.flac").source
-    assert ctx.jobs.run_now(ctx.jobs.submit("transcribe", {"source_id": source.id})).state == "done"
-    book_job = ctx.jobs.run_now(library.queue_import(ctx, shared / "documents" / "pdf" / "thinkpython2_ch01-02.pdf"))
-    assert book_job.state == "done"
-    queued = [j for j in ctx.jobs.recent(100) if j.state == "queued" and j.kind == "index"]
-    assert len(queued) == 2, "transcription and document import should each queue indexing"
-    for job in queued:
-        assert ctx.jobs.run_now(job.id).state == "done"
-    book = sources_repo.get(ctx.db, book_job.result["source_id"])
-    assert search_repo.chunk_count_of(ctx.db, source.id) >= 3 and search_repo.chunk_count_of(ctx.db, book.id) >= 10
-    return ctx, source, book
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +73,7 @@ def test_answers_cite_the_passage_that_holds_the_answer(lecture):
     ctx, source = lecture
     right = []
     for question, answer in ANSWERED:
-        conv = chat.new_conversation(ctx)
+        conv = conversations.new_conversation(ctx)
         tokens, done = _run(chat.ask(ctx, conv.id, question))
         message = done.message
         assert "".join(tokens).strip() == message.content  # only checked sentences were shown, none taken back
@@ -128,7 +108,7 @@ def test_answers_from_a_book_cite_the_page(profile, question, answer):
 @pytest.mark.parametrize("question", ABSENT)
 def test_nothing_relevant_says_so_without_citations(lecture, question):
     ctx, _ = lecture
-    conv = chat.new_conversation(ctx)
+    conv = conversations.new_conversation(ctx)
     _, done = _run(chat.ask(ctx, conv.id, question))
     assert not done.message.grounded and done.message.citations == []
     assert done.message.content.startswith("I couldn't find anything about this in your library")
@@ -145,29 +125,29 @@ def test_a_source_scope_that_does_not_cover_the_question_says_so(lecture):
 
 def test_conversation_is_kept_renamed_regenerated_and_deleted(lecture):
     ctx, _ = lecture
-    conv = chat.new_conversation(ctx)
+    conv = conversations.new_conversation(ctx)
     _run(chat.ask(ctx, conv.id, ANSWERED[0][0]))
-    assert chat.conversation(ctx, conv.id).title == ANSWERED[0][0]
-    assert chat.conversations(ctx)[0].id == conv.id
+    assert conversations.conversation(ctx, conv.id).title == ANSWERED[0][0]
+    assert conversations.conversations(ctx)[0].id == conv.id
     _, again = _run(chat.regenerate(ctx, conv.id))
-    stored = chat.messages(ctx, conv.id)
+    stored = conversations.messages(ctx, conv.id)
     assert [m.role for m in stored] == ["user", "assistant"]
     assert stored[-1].id == again.message.id and stored[-1].grounded
     cancel = threading.Event()
     cancel.set()  # stopped before a word was written: the previous answer stays
     _, done = _run(chat.regenerate(ctx, conv.id, cancel=cancel))
     assert done.stopped and done.message is None
-    assert [m.id for m in chat.messages(ctx, conv.id)] == [m.id for m in stored]
-    chat.rename(ctx, conv.id, "Gutenberg")
-    assert chat.conversation(ctx, conv.id).title == "Gutenberg"
-    chat.delete(ctx, conv.id)
-    assert conv.id not in [c.id for c in chat.conversations(ctx)]
+    assert [m.id for m in conversations.messages(ctx, conv.id)] == [m.id for m in stored]
+    conversations.rename(ctx, conv.id, "Gutenberg")
+    assert conversations.conversation(ctx, conv.id).title == "Gutenberg"
+    conversations.delete(ctx, conv.id)
+    assert conv.id not in [c.id for c in conversations.conversations(ctx)]
     assert chat_repo.messages(ctx.db, conv.id) == []
 
 
 def test_a_follow_up_question_uses_the_earlier_one(lecture):
     ctx, _ = lecture
-    conv = chat.new_conversation(ctx)
+    conv = conversations.new_conversation(ctx)
     _run(chat.ask(ctx, conv.id, "Who printed the first dated Bible?"))
     _, done = _run(chat.ask(ctx, conv.id, "In what year was that?"))
     assert "1462" in done.message.content and "1462" in _chunk_text(ctx, done.message.citations[0].chunk_id)
@@ -180,7 +160,7 @@ def test_stopping_keeps_what_was_written(lecture):
     question = LONG_QUESTION
     full_tokens, full = _run(chat.answer(ctx, question))
     assert full_tokens and full.message.content
-    conv = chat.new_conversation(ctx)
+    conv = conversations.new_conversation(ctx)
     cancel = threading.Event()
     seen = []
     done = None
@@ -191,16 +171,16 @@ def test_stopping_keeps_what_was_written(lecture):
         else:
             done = event
     assert seen and len(seen) <= len(full_tokens)
-    stored = chat.messages(ctx, conv.id)[-1]
+    stored = conversations.messages(ctx, conv.id)[-1]
     assert stored.role == "assistant" and stored.content == "".join(seen).strip()  # what was shown, nothing more
     if len(full_tokens) >= 2:  # the model wrote more than one sentence: Stop came before the rest
         assert done.stopped and full.message.content.startswith(stored.content)
 
-    conv2 = chat.new_conversation(ctx)
+    conv2 = conversations.new_conversation(ctx)
     events = chat.ask(ctx, conv2.id, question)
     first = next(e for e in events if e.kind == "token")
     events.close()  # the caller walks away: the partial answer is kept and the model is free again
-    assert chat.messages(ctx, conv2.id)[-1].content == first.text.strip()
+    assert conversations.messages(ctx, conv2.id)[-1].content == first.text.strip()
     _, done = _run(chat.answer(ctx, question))
     assert done.message.content and done.message.content.split()[:1] == full.message.content.split()[:1]
 
@@ -209,7 +189,7 @@ def test_history_and_passages_fit_a_small_context_window(lecture, monkeypatch):
     ctx, _ = lecture
     small = LlamaEngine(ctx.models.path("llm"), n_ctx=384, threads=ctx.settings.threads())
     monkeypatch.setattr(ctx.models, "llm", lambda: small)
-    conv = chat.new_conversation(ctx)
+    conv = conversations.new_conversation(ctx)
     long_answer = "The Gutenberg Bible was printed in 1455 with movable types of great beauty. " * 12
     for _ in range(4):
         chat_repo.add_message(ctx.db, conv.id, "user", "Who printed the Gutenberg Bible and when?")
@@ -222,13 +202,13 @@ def test_history_and_passages_fit_a_small_context_window(lecture, monkeypatch):
 
 def test_each_sentence_is_checked_before_it_is_shown(lecture):
     ctx, _ = lecture
-    passages = chat.relevant_passages(ctx, "When was the Gutenberg Bible printed?")
-    plan = chat._Plan(passages[:2], "your library")
-    text, cites = chat.check_answer("It was printed in 1455 [7].", plan)
+    passages = chat_retrieval.relevant_passages(ctx, "When was the Gutenberg Bible printed?")
+    plan = chat_prompt.Plan(passages[:2], "your library")
+    text, cites = chat_check.check_answer("It was printed in 1455 [7].", plan)
     assert text == "It was printed in 1455 [1]." and len(cites) == 1 and "1455" in _chunk_text(ctx, cites[0].chunk_id)
 
     # Streamed piece by piece: the supported sentence is shown once complete, the invented one never.
-    checker = chat._Checker(plan)
+    checker = chat_check.Checker(plan)
     raw = "The Gutenberg Bible was printed in 1455 [1]. It was printed by Johannes Gutenberg in Mainz [1]. "
     shown = [checker.feed(raw[i:i + 3]) for i in range(0, len(raw), 3)]
     first = next(i for i, pieces in enumerate(shown) if pieces)
@@ -240,20 +220,20 @@ def test_each_sentence_is_checked_before_it_is_shown(lecture):
     assert "".join(shown[first] + tail) == text and "Johannes" not in text and "Mainz" not in text
     assert text.endswith("(One sentence left out: not found in your library.)") and len(cites) == 1
 
-    text, cites = chat.check_answer("It was printed in 1871 by Napoleon [1].", plan)  # nothing supported: quotes
+    text, cites = chat_check.check_answer("It was printed in 1871 by Napoleon [1].", plan)  # nothing supported: quotes
     assert text.startswith("Here is what your library says") and cites and "1871" not in text
-    text, cites = chat.check_answer("", plan)
+    text, cites = chat_check.check_answer("", plan)
     assert cites and "“" in text
-    text, cites = chat.check_answer("The passages do not say who printed it.", plan)
+    text, cites = chat_check.check_answer("The passages do not say who printed it.", plan)
     assert text.startswith("Your library doesn't say.") and cites == []
-    text, cites = chat.check_answer("It was printed in 1455 [1]. It was", plan, stopped=True)
+    text, cites = chat_check.check_answer("It was printed in 1455 [1]. It was", plan, stopped=True)
     assert text == "It was printed in 1455 [1]."  # a half-sentence cut off by Stop is not shown
 
 
 @pytest.mark.parametrize("question", NOT_ANSWERED)
 def test_when_the_passages_do_not_answer_nothing_is_made_up(profile, question):
     ctx = profile[0]
-    assert chat.relevant_passages(ctx, question)  # the material is on the subject: the model has to decide
+    assert chat_retrieval.relevant_passages(ctx, question)  # the material is on the subject: the model has to decide
     tokens, done = _run(chat.answer(ctx, question))
     content = done.message.content
     # Said plainly, or the passages' own words in quotes: never an answer the model made up.

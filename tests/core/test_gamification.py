@@ -16,7 +16,7 @@ from lmgpa_desktop.core.progress import notifications
 from lmgpa_desktop.core.progress import points
 from lmgpa_desktop.core.study import practice
 from lmgpa_desktop.core.study import review
-from lmgpa_desktop.core.context import open_app
+from lmgpa_desktop.core.profile import open_app
 from lmgpa_desktop.storage import cards_repo, gamification_repo, study_repo
 from lmgpa_desktop.storage.study_repo import QuestionDraft
 
@@ -54,19 +54,19 @@ def answer_many(ctx, card_ids, start: datetime, rating: int = 3, gap_s: int = 10
     t = start
     for card_id in card_ids:
         review.answer(ctx, card_id, rating, now=t)
-        gamification.drain()
+        gamification.drain(ctx)
         t += timedelta(seconds=gap_s)
     return t
 
 
 def by_rule(ctx) -> dict[str, int]:
     """Points per rule once every recorded action has been judged (that happens on a worker thread)."""
-    gamification.drain()
+    gamification.drain(ctx)
     return gamification_repo.points_by_rule(ctx.db)
 
 
 def unlocked(ctx) -> dict[str, datetime]:
-    gamification.drain()
+    gamification.drain(ctx)
     return gamification_repo.unlocked(ctx.db)
 
 
@@ -173,27 +173,27 @@ def test_level_curve():
 # -- achievements -----------------------------------------------------------------------------------------------
 def test_achievements_unlock_once_with_time_and_are_announced(student, monkeypatch):
     seen = []
-    achievements.subscribe_unlocks(seen.append)
+    achievements.subscribe_unlocks(student, seen.append)
     try:
         day = date(2026, 11, 6)
         first = at(day, 6, 15)  # before 7:00 in Berlin: early bird
         review.answer(student, student.cards[0], 3, now=first)
-        gamification.drain()  # unlocks are judged, and announced, on the worker thread
+        gamification.drain(student)  # unlocks are judged, and announced, on the worker thread
         assert [u.code for u in seen] == ["first_card", "early_bird"]
         kept = [n.title for n in notifications.items(student) if n.kind == "achievement"]
         assert sorted(kept) == ["Achievement unlocked: Early bird", "Achievement unlocked: First card"]
         review.answer(student, student.cards[1], 3, now=at(day, 6, 20))
-        gamification.drain()
+        gamification.drain(student)
         assert len(seen) == 2  # once only
         answer_many(student, student.cards[2:120], at(day, 12))
-        gamification.drain()
+        gamification.drain(student)
         assert {"cards_100", "goal_first"} <= {u.code for u in seen}
         tid, _ = study_repo.create_test(student.db, "T", [], QUESTIONS, status="ready", question_status="active")
         take_test(student, monkeypatch, tid, ["interpreter", "False"], at(day, 13))
         activity.record(student, "recording", amount=600, at=at(day, 23, 30))  # night owl, in Berlin
         activity.record(student, "focus", amount=55 * 60, at=at(day + timedelta(days=1), 15))
     finally:
-        achievements.unsubscribe_unlocks(seen.append)
+        achievements.unsubscribe_unlocks(student, seen.append)
     got = unlocked(student)
     for code in ("first_test", "test_80", "test_perfect", "first_recording", "night_owl", "deep_work"):
         assert code in got
@@ -215,7 +215,7 @@ def test_night_owl_depends_on_the_students_zone(tmp_path):
             review.answer(c, c.cards[0], 3, now=at(day, 5, 0, ZoneInfo("Europe/Berlin")))  # 23:00 in New York
             assert ("night_owl" in unlocked(c)) is expected
         finally:
-            gamification.drain()
+            gamification.drain(c)
             c.close()
 
 
@@ -263,7 +263,7 @@ def test_streak_grows_earns_a_freeze_spends_it_and_breaks(tmp_path):
         assert (s.days, s.longest, s.at_risk_today) == (0, 8, False)
         assert "streak_7" in unlocked(c) and "freeze" in unlocked(c)
     finally:
-        gamification.drain()
+        gamification.drain(c)
         c.close()
 
 
@@ -278,7 +278,7 @@ def test_at_most_two_freezes_are_held(tmp_path):
         assert (s.days, s.freezes_available) == (22, 2)
         assert len(gamification_repo.freezes(c.db)) == 2
     finally:
-        gamification.drain()
+        gamification.drain(c)
         c.close()
 
 
@@ -296,7 +296,7 @@ def test_days_are_local_days_across_zones(tmp_path):
             results[tz] = (goals.daily_goal_met(c, monday), goals.daily_goal_met(c, tuesday),
                            gamification.streak(c, now=now).days, gamification_repo.rule_points(c.db, "daily_goal"))
         finally:
-            gamification.drain()
+            gamification.drain(c)
             c.close()
     assert results["America/Los_Angeles"] == (False, False, 0, 0)
     assert results["UTC"] == (False, True, 1, 25)  # 07:00 and 09:00 UTC Tuesday
@@ -318,7 +318,7 @@ def test_dst_days_have_their_own_length(tmp_path):
         s = gamification.streak(c, now=at(fall_back + timedelta(days=1), 12))
         assert (s.days, s.at_risk_today) == (1, True)
     finally:
-        gamification.drain()
+        gamification.drain(c)
         c.close()
 
 

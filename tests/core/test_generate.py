@@ -13,7 +13,7 @@ from dataclasses import replace
 import pytest
 from support import SHARED
 
-from lmgpa_desktop.core.study import generate
+from lmgpa_desktop.core.study import drafts, flashcards, generate, generated_items, material
 from lmgpa_desktop.core.study import item_writer
 from lmgpa_desktop.core.study import study_text as st
 from lmgpa_desktop.core.errors import UserError
@@ -32,7 +32,7 @@ def _norm(text: str) -> str:
 def profile(tmp_path_factory):
     """A profile with the two Think Python chapters (PDF) and the transcribed "Printing" lecture, indexed."""
     from lmgpa_desktop.core.library import library
-    from lmgpa_desktop.core.context import open_app
+    from lmgpa_desktop.core.profile import open_app
     from lmgpa_desktop.core.capture.media_import import import_media
 
     ctx = open_app(tmp_path_factory.mktemp("generate") / "home")
@@ -158,11 +158,11 @@ def test_study_tools_from_a_transcribed_lecture_point_at_their_seconds(profile):
     cards = study_repo.cards(ctx.db, None, ids=_run(ctx, "flashcards", lecture, count=4)["card_ids"])
     _check_cards(ctx, lecture, cards, audio=True)
     # No card asks for a word Whisper was unsure of (its own probability for that word, in this recording).
-    heard = generate.heard_words(ctx, generate.load_passages(ctx, generate.Request("flashcards", [lecture], 4)))
-    assert heard[lecture] and min(heard[lecture].values()) < generate.HEARD_ANSWER  # some words were unsure
+    heard = material.heard_words(ctx, material.load_passages(ctx, material.Request("flashcards", [lecture], 4)))
+    assert heard[lecture] and min(heard[lecture].values()) < material.HEARD_ANSWER  # some words were unsure
     for c in cards:
         for word in _norm(_card_answer(c)).split():
-            assert heard[lecture].get(word, 1.0) >= generate.HEARD_ANSWER, (c.front, word)
+            assert heard[lecture].get(word, 1.0) >= material.HEARD_ANSWER, (c.front, word)
     questions = study_repo.questions(ctx.db, ids=_run(ctx, "quiz", lecture, count=4, use_llm=False)["question_ids"])
     _check_questions(ctx, lecture, questions, audio=True)
     note = study_repo.get_note(ctx.db, _run(ctx, "notes", lecture, use_llm=False)["note_id"])
@@ -173,13 +173,13 @@ def test_study_tools_from_a_transcribed_lecture_point_at_their_seconds(profile):
 
 def test_near_duplicates_are_dropped(profile):
     ctx, book, _ = profile
-    m = generate.analyse(generate.load_passages(ctx, generate.Request("flashcards", [book], 10)))
-    items = [i for i in generate.definition_cards(m) if generate.check(i)][:5]
+    m = material.analyse(material.load_passages(ctx, material.Request("flashcards", [book], 10)))
+    items = [i for i in flashcards.definition_cards(m) if generated_items.check(i)][:5]
     assert len(items) == 5
     reworded = [replace(i, front=i.front.replace("?", " exactly?"), score=i.score - 1) for i in items]
-    kept, dropped = generate.dedupe(items + reworded)
+    kept, dropped = generated_items.dedupe(items + reworded)
     assert dropped == 5 and sorted(map(id, kept)) == sorted(map(id, items))
-    kept, dropped = generate.dedupe(items, existing=[f"{items[0].front} {items[0].back}"])
+    kept, dropped = generated_items.dedupe(items, existing=[f"{items[0].front} {items[0].back}"])
     assert dropped == 1 and sorted(map(id, kept)) == sorted(map(id, items[1:]))
 
 
@@ -190,39 +190,39 @@ def test_accept_reject_and_edit(profile):
     d = next(x.id for x in made if x.kind == "basic")
     cloze = next(x.id for x in made if x.kind == "cloze")
     a, b, c = [x.id for x in made if x.id not in (d, cloze)][:2] + [cloze]
-    assert generate.accept_cards(ctx, [a, b]) == 2
+    assert drafts.accept_cards(ctx, [a, b]) == 2
     with pytest.raises(UserError, match="hidden part"):
-        generate.edit_card(ctx, cloze, "A cloze without its hidden part.", "")
-    assert generate.reject_cards(ctx, [c]) == 1
-    edited = generate.edit_card(ctx, d, "What does a variable refer to?", "A value.")
+        drafts.edit_card(ctx, cloze, "A cloze without its hidden part.", "")
+    assert drafts.reject_cards(ctx, [c]) == 1
+    edited = drafts.edit_card(ctx, d, "What does a variable refer to?", "A value.")
     assert (edited.front, edited.back, edited.status) == ("What does a variable refer to?", "A value.", "pending")
-    assert generate.accept_cards(ctx, [d], deck="Python basics") == 1
+    assert drafts.accept_cards(ctx, [d], deck="Python basics") == 1
     rows = {r.id: r for r in study_repo.cards(ctx.db, None, ids=[a, b, c, d])}
     assert set(rows) == {a, b, d} and {rows[a].status, rows[b].status, rows[d].status} == {"active"}
     assert rows[a].deck_id == result["deck_id"] and rows[d].deck_name == "Python basics"
     with pytest.raises(UserError):
-        generate.edit_card(ctx, a, "", "")
+        drafts.edit_card(ctx, a, "", "")
 
     quiz = _run(ctx, "quiz", book, count=4, use_llm=False)
     q1, q2, *rest = study_repo.questions(ctx.db, ids=quiz["question_ids"])
     if q1.kind == "mcq":
         with pytest.raises(UserError):
-            generate.edit_question(ctx, q1.id, q1.prompt, "not one of the choices")
-    generate.edit_question(ctx, q2.id, "Reworded: " + q2.prompt, q2.answer)
+            drafts.edit_question(ctx, q1.id, q1.prompt, "not one of the choices")
+    drafts.edit_question(ctx, q2.id, "Reworded: " + q2.prompt, q2.answer)
     assert study_repo.questions(ctx.db, ids=[q2.id])[0].prompt.startswith("Reworded: ")
-    generate.reject_questions(ctx, [q1.id])
+    drafts.reject_questions(ctx, [q1.id])
     assert study_repo.get_test(ctx.db, quiz["test_id"]).status == "draft"  # some still wait for review
-    generate.accept_questions(ctx, [q2.id] + [q.id for q in rest])
+    drafts.accept_questions(ctx, [q2.id] + [q.id for q in rest])
     test = study_repo.get_test(ctx.db, quiz["test_id"])
     assert (test.status, test.active, test.pending) == ("ready", 3, 0)
-    assert all(t.id != test.id for t, _ in generate.pending(ctx).tests)
+    assert all(t.id != test.id for t, _ in drafts.pending(ctx).tests)
 
     keep = _run(ctx, "notes", book, use_llm=False)["note_id"]
     drop = _run(ctx, "notes", book, use_llm=False)["note_id"]
-    assert generate.accept_note(ctx, keep).status == "active"
-    generate.reject_note(ctx, drop)
+    assert drafts.accept_note(ctx, keep).status == "active"
+    drafts.reject_note(ctx, drop)
     assert study_repo.get_note(ctx.db, drop) is None
-    assert keep not in {n.id for n in generate.pending(ctx).notes}
+    assert keep not in {n.id for n in drafts.pending(ctx).notes}
 
 
 def test_cancel_stops_the_generation_under_way(profile, monkeypatch):

@@ -46,7 +46,7 @@ def _run_all(ctx):
 @pytest.fixture(scope="module")
 def book(tmp_path_factory, shared):
     """A profile with the Think Python chapters imported and indexed (built once for this module)."""
-    from lmgpa_desktop.core.context import open_app
+    from lmgpa_desktop.core.profile import open_app
 
     ctx = open_app(tmp_path_factory.mktemp("library") / "home")
     library.queue_import(ctx, shared / "documents" / "pdf" / "thinkpython2_ch01-02.pdf")

@@ -212,7 +212,7 @@ def test_install_runs_pip_reports_progress_joins_verifies_and_switches(sandbox, 
     assert rows["lmgpa-test-good"]["installed"] and rows["lmgpa-test-good"]["in_use"]
     assert not rows["qwen2.5-coder-0.5b"]["in_use"]
 
-    from lmgpa_desktop.core.context import open_app
+    from lmgpa_desktop.core.profile import open_app
 
     ctx = open_app(home)
     try:

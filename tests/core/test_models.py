@@ -128,7 +128,7 @@ def test_cli_models_lists_all_four_loading(home):
 
 
 def test_cli_models_reports_a_broken_model_in_one_line(home, tmp_path):
-    from lmgpa_desktop.core.context import open_app
+    from lmgpa_desktop.core.profile import open_app
 
     ctx = open_app(home)
     ctx.settings.set("models.tts", str(tmp_path / "missing.onnx"))

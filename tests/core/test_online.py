@@ -4,63 +4,22 @@ storage, an offline outbox drained exactly once, the offline cache, notification
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
-from keyring.errors import PasswordDeleteError
-from server_fixtures import PASSWORD, LiveServer, free_port
+from online_support import email
+from server_fixtures import PASSWORD, free_port
 
 from lmgpa_desktop.core.progress import deadlines
 from lmgpa_desktop.core.progress import notifications
 from lmgpa_desktop.core.online import service as online
-from lmgpa_desktop.core.context import open_app
+from lmgpa_desktop.core.profile import open_app
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.remote import api_client
 from lmgpa_desktop.storage import online_repo
 from sync_server import models
-
-
-class DictKeyring(KeyringBackend):
-    """A keyring that keeps secrets in a dict (a stand-in for the system keyring of a desktop session)."""
-
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def set_password(self, service, username, password):
-        self.secrets[(service, username)] = password
-
-    def get_password(self, service, username):
-        return self.secrets.get((service, username))
-
-    def delete_password(self, service, username):
-        if self.secrets.pop((service, username), None) is None:
-            raise PasswordDeleteError("not stored")
-
-
-@pytest.fixture
-def live_server(tmp_path):
-    """A fresh sync server on SQLite, served over real HTTP."""
-    srv = LiveServer(f"sqlite:///{tmp_path / 'server.sqlite3'}")
-    srv.start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture
-def dict_keyring():
-    """A working in-memory keyring for the duration of the test."""
-    before = keyring.get_keyring()
-    ring = DictKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(before)
 
 
 @pytest.fixture
@@ -70,13 +29,6 @@ def no_keyring():
     keyring.set_keyring(fail.Keyring())
     yield
     keyring.set_keyring(before)
-
-
-_n = iter(range(1, 10_000))
-
-
-def email(role: str) -> str:
-    return f"{role}{next(_n)}.{time.time_ns()}@school.example"
 
 
 @pytest.fixture

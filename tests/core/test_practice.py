@@ -10,7 +10,7 @@ import pytest
 
 from lmgpa_desktop.core.study import grading
 from lmgpa_desktop.core.study import practice
-from lmgpa_desktop.core.context import open_app
+from lmgpa_desktop.core.profile import open_app
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.storage import study_repo
 from lmgpa_desktop.storage.study_repo import QuestionDraft

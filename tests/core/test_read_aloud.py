@@ -300,13 +300,13 @@ def _seconds_heard(bar) -> float:
 
 @pytest.mark.slow
 def test_chat_page_reads_the_last_answer_with_play_pause_and_stop(qtbot, ctx):
-    from lmgpa_desktop.core.study import chat
-    from lmgpa_desktop.ui.study.read_aloud import NO_OUTPUT
+    from lmgpa_desktop.core.study import conversations
+    from lmgpa_desktop.ui.kit.read_aloud import NO_OUTPUT
 
     win = _window(qtbot, ctx, "chat")
     page = win.pages["chat"]
-    page.messages = [chat.Message(None, None, "user", "What did the Middle Ages perfect?"),
-                     chat.Message(None, None, "assistant", ANSWER)]
+    page.messages = [conversations.Message(None, None, "user", "What did the Middle Ages perfect?"),
+                     conversations.Message(None, None, "assistant", ANSWER)]
     page.render()
     bar = page.read_aloud
     _no_sound_card(bar)
@@ -343,6 +343,7 @@ def test_transcript_view_reads_the_selection_or_the_current_segment(qtbot, ctx, 
     win = _window(qtbot, ctx, "record")
     win.pages["record"].select_source(source.id)
     view = win.pages["record"].view
+    qtbot.waitUntil(lambda: view.ops.pending == 0)
     bar = view.read_aloud
     _no_sound_card(bar)
     segments = view.transcript.segments

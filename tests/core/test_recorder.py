@@ -19,7 +19,8 @@ import soundfile
 
 from support import TESTS
 from lmgpa_desktop.core.capture import recorder as recorder_mod
-from lmgpa_desktop.core.capture.recorder import DEVICE_LOST, Recorder, RecorderError, recover_interrupted
+from lmgpa_desktop.core.capture.recorder import DEVICE_LOST, Recorder, RecorderError
+from lmgpa_desktop.core.capture.recording_recovery import recover_interrupted
 from lmgpa_desktop.engines import audio_decode
 from lmgpa_desktop.storage import recordings_repo, sources_repo
 from virtual_mic import FileStream, PulseServer
@@ -30,7 +31,7 @@ RATE = 16_000
 
 @pytest.fixture(autouse=True)
 def recorder_job_kinds(monkeypatch):
-    monkeypatch.setenv("LMGPA_JOB_MODULES", "lmgpa_desktop.core.capture.recorder")
+    monkeypatch.setenv("LMGPA_JOB_MODULES", "lmgpa_desktop.core.capture.recording_finalize")
 
 
 def _wait_for(predicate, timeout=60.0, what="condition"):
@@ -413,7 +414,7 @@ def test_the_virtual_microphone_is_listed_and_a_missing_device_is_explained(virt
 
 def test_no_microphone_at_all_gives_a_clear_error(ctx, home, tmp_path):
     env = {**os.environ, "LMGPA_HOME": str(home), "PULSE_SERVER": f"unix:{tmp_path / 'no-server'}"}  # no sound server
-    script = ("from lmgpa_desktop.core.context import open_app\n"
+    script = ("from lmgpa_desktop.core.profile import open_app\n"
               "from lmgpa_desktop.core.capture.recorder import Recorder, RecorderError, list_input_devices\n"
               "ctx = open_app()\n"
               "print('devices', len(list_input_devices()))\n"

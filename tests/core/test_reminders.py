@@ -12,7 +12,7 @@ import pytest
 from lmgpa_desktop.core.progress import deadlines
 from lmgpa_desktop.core.progress import notifications
 from lmgpa_desktop.core.progress import reminders
-from lmgpa_desktop.core.context import open_app
+from lmgpa_desktop.core.profile import open_app
 from lmgpa_desktop.core.progress.reminders import ReminderService, run_due, tick
 from lmgpa_desktop.storage import cards_repo, scheduler_store
 

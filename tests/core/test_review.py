@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, text, update
 
 from lmgpa_desktop.core.study import review
-from lmgpa_desktop.core.context import open_app
+from lmgpa_desktop.core.profile import open_app
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.storage import cards_repo
 from lmgpa_desktop.storage.models import ReviewLog

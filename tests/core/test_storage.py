@@ -7,13 +7,16 @@ import pytest
 import sqlean
 from sqlalchemy import inspect, text
 
-from lmgpa_desktop.core.context import StartupError, open_app
+from lmgpa_desktop.core.profile import StartupError, open_app
 from lmgpa_desktop.storage import migrate
 from lmgpa_desktop.storage.base import Base, utcnow
 from lmgpa_desktop.storage.models import Card, Deck, ReviewLog, Source
 from lmgpa_desktop.storage import search_repo, sources_repo
 from lmgpa_desktop.storage.search_repo import ChunkDraft
 from lmgpa_desktop.core.library import library
+
+# These tests are about the migrations and what they build: every profile here is migrated for real.
+pytestmark = pytest.mark.real_migration
 
 
 def _unit(i: int, dim: int = 384) -> list[float]:

@@ -4,13 +4,13 @@ click emits open_location with the source and second; conversations, scope, rege
 from __future__ import annotations
 
 import pytest
+from chat_support import LONG_QUESTION, make_lecture_profile
 from support import SHARED
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication, QTextCursor
-from test_chat import LONG_QUESTION, make_lecture_profile
 
 from lmgpa_desktop.app import build_window
-from lmgpa_desktop.core.study import chat
+from lmgpa_desktop.core.study import chat, chat_retrieval, conversations
 from lmgpa_desktop.core.library.search import Scope
 from lmgpa_desktop.storage import library_repo, search_repo
 
@@ -54,7 +54,8 @@ def _point_of(body, text: str):
 def test_answer_streams_and_stop_keeps_the_partial_answer(page, qtbot, lecture):
     ctx = lecture[0]
     full = next(e for e in chat.answer(ctx, LONG_QUESTION) if e.kind == "done").message
-    several = len(chat._sentences(full.content)) >= 2  # the model wrote an answer long enough to stop halfway
+    # the model wrote an answer long enough to stop halfway
+    several = len(chat_retrieval.sentences_of(full.content)) >= 2
     qtbot.keyClicks(page.input, "first line")
     qtbot.keyClick(page.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     assert page.input.toPlainText() == "first line\n" and not page.busy  # Shift+Enter is a new line
@@ -62,7 +63,7 @@ def test_answer_streams_and_stop_keeps_the_partial_answer(page, qtbot, lecture):
     pieces = []
     _ask(qtbot, page, LONG_QUESTION)
     assert page.busy and page.send_button.text() == "Stop" and page.input.toPlainText() == ""
-    page.worker.token.connect(pieces.append)
+    page.stream.token.connect(pieces.append)
     qtbot.waitUntil(lambda: len(pieces) >= 1, timeout=600_000)
     assert page.busy or not several  # a checked sentence arrives while the answer is still being written
     shown = page.streamed.strip()
@@ -73,7 +74,7 @@ def test_answer_streams_and_stop_keeps_the_partial_answer(page, qtbot, lecture):
     qtbot.mouseClick(page.send_button, Qt.MouseButton.LeftButton)  # Stop
     qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
     assert page.send_button.text() == "Send" and (page.status.text() == "Stopped." or not several)
-    stored = chat.messages(ctx, page.conversation_id)
+    stored = conversations.messages(ctx, page.conversation_id)
     assert [m.role for m in stored] == ["user", "assistant"] and stored[0].content == LONG_QUESTION
     assert stored[1].content == page.streamed.strip()  # what was shown is what is kept
     if several:
@@ -96,6 +97,7 @@ def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lectur
         qtbot.mouseClick(page.body.viewport(), Qt.MouseButton.LeftButton, pos=_point_of(page.body, "[1]"))
     assert signal.args == [source.id, None, cite.start_s]
     window = page.window()  # the main window routes the citation: the lecture, at that second
+    qtbot.waitUntil(lambda: window.ops.pending == 0 and window.pages["record"].view.ops.pending == 0)
     assert window.current_area() == "record"
     view = window.pages["record"].view
     assert view.source.id == source.id
@@ -116,6 +118,7 @@ def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lectur
         page.body.verticalScrollBar().setValue(page.body.verticalScrollBar().maximum())
         qtbot.mouseClick(page.body.viewport(), Qt.MouseButton.LeftButton, pos=page.body.cursorRect(middle).center())
     assert signal.args == [book.id, cite.page_no, None]
+    qtbot.waitUntil(lambda: window.ops.pending == 0 and window.pages["library"].viewer.ops.pending == 0)
     assert window.current_area() == "library" and window.pages["library"].viewer.current_page() == cite.page_no
     window.show_area("chat")
 
@@ -126,7 +129,7 @@ def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lectur
     page.regenerate()
     assert page.busy
     qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
-    stored = chat.messages(ctx, page.conversation_id)
+    stored = conversations.messages(ctx, page.conversation_id)
     assert [m.role for m in stored] == ["user", "assistant"] * 2 and stored[-1].grounded
     assert stored[-1].created_at > answer.created_at  # the last answer was replaced, the first one kept
 
@@ -152,7 +155,7 @@ def test_conversations_and_scope(page, qtbot, lecture):
     conv_id = page.new_conversation()
     page.scope.setCurrentIndex(labels.index("Class: History of the book"))
     page.scope.activated.emit(page.scope.currentIndex())
-    assert chat.scope_of(chat.conversation(ctx, conv_id)) == Scope(course_id=course.id)
+    assert conversations.scope_of(conversations.conversation(ctx, conv_id)) == Scope(course_id=course.id)
     _ask(qtbot, page, "When was the Gutenberg Bible printed?")
     qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
     assert "the class History of the book" in page.last_answer().content  # that class holds nothing yet
@@ -160,4 +163,4 @@ def test_conversations_and_scope(page, qtbot, lecture):
     assert page.list.currentItem().text() == "Empty class"
     count = page.list.count()
     page.delete_conversation(confirm=False)
-    assert page.list.count() == count - 1 and conv_id not in [c.id for c in chat.conversations(ctx)]
+    assert page.list.count() == count - 1 and conv_id not in [c.id for c in conversations.conversations(ctx)]

@@ -15,7 +15,7 @@ from lmgpa_desktop.core.progress import goals
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.core.progress.points import RULES
 from lmgpa_desktop.storage import cards_repo, library_repo
-from lmgpa_desktop.ui.shell import celebration
+from lmgpa_desktop.ui.progress import celebration
 from lmgpa_desktop.ui.progress.game import GamificationPanel, GoalsPanel
 
 ZONES = ("Pacific/Kiritimati", "Asia/Tokyo", "Asia/Kolkata", "Europe/Berlin", "UTC", "America/New_York",
@@ -38,7 +38,7 @@ def studied(ctx):
         card = cards_repo.create_card(ctx.db, deck.id, f"Q{i}", "A")
         review.answer(ctx, card.id, 3, now=now + timedelta(seconds=10 * i))
     activity.record(ctx, "recording", amount=1200, at=now + timedelta(minutes=10))
-    gamification.drain()
+    gamification.drain(ctx)
     return ctx
 
 
@@ -70,7 +70,7 @@ def test_gamification_panel_shows_level_streak_achievements_and_rules(qtbot, stu
     assert [panel.rules.item(r, 1).text() for r in range(len(RULES))] == [f"+{r.points}" for r in RULES]
     shot = tmp_path / "gamification.png"  # LMGPA_SHOTS keeps a copy to look at
     assert window.grab().save(str(shot)) and shot.stat().st_size > 10_000
-    panel.background.close()
+    panel.ops.close()
 
 
 def test_goals_panel_adds_edits_and_removes_goals(qtbot, studied, tmp_path):
@@ -100,7 +100,7 @@ def test_goals_panel_adds_edits_and_removes_goals(qtbot, studied, tmp_path):
     with qtbot.waitSignal(panel.loaded):
         panel.rows.itemAtPosition(0, 3).widget().click()  # Remove
     assert goals.goals(studied) == [] and [p.default for p in panel.progress] == [True, True]
-    panel.background.close()
+    panel.ops.close()
 
 
 def test_toast_shows_without_taking_focus_and_hides(qtbot, tmp_path):
@@ -127,7 +127,7 @@ def test_unlocks_from_the_worker_thread_are_celebrated(qtbot, ctx):
     window = QWidget()
     qtbot.addWidget(window)
     window.show()
-    celebration.install_unlock_toasts(window)
+    celebration.install_unlock_toasts(window, ctx)
     before = len(celebration._open)
     deck = cards_repo.create_deck(ctx.db, "D")
     card = cards_repo.create_card(ctx.db, deck.id, "Q", "A")

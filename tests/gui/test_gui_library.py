@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from lmgpa_desktop.app import build_window
-from lmgpa_desktop.core.library import library
+from lmgpa_desktop.ui.kit.operations import Operations
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +23,11 @@ def window(qtbot, ctx):
 
 def _wait_idle(qtbot, ctx):
     qtbot.waitUntil(lambda: all(j.state not in ("queued", "running") for j in ctx.jobs.recent(100)), timeout=300_000)
+
+
+def _wait_shown(qtbot, window):
+    """Every page has shown what it read (pages read off the UI thread)."""
+    qtbot.waitUntil(lambda: all(ops.pending == 0 for ops in window.findChildren(Operations)), timeout=30_000)
 
 
 def test_add_search_open_trash_restore(window, qtbot, ctx, shared):
@@ -45,6 +50,7 @@ def test_add_search_open_trash_restore(window, qtbot, ctx, shared):
     first = search.hits[0]
     assert first.source_kind == "pdf" and first.page_no == 9
     qtbot.keyClick(search.box, Qt.Key.Key_Return)
+    _wait_shown(qtbot, window)
     assert window.current_area() == "library"
     assert page.viewer.current_page() == 9
     assert "refers to a value" in page.viewer.text.toPlainText()
@@ -58,6 +64,7 @@ def test_add_search_open_trash_restore(window, qtbot, ctx, shared):
     image_hit = search.hits[0]
     assert image_hit.region and image_hit.region[2] > 0
     search.open_current()
+    _wait_shown(qtbot, window)
     assert page.viewer.info.text().startswith("OCR")
 
     # an audio hit opens the Record page at its second
@@ -66,21 +73,26 @@ def test_add_search_open_trash_restore(window, qtbot, ctx, shared):
     qtbot.keyClicks(search.box, "ask not what your country can do")
     qtbot.waitUntil(lambda: search.results.count() > 0 and search.hits[0].source_kind == "audio", timeout=60_000)
     search.open_current()
+    _wait_shown(qtbot, window)
     assert window.current_area() == "record"
     assert window.pages["record"].view.source.title == "jfk"
 
     # trash with the Delete key, then restore from the trash view
     window.show_area("library")
+    _wait_shown(qtbot, window)
     pdf_row = next(r for r in range(page.table.rowCount()) if page.table.item(r, 1).text() == "PDF")
     page.table.selectRow(pdf_row)
     page.table.setFocus()
     qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+    _wait_shown(qtbot, window)
     assert page.table.rowCount() == 2 and "trash" in page.message.text()
     page.show_trash.setChecked(True)
+    _wait_shown(qtbot, window)
     assert page.table.rowCount() == 1
     page.table.selectRow(0)
     page.restore_selected()
     page.show_trash.setChecked(False)
+    _wait_shown(qtbot, window)
     assert page.table.rowCount() == 3
 
 

@@ -19,11 +19,11 @@ def page(qtbot, ctx):
     p.resize(800, 600)
     p.show()
     yield p
-    p.background.close()
+    p.ops.close()
 
 
 def _settled(qtbot, page, count: int) -> None:
-    qtbot.waitUntil(lambda: page.background.pending == 0 and page.list.count() == count)
+    qtbot.waitUntil(lambda: page.ops.pending == 0 and page.list.count() == count)
 
 
 def _item(page, title: str):
@@ -77,7 +77,7 @@ def test_mark_read_and_unread_clear_and_clear_all(qtbot, ctx, page):
     assert all("3 cards" not in page.list.item(i).text() for i in range(2))
 
     page.all_read_button.click()
-    qtbot.waitUntil(lambda: page.background.pending == 0 and not page.list.item(0).font().bold())
+    qtbot.waitUntil(lambda: page.ops.pending == 0 and not page.list.item(0).font().bold())
     assert notifications.unread_count(ctx) == 0 and counts[-1] == 0
 
     page.clear_all_button.click()
@@ -94,7 +94,7 @@ def test_window_runs_reminders_into_the_centre_and_badges_the_unread_count(qtbot
     window = build_window(ctx)
     qtbot.addWidget(window)
     try:
-        window.notifier._thread.join()  # the scheduler started off the UI thread
+        window.notifier.wait_started()  # the scheduler started off the UI thread
         service = window.notifier.service
         assert service.scheduler is not None and service.scheduler.running
         assert service.last.delivered == []  # no cards yet, so nothing to say at start

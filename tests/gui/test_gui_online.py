@@ -14,7 +14,7 @@ from server_fixtures import PASSWORD, LiveServer
 
 from lmgpa_desktop.core.study import notes
 from lmgpa_desktop.core.progress import notifications
-from lmgpa_desktop.core.context import open_app
+from lmgpa_desktop.core.profile import open_app
 
 
 @pytest.fixture

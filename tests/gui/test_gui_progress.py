@@ -44,7 +44,7 @@ def test_progress_page_draws_every_chart_with_data(qtbot, ctx, studied, tmp_path
     page.resize(1200, 1800)
     with qtbot.waitSignal(page.loaded):
         page.show()
-    qtbot.waitUntil(lambda: page.background.pending == 0)
+    qtbot.waitUntil(lambda: page.ops.pending == 0)
     rep = page.report
     expected = analytics.report(ctx, "week")
     assert rep.total_minutes == pytest.approx(expected.total_minutes) and rep.total_minutes > 20
@@ -76,7 +76,7 @@ def test_progress_page_draws_every_chart_with_data(qtbot, ctx, studied, tmp_path
 
     # the class filter reloads with only that class
     page.course.setCurrentIndex(page.course.findData(studied))
-    qtbot.waitUntil(lambda: page.report.course_id == studied and page.background.pending == 0)
+    qtbot.waitUntil(lambda: page.report.course_id == studied and page.ops.pending == 0)
     assert list(page.report.minutes_by_class) == ["Biology"]
 
 
@@ -114,5 +114,5 @@ def test_the_main_window_builds_the_progress_area(qtbot, ctx):
     win.show_area("progress")
     page = win.pages["progress"]
     assert isinstance(page, ProgressPage) and win.current_area() == "progress"
-    qtbot.waitUntil(lambda: page.report is not None and page.background.pending == 0)
+    qtbot.waitUntil(lambda: page.report is not None and page.ops.pending == 0)
     win.ctx = None  # no job runner was attached, so closing has nothing to stop

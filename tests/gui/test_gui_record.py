@@ -51,6 +51,7 @@ def test_record_mark_stop_then_final_transcript(qtbot, virtual_mic, ctx, shared,
     assert word_error_rate(reference, " ".join(s.text for s in final.segments)) < 0.15
     marks = transcripts.bookmarks(ctx, source_id)
     assert [label for _, _, label in marks] == ["important"] and 3 < marks[0][1] < 8
+    qtbot.waitUntil(lambda: page.ops.pending == 0)
     assert page.current_source_id() == source_id
     qtbot.waitUntil(lambda: "segments" in page.view.status.text(), timeout=10_000)
     win.close()

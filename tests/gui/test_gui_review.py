@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt, QUrl
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.storage import cards_repo, sources_repo
 from lmgpa_desktop.ui.kit.job_runner import JobRunner
-from lmgpa_desktop.ui.study.review_page import PAGE_SIZE, ReviewPage
+from lmgpa_desktop.ui.study.card_browser import PAGE_SIZE
+from lmgpa_desktop.ui.study.review_page import ReviewPage
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def page(qtbot, ctx):
     review_page.show()
     yield review_page
     runner.stop()
-    review_page.background.close()
+    review_page.ops.close()
 
 
 def _import(qtbot, page, path: Path) -> None:
@@ -32,22 +33,22 @@ def _import(qtbot, page, path: Path) -> None:
     qtbot.waitUntil(lambda: page.message.text().startswith(("Imported", "Import")) and "…" not in
                     page.message.text(), timeout=60_000)
     assert page.message.text().startswith("Imported"), page.message.text()
-    qtbot.waitUntil(lambda: page.background.pending == 0)  # the deck list has caught up
+    qtbot.waitUntil(lambda: page.ops.pending == 0)  # the deck list has caught up
 
 
 def _deck_cells(page, name: str) -> list[str] | None:
     """Learning, review and new shown for a deck."""
-    for r in range(page.deck_table.rowCount()):
-        if page.deck_table.item(r, 0).text() == name:
-            return [page.deck_table.item(r, c).text() for c in (1, 2, 3)]
+    for r in range(page.decks.table.rowCount()):
+        if page.decks.table.item(r, 0).text() == name:
+            return [page.decks.table.item(r, c).text() for c in (1, 2, 3)]
     return None
 
 
 def _select_deck(page, name: str) -> int:
-    for r in range(page.deck_table.rowCount()):
-        if page.deck_table.item(r, 0).text() == name:
-            page.deck_table.selectRow(r)
-            return page.deck_table.item(r, 0).data(Qt.ItemDataRole.UserRole)
+    for r in range(page.decks.table.rowCount()):
+        if page.decks.table.item(r, 0).text() == name:
+            page.decks.table.selectRow(r)
+            return page.decks.table.item(r, 0).data(Qt.ItemDataRole.UserRole)
     raise AssertionError(f"no deck {name}")
 
 
@@ -55,36 +56,40 @@ def test_study_by_keyboard_with_undo(page, qtbot, ctx, shared):
     _import(qtbot, page, shared / "anki" / "ankipandas" / "collection.anki2")
     assert "7 notes" in page.message.text()
     # Counts and sizes are read in the background.
-    qtbot.waitUntil(lambda: page.deck_table.rowCount() == 2 and page.deck_table.item(0, 4).text() == "8")
+    qtbot.waitUntil(lambda: page.decks.table.rowCount() == 2 and page.decks.table.item(0, 4).text() == "8")
     deck_id = _select_deck(page, "EnglishGerman")
-    assert [page.deck_table.item(1, c).text() for c in (2, 3)] in (["0", "8"], ["3", "1"])
-    qtbot.keyClick(page.deck_table, Qt.Key.Key_Return)  # Enter studies the selected deck
-    screen = page.screen
+    assert [page.decks.table.item(1, c).text() for c in (2, 3)] in (["0", "8"], ["3", "1"])
+    qtbot.keyClick(page.decks.table, Qt.Key.Key_Return)  # Enter studies the selected deck
+    screen = page.reviewer
     assert page.study_stack.currentIndex() == 1 and page.deck_id == deck_id
-    qtbot.waitUntil(lambda: "8 new" in page.left_label.text())
+    qtbot.waitUntil(lambda: "8 new" in page.reviewer.left_label.text())
     first = page.card
-    assert first is not None and not page.revealed and first.front in page.card_view.toPlainText()
-    assert not any(b.isVisible() for b in page.rating_buttons.values())
+    assert first is not None and not page.reviewer.revealed and first.front in page.reviewer.card_view.toPlainText()
+    assert not any(b.isVisible() for b in page.reviewer.rating_buttons.values())
 
     # Read-aloud says the question only, then question and answer once revealed.
-    assert first.front in page.card_text() and first.back not in page.card_text()
+    assert first.front in page.reviewer.card_text() and first.back not in page.reviewer.card_text()
     qtbot.keyClick(screen, Qt.Key.Key_Space)
-    assert page.revealed and all(b.isVisible() for b in page.rating_buttons.values())
-    assert first.back in page.card_view.toPlainText()
-    assert first.front in page.card_text() and first.back in page.card_text()
-    assert page.rating_buttons[1].text() == "Again (1)\n1m"
-    assert page.rating_buttons[4].text().startswith("Easy (4)\n") and page.rating_buttons[4].text().endswith("d")
+    assert page.reviewer.revealed and all(b.isVisible() for b in page.reviewer.rating_buttons.values())
+    assert first.back in page.reviewer.card_view.toPlainText()
+    assert first.front in page.reviewer.card_text() and first.back in page.reviewer.card_text()
+    assert page.reviewer.rating_buttons[1].text() == "Again (1)\n1m"
+    easy = page.reviewer.rating_buttons[4].text()
+    assert easy.startswith("Easy (4)\n") and easy.endswith("d")
 
-    qtbot.keyClick(screen, Qt.Key.Key_3)  # Good
-    assert page.card.id != first.id and not page.revealed
+    qtbot.keyClick(screen, Qt.Key.Key_3)  # Good: written off the UI thread, then the next card
+    qtbot.waitUntil(lambda: page.ops.pending == 0)
+    assert page.card.id != first.id and not page.reviewer.revealed
     assert [log.rating for log in cards_repo.review_logs(ctx.db, first.id)] == [3]
-    qtbot.waitUntil(lambda: "1 learning" in page.left_label.text() and "7 new" in page.left_label.text())
+    left = page.reviewer.left_label
+    qtbot.waitUntil(lambda: "1 learning" in left.text() and "7 new" in left.text())
 
     qtbot.keyClick(screen, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo shows the card again
-    assert page.card.id == first.id and not page.revealed
+    qtbot.waitUntil(lambda: page.ops.pending == 0)
+    assert page.card.id == first.id and not page.reviewer.revealed
     assert [log.rating for log in cards_repo.review_logs(ctx.db, first.id)] == [3, 0]
     assert cards_repo.get_card(ctx.db, first.id).state == 0
-    qtbot.waitUntil(lambda: "8 new" in page.left_label.text())
+    qtbot.waitUntil(lambda: "8 new" in page.reviewer.left_label.text())
 
     qtbot.keyClick(screen, Qt.Key.Key_2)  # rating before revealing does nothing
     assert len(cards_repo.review_logs(ctx.db)) == 8  # 6 imported + answer + undo
@@ -93,8 +98,11 @@ def test_study_by_keyboard_with_undo(page, qtbot, ctx, shared):
     while page.card is not None and answered < 20:
         qtbot.keyClick(screen, Qt.Key.Key_Space)
         qtbot.keyClick(screen, Qt.Key.Key_4)  # Easy: out of today's queue
+        qtbot.keyClick(screen, Qt.Key.Key_4)  # typed while the answer is written: no second rating
+        qtbot.waitUntil(lambda: page.ops.pending == 0)
         answered += 1
-    assert answered == 8 and "Well done" in page.card_view.toPlainText()
+    assert answered == 8 and "Well done" in page.reviewer.card_view.toPlainText()
+    assert len(cards_repo.review_logs(ctx.db)) == 16  # one answer per card
     assert review.counts(ctx, deck_id).total == 0
     qtbot.keyClick(screen, Qt.Key.Key_Escape)
     assert page.study_stack.currentIndex() == 0
@@ -105,37 +113,38 @@ def test_card_from_a_recording_plays_and_opens_its_source(page, qtbot, ctx, shar
     audio = shared / "audio" / "jfk.flac"
     source = sources_repo.create(ctx.db, kind="audio", title="JFK inaugural", stored_path=str(audio),
                                  status="ready", duration_s=11.0)
-    deck_id = page.new_deck("Speeches")
-    qtbot.waitUntil(lambda: page.background.pending == 0)
+    deck_id = page.decks.new_deck("Speeches")
+    qtbot.waitUntil(lambda: page.ops.pending == 0)
     card = cards_repo.create_card(ctx.db, deck_id, "What should you ask?", "What you can do for your country",
                                   source_id=source.id, source_start_s=2.5, source_end_s=7.0)
     cards_repo.create_card(ctx.db, deck_id, "No source here", "right")
     page.refresh_decks()
     page.study(deck_id)
     assert page.card.id == card.id
-    assert not page.play_source_button.isVisible()  # only on the back
-    qtbot.keyClick(page.screen, Qt.Key.Key_Space)
-    assert page.play_source_button.isVisible() and page.open_source_button.isVisible()
-    assert page.source_label.text() == "From JFK inaugural at 0:02"
-    page.play_source_button.click()
-    assert page.player.source() == QUrl.fromLocalFile(str(audio))
-    assert page._stop_ms == 7000
+    assert not page.reviewer.play_source_button.isVisible()  # only on the back
+    qtbot.keyClick(page.reviewer, Qt.Key.Key_Space)
+    assert page.reviewer.play_source_button.isVisible() and page.reviewer.open_source_button.isVisible()
+    assert page.reviewer.source_label.text() == "From JFK inaugural at 0:02"
+    page.reviewer.play_source_button.click()
+    assert page.reviewer.audio.player.source() == QUrl.fromLocalFile(str(audio))
+    assert page.reviewer.audio.stop_ms == 7000
     with qtbot.waitSignal(page.open_location) as signal:
-        page.open_source_button.click()
+        page.reviewer.open_source_button.click()
     assert signal.args == [source.id, None, 2.5]
-    page.player.stop()
-    qtbot.keyClick(page.screen, Qt.Key.Key_4)
-    qtbot.keyClick(page.screen, Qt.Key.Key_Space)
-    assert not page.play_source_button.isVisible() and not page.open_source_button.isVisible()
+    page.reviewer.audio.player.stop()
+    qtbot.keyClick(page.reviewer, Qt.Key.Key_4)
+    qtbot.waitUntil(lambda: page.ops.pending == 0)
+    qtbot.keyClick(page.reviewer, Qt.Key.Key_Space)
+    assert not page.reviewer.play_source_button.isVisible() and not page.reviewer.open_source_button.isVisible()
 
 
 def test_sound_field_from_anki_is_a_play_link(page, qtbot, ctx, shared):
     _import(qtbot, page, shared / "anki" / "anki-pylib" / "media.apkg")
     page.study(_select_deck(page, "Default"))
-    assert "foo.wav" in page.card_view.toPlainText()
-    page.card_view.anchorClicked.emit(QUrl("sound:foo.wav"))
-    assert page.player.source().toLocalFile().endswith("foo.wav")
-    page.player.stop()
+    assert "foo.wav" in page.reviewer.card_view.toPlainText()
+    page.reviewer.card_view.anchorClicked.emit(QUrl("sound:foo.wav"))
+    assert page.reviewer.audio.player.source().toLocalFile().endswith("foo.wav")
+    page.reviewer.audio.player.stop()
 
 
 def test_browser_pages_searches_sorts_and_edits(page, qtbot, ctx, shared, tmp_path):
@@ -145,46 +154,47 @@ def test_browser_pages_searches_sorts_and_edits(page, qtbot, ctx, shared, tmp_pa
                                           for i in range(1000)])
     page.refresh_decks()
     page.tabs.setCurrentIndex(1)
-    qtbot.waitUntil(lambda: page.count_label.text() == "1,012 cards", timeout=10_000)
-    assert page.model.rowCount() == PAGE_SIZE  # one page, not every card
-    page.table.scrollToBottom()
-    qtbot.waitUntil(lambda: page.model.rowCount() >= 2 * PAGE_SIZE, timeout=10_000)
+    qtbot.waitUntil(lambda: page.browser.count_label.text() == "1,012 cards", timeout=10_000)
+    assert page.browser.model.rowCount() == PAGE_SIZE  # one page, not every card
+    page.browser.table.scrollToBottom()
+    qtbot.waitUntil(lambda: page.browser.model.rowCount() >= 2 * PAGE_SIZE, timeout=10_000)
 
-    qtbot.keyClicks(page.search_box, "baum")
-    qtbot.waitUntil(lambda: page.model.rowCount() == 2 and page.count_label.text() == "2 cards", timeout=10_000)
-    page.table.selectRow(0)
-    assert [name for name, _ in page._field_boxes] == ["Front", "Back"]
-    assert page.field_values() == ["Tree", "Baum"] and page.editor_tags.text() == "english german noun"
-    page.set_field_values(["Tree", "der Baum"])
-    page.editor_tags.setText("english german noun tree")
-    page.save_card()
-    cards = cards_repo.cards_by_guid(ctx.db, page._editing.anki_guid)
+    qtbot.keyClicks(page.browser.search_box, "baum")
+    browser, editor = page.browser, page.browser.editor
+    qtbot.waitUntil(lambda: browser.model.rowCount() == 2 and browser.count_label.text() == "2 cards", timeout=10_000)
+    page.browser.table.selectRow(0)
+    assert [name for name, _ in page.browser.editor._field_boxes] == ["Front", "Back"]
+    assert editor.field_values() == ["Tree", "Baum"] and editor.tags_box.text() == "english german noun"
+    page.browser.editor.set_field_values(["Tree", "der Baum"])
+    page.browser.editor.tags_box.setText("english german noun tree")
+    page.browser.editor.save_card()
+    cards = cards_repo.cards_by_guid(ctx.db, page.browser.editor.card.anki_guid)
     assert len(cards) == 2 and {c.tags for c in cards} == {"english german noun tree"}
     assert {c.anki_ord: c.front for c in cards}[1] == "der Baum"  # the reversed card was rendered again
     assert {c.anki_ord: c.back for c in cards}[0] == "der Baum"
 
-    page.search_box.clear()
-    page.deck_filter.setCurrentIndex(page.deck_filter.findData(bulk.id))
-    qtbot.waitUntil(lambda: page.count_label.text() == "1,000 cards", timeout=10_000)
-    page.table.horizontalHeader().setSortIndicator(7, Qt.SortOrder.DescendingOrder)  # newest first
-    qtbot.waitUntil(lambda: page.model.rowCount() > 0 and page.model.sort_key == "created", timeout=10_000)
-    assert page.model.data(page.model.index(0, 0)) == "Bulk card 999"
+    page.browser.search_box.clear()
+    page.browser.deck_filter.setCurrentIndex(page.browser.deck_filter.findData(bulk.id))
+    qtbot.waitUntil(lambda: page.browser.count_label.text() == "1,000 cards", timeout=10_000)
+    page.browser.table.horizontalHeader().setSortIndicator(7, Qt.SortOrder.DescendingOrder)  # newest first
+    qtbot.waitUntil(lambda: browser.model.rowCount() > 0 and browser.model.sort_key == "created", timeout=10_000)
+    assert page.browser.model.data(page.browser.model.index(0, 0)) == "Bulk card 999"
 
-    page.new_card()
-    page.set_field_values(["Photosynthesis makes?", "Glucose and oxygen"])
-    page.editor_tags.setText("bio")
-    new_id = page.save_card()
+    page.browser.new_card()
+    page.browser.editor.set_field_values(["Photosynthesis makes?", "Glucose and oxygen"])
+    page.browser.editor.tags_box.setText("bio")
+    new_id = page.browser.editor.save_card()
     assert cards_repo.get_card(ctx.db, new_id).deck_id == bulk.id
-    qtbot.waitUntil(lambda: page.count_label.text() == "1,001 cards", timeout=10_000)
-    page.delete_selected_card(confirm=False)
+    qtbot.waitUntil(lambda: page.browser.count_label.text() == "1,001 cards", timeout=10_000)
+    page.browser.delete_selected_card(confirm=False)
     assert cards_repo.get_card(ctx.db, new_id) is None
-    qtbot.waitUntil(lambda: page.count_label.text() == "1,000 cards", timeout=10_000)
+    qtbot.waitUntil(lambda: page.browser.count_label.text() == "1,000 cards", timeout=10_000)
 
 
 def test_deck_options_and_export(page, qtbot, ctx, shared, tmp_path):
     _import(qtbot, page, shared / "anki" / "ankipandas" / "collection.anki2")
     deck_id = _select_deck(page, "EnglishGerman")
-    page.apply_options(deck_id, 3, 0.85)
+    page.decks.apply_options(deck_id, 3, 0.85)
     assert cards_repo.get_deck(ctx.db, deck_id).new_per_day == 3 and review.retention(ctx) == 0.85
     qtbot.waitUntil(lambda: _deck_cells(page, "EnglishGerman") == ["0", "0", "3"])
     page.export_deck(deck_id, tmp_path / "eg.apkg")

@@ -130,6 +130,7 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     with qtbot.waitSignal(page.open_location) as opened:
         panel.preview.anchorClicked.emit(QUrl(f"lmgpa://source/{prepared}?page=2"))
     assert opened.args == [prepared, 2, None]
+    qtbot.waitUntil(lambda: window.ops.pending == 0)
     assert window.current_area() == "library"  # the main window shows the PDF at that page
     qtbot.waitUntil(lambda: window.pages["library"].viewer.current_page() == 2)
     window.show_area("study")
@@ -177,6 +178,7 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     with qtbot.waitSignal(page.open_location) as opened:
         source_button.click()
     assert opened.args == [prepared, wrong.question.source_page, None]
+    qtbot.waitUntil(lambda: window.ops.pending == 0)
     window.show_area("study")
     (attempt,) = practice.attempts(ctx, tests[0].id)
     assert attempt.finished_at is not None and attempt.score == n - 1

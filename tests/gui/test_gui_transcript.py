@@ -32,7 +32,8 @@ def page(qtbot, ctx, transcribed):
     record = win.pages["record"]
     record.select_source(transcribed.id)
     view = record.view
-    qtbot.waitUntil(lambda: view.player.mediaStatus() == QMediaPlayer.MediaStatus.LoadedMedia, timeout=20_000)
+    qtbot.waitUntil(lambda: record.ops.pending == 0 and view.ops.pending == 0
+                    and view.player.mediaStatus() == QMediaPlayer.MediaStatus.LoadedMedia, timeout=20_000)
     yield record
     view.player.stop()
     win.close()
@@ -90,19 +91,22 @@ def test_speed_skip_and_find(page, qtbot):
     assert view.find_count.text() == "1 of 2"
 
 
-def test_edit_bookmark_and_export(page, ctx, tmp_path):
+def test_edit_bookmark_and_export(page, ctx, qtbot, tmp_path):
     view = page.view
     original = view.transcript.segments[0].text
     view.set_segment_text(0, "And so, my fellow students")
+    qtbot.waitUntil(lambda: view.ops.pending == 0)
     assert "my fellow students" in view.body.toPlainText() and "✎" in view.body.toPlainText()
     assert view.transcript.segments[0].text == original  # the model's words are kept apart
     out = view.export("srt", str(tmp_path / "jfk.srt"))
     assert "my fellow students" in out.read_text()
     view.add_bookmark(3.5, "inaugural line")
+    qtbot.waitUntil(lambda: view.ops.pending == 0)
     assert (3.5, "inaugural line") in view.timeline.bookmarks
     page.mark_label.setText("second look")
     view.seek(6.0, play=False)
     page.mark()
+    qtbot.waitUntil(lambda: view.ops.pending == 0)
     assert any(label == "second look" and abs(at - 6.0) < 0.2 for at, label in view.timeline.bookmarks)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QTextBrowser
 
 from lmgpa_desktop.core import activity
-from lmgpa_desktop.ui.progress import reading_clock
-from lmgpa_desktop.ui.progress.reading_clock import ReadingClock
+from lmgpa_desktop.ui.kit import reading_clock
+from lmgpa_desktop.ui.kit.reading_clock import ReadingClock
 
 
 class FakeTime:

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from sync_server import models
-from sync_server.schemas_classes import MAX_ATTACHMENT_BYTES
-from sync_server.services import classes as class_service
+from sync_server.classes import reminders
+from sync_server.classes import service as class_service
+from sync_server.classes.schemas import MAX_ATTACHMENT_BYTES
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -330,15 +331,15 @@ def test_due_soon_reminds_only_students_who_have_not_handed_in_and_only_once(ser
        201)
     db = server.client.app.state.db
     with db.session() as s:
-        assert class_service.due_soon_notifications(s) == 1
+        assert reminders.due_soon_notifications(s) == 1
     with db.session() as s:
-        assert class_service.due_soon_notifications(s) == 0  # deduplicated
+        assert reminders.due_soon_notifications(s) == 0  # deduplicated
     [reminder] = notes(server, b.id, "due_soon")
     assert reminder.dedupe_key == f"due:{soon}" and "Soon" in reminder.title
     assert notes(server, a.id, "due_soon") == [] and notes(server, teacher.id, "due_soon") == []
     # A wider window reaches the later assignment, for both students, still once each.
     with db.session() as s:
-        assert class_service.due_soon_notifications(s, within=timedelta(days=4)) == 2
+        assert reminders.due_soon_notifications(s, within=timedelta(days=4)) == 2
     assert len(notes(server, a.id, "due_soon")) == 1 and len(notes(server, b.id, "due_soon")) == 2
 
 

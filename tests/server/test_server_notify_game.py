@@ -12,9 +12,10 @@ from datetime import timedelta
 
 import pytest
 
-from sync_server import models
+from sync_server import models, periodic
+from sync_server.classes import reminders
 from sync_server.models import utcnow
-from sync_server.services import notifications
+from sync_server.notify import service as notifications
 
 WAIT = 60  # seconds a test waits for the server thread before giving up (a hang guard, not a speed check)
 
@@ -111,13 +112,13 @@ def test_due_soon_sweep_and_sweeper(server):
                    models.ClassMember(class_id=klass.id, user_id=ann.id, role="student")])
         s.add(models.Assignment(class_id=klass.id, title="Essay", created_by=teacher.id,
                                 due_at=utcnow() + timedelta(hours=3)))
-    assert notifications.due_soon_sweep(db.session) == 1
-    assert notifications.due_soon_sweep(db.session) == 0  # deduped: once per assignment and student
+    assert reminders.due_soon_sweep(db.session) == 1
+    assert reminders.due_soon_sweep(db.session) == 0  # deduped: once per assignment and student
     items = _data(server.call("GET", "/api/notify", ann))["items"]
     assert [n["kind"] for n in items] == ["due_soon"] and items[0]["title"] == "Essay is due soon"
 
     async def one_pass():
-        task = asyncio.create_task(notifications.sweeper(server.client.app, every_s=3600))
+        task = periodic.every(3600, lambda: reminders.due_soon_sweep(db.session), "due-soon sweep")
         await asyncio.sleep(0)  # let it start its first pass
         while not task.done() and _count() == 1:
             await asyncio.sleep(0.05)
@@ -278,7 +279,7 @@ def _week(server, person) -> str:
 
 def test_points_validation_and_last_write_wins(server):
     ann = server.person("student")
-    from sync_server.services.leaderboards import current_week
+    from sync_server.game.service import current_week
 
     monday = current_week()
     first = _data(server.call("POST", "/api/game/points", ann, json={"week_start": str(monday), "points": 40}))

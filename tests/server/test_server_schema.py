@@ -12,7 +12,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from server_fixtures import make_server
-from test_server_authz import build_world
+from server_world import build_world
 
 EXAMPLES_PER_OPERATION = 6  # about 60 operations: the whole test stays well under two minutes
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]

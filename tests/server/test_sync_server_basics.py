@@ -71,7 +71,7 @@ def test_housekeeping_prunes_only_expired_rows(server):
     from datetime import timedelta
 
     from sync_server import models
-    from sync_server.services import housekeeping
+    from sync_server import housekeeping
 
     ann = server.person()
     server.call("POST", "/api/auth/login", json={"email": ann.email, "password": "wrong password here!"})

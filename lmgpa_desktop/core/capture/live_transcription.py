@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lmgpa_desktop.engines.audio_decode import SAMPLE_RATE
 from lmgpa_desktop.engines.errors import ModelError
 from lmgpa_desktop.storage import transcripts_repo
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +25,7 @@ MAX_TAIL_S = 25.0  # never hold more than this uncommitted (Whisper sees up to 3
 class LiveTranscriber:
     """Feeds recorder blocks to Whisper on its own thread; commits settled segments as a "live" transcript."""
 
-    def __init__(self, ctx, source_id: int, engine=None):
+    def __init__(self, ctx: AppContext, source_id: int, engine=None):
         self.ctx, self.source_id = ctx, source_id
         self.engine = engine or ctx.models.whisper()
         self.transcript_id = transcripts_repo.start(ctx.db, source_id, "live", str(ctx.models.path("whisper")), "en")

@@ -6,15 +6,19 @@ import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop import paths
 from lmgpa_desktop.core import activity
-from lmgpa_desktop.core.jobs import JobContext, job_kind
+from lmgpa_desktop.core.jobs import JobRun, job_kind
 from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.engines import audio_decode
 from lmgpa_desktop.storage import sources_repo
 from lmgpa_desktop.storage.base import new_uuid
 from lmgpa_desktop.storage.sources_repo import SourceRecord
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 MEDIA_SUFFIXES = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".flac", ".webm", ".mp4", ".mkv",
                   ".mov", ".avi", ".wma"}
@@ -37,7 +41,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def copy_into_profile(ctx, path: Path) -> Path:
+def copy_into_profile(ctx: AppContext, path: Path) -> Path:
     """Copy a file into media/<uuid>/ atomically; a failure (full disk) leaves nothing behind."""
     folder = paths.media_dir(ctx.home) / new_uuid()
     folder.mkdir(parents=True, exist_ok=True)
@@ -52,7 +56,7 @@ def copy_into_profile(ctx, path: Path) -> Path:
     return target
 
 
-def import_media(ctx, path: Path, course_id: int | None = None, title: str | None = None) -> Imported:
+def import_media(ctx: AppContext, path: Path, course_id: int | None = None, title: str | None = None) -> Imported:
     """Add an audio or video file; raises ValueError with a clear message for bad files."""
     path = Path(path).expanduser()
     if not path.is_file():
@@ -75,20 +79,20 @@ def import_media(ctx, path: Path, course_id: int | None = None, title: str | Non
 
 
 @job_kind("import.media")
-def import_media_job(ctx: JobContext, payload: dict):
+def import_media_job(run: JobRun, payload: dict):
     """Import a dropped or chosen file, then queue its transcription."""
     path = Path(payload["path"])
     yield Progress(0, 2, f"checking {path.name}")
     try:
-        imported = import_media(ctx.services, path, payload.get("course_id"))
+        imported = import_media(run.services, path, payload.get("course_id"))
     except (ValueError, OSError) as exc:
         raise JobError(str(exc)) from exc
     yield Progress(1, 2, "already in your library" if imported.duplicate else f"added {path.name}")
     transcribe_id = None
     if not imported.duplicate or imported.source.status in ("new", "failed"):
-        transcribe_id = ctx.queue.submit("transcribe", {"source_id": imported.source.id},
+        transcribe_id = run.queue.submit("transcribe", {"source_id": imported.source.id},
                                          title=f"Transcribing {imported.source.title}")
     yield Progress(2, 2, "queued for transcription" if transcribe_id else "already transcribed")
     if not imported.duplicate:
-        activity.record(ctx.services, "import", course_id=imported.source.course_id, ref_id=imported.source.id)
+        activity.record(run.services, "import", course_id=imported.source.course_id, ref_id=imported.source.id)
     return {"source_id": imported.source.id, "duplicate": imported.duplicate, "transcribe_job": transcribe_id}

@@ -1,37 +1,36 @@
-"""The lecture recorder: crash-safe segment writer, device-loss watchdog, crash recovery and the finalize job."""
+"""The lecture recorder: the microphone's audio written crash-safe into segments, watched for a lost device."""
 
 from __future__ import annotations
 
 import errno
 import logging
-import os
 import queue
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from lmgpa_desktop import paths
-from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.core.formatting import clock, human_size
-from lmgpa_desktop.core.jobs import JobContext, job_kind, owner_alive, owner_token
-from lmgpa_desktop.core.capture.media_import import sha256_of
-from lmgpa_desktop.core.job_progress import JobError, Progress
+from lmgpa_desktop.core.formatting import human_size
+from lmgpa_desktop.core.jobs import owner_token
+from lmgpa_desktop.core.capture.segment_files import SegmentFile, write_error
 from lmgpa_desktop.engines import microphone
 from lmgpa_desktop.engines.microphone import InputDevice, MicrophoneError
 from lmgpa_desktop.storage import recordings_repo, sources_repo, transcripts_repo
-from lmgpa_desktop.storage.recordings_repo import RecordingRecord, SegmentRecord
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 log = logging.getLogger(__name__)
-__all__ = ["EXPORT_FORMATS", "InputDevice", "Recorder", "RecorderError", "export_recording", "list_input_devices",
-           "recover_interrupted", "refresh_input_devices"]
+__all__ = ["InputDevice", "Recorder", "RecorderError", "list_input_devices", "refresh_input_devices"]
 
 LIVE_RATE = 16_000  # listeners (the live transcript) always get Whisper's rate
 SEGMENT_S = 30.0  # a closed segment is committed to the database; a crash can only cost the open one's tail
@@ -41,10 +40,7 @@ STOP_TIMEOUT_S = 5.0
 HALT_TIMEOUT_S = 1.0  # stopping by ourselves: the device is already gone or fine, waiting longer helps nobody
 LISTENER_BLOCK = LIVE_RATE // 4  # listeners get 0.25 s at a time, not PortAudio's ~150 tiny blocks a second
 MIN_FREE_BYTES = 20 * 1024 * 1024  # refuse to start with less (about 10 minutes of 16 kHz mono)
-JOIN_BLOCK_FRAMES = 1 << 16  # finalize reads this much at a time: memory stays flat for a 3-hour lecture
-FINAL_NAME = "recording.flac"
 DEVICE_LOST = "the microphone stopped sending audio (disconnected?)"
-EXPORT_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS")}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic"}
 
 Listener = Callable[[np.ndarray, float], None]
@@ -73,70 +69,6 @@ def refresh_input_devices() -> list[InputDevice]:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a new or renamed file's directory entry durable."""
-    if os.name == "nt":
-        return  # Windows cannot open a directory for fsync; NTFS journals the entry itself
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_error(exc: OSError) -> str:
-    """A sentence for the student about a failed write."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full: {exc.strerror or exc}"
-    return f"the recording could not be written: {exc.strerror or exc}"
-
-
-class _SegmentFile:
-    """The open raw int16 PCM file of one segment."""
-
-    def __init__(self, opener: Callable[[Path], object], folder: Path, seq: int, start_frame: int, frame_bytes: int):
-        self.path = folder / f"seg-{seq:05d}.pcm"
-        self.seq, self.start_frame, self.frame_bytes = seq, start_frame, frame_bytes
-        self.file = opener(self.path)
-        _fsync_dir(folder)
-        self.frames = 0
-        self.dirty = False
-        self.closed = False
-        self.registered = False  # its row is committed
-
-    def write(self, block: np.ndarray) -> None:
-        # Flushed at once so a killed process loses nothing already handed to the OS.
-        self.file.write(block.tobytes())
-        self.file.flush()
-        self.frames += len(block)
-        self.dirty = True
-
-    def sync(self) -> None:
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.dirty = False
-
-    def close(self) -> None:
-        """Flush, fsync and close; closing is attempted even when the flush fails."""
-        if self.closed:
-            return
-        self.closed = True
-        try:
-            self.sync()
-        finally:
-            try:
-                self.file.close()
-            except OSError:
-                pass  # the flush above already reported the failure
-
-    def frames_on_disk(self) -> int:
-        """Whole frames the file really holds (a failed write may have left part of a block)."""
-        try:
-            return self.path.stat().st_size // self.frame_bytes
-        except OSError:
-            return 0
 
 
 class _Resampler:
@@ -186,8 +118,9 @@ class Recorder:
     fsync_every_s = FSYNC_EVERY_S
     watchdog_s = WATCHDOG_S
 
-    def __init__(self, ctx, device: int | None = None, title: str | None = None, course_id: int | None = None,
-                 *, open_stream: Callable | None = None, open_file: Callable[[Path], object] | None = None):
+    def __init__(self, ctx: AppContext, device: int | None = None, title: str | None = None,
+                 course_id: int | None = None, *, open_stream: Callable | None = None,
+                 open_file: Callable[[Path], object] | None = None):
         # open_stream and open_file are seams: a file-fed stream and a failing file in tests.
         self.ctx, self.device, self.course_id = ctx, device, course_id
         self.title = title or f"Recording {datetime.now():%Y-%m-%d %H:%M}"
@@ -216,7 +149,7 @@ class Recorder:
         self._done = threading.Event()
         self._last_block = 0.0
         self._stream = None
-        self._segment: _SegmentFile | None = None
+        self._segment: SegmentFile | None = None
         self._folder: Path | None = None
 
     # ---- public API -------------------------------------------------------------------------------------------
@@ -244,7 +177,7 @@ class Recorder:
             free = shutil.disk_usage(folder).free
             if free < MIN_FREE_BYTES:
                 raise OSError(errno.ENOSPC, f"only {human_size(free)} free")
-            segment = _SegmentFile(self._open_file, folder, 0, 0, frame_bytes)
+            segment = SegmentFile(self._open_file, folder, 0, 0, frame_bytes)
         except OSError as exc:
             stream.stop(STOP_TIMEOUT_S)
             shutil.rmtree(folder, ignore_errors=True)
@@ -389,9 +322,9 @@ class Recorder:
                     last_sync = time.monotonic()
             except OSError as exc:
                 log.error("recording %s: write failed: %s", self.recording_id, exc)
-                if self._claim_stop(_write_error(exc)):
+                if self._claim_stop(write_error(exc)):
                     return
-                self.error = self.error or _write_error(exc)  # a stop was already under way: keep the reason
+                self.error = self.error or write_error(exc)  # a stop was already under way: keep the reason
 
     def _keep(self, block: np.ndarray, written: int, resampler: _Resampler | None) -> int:
         """Write a block (rotating segments), then hand it to listeners; returns frames written."""
@@ -426,7 +359,7 @@ class Recorder:
         recordings_repo.add_segment(self.ctx.db, self.recording_id, seg.seq, str(seg.path),
                                     seg.start_frame / self.sample_rate, seg.frames)
         seg.registered = True
-        self._segment = _SegmentFile(self._open_file, self._folder, seg.seq + 1, seg.start_frame + seg.frames,
+        self._segment = SegmentFile(self._open_file, self._folder, seg.seq + 1, seg.start_frame + seg.frames,
                                      seg.frame_bytes)
 
     def _claim_stop(self, reason: str) -> bool:
@@ -467,7 +400,7 @@ class Recorder:
                 try:
                     seg.close()
                 except OSError as exc:
-                    self.error = self.error or _write_error(exc)
+                    self.error = self.error or write_error(exc)
                 frames = seg.frames_on_disk()
                 total += frames
                 if frames:
@@ -524,167 +457,3 @@ class Recorder:
             sources_repo.update(self.ctx.db, self.source_id, status="failed", error=reason)
         self.state, self.error = "failed", str(exc)
         self._done.set()
-
-
-# ---- recovery after a crash -----------------------------------------------------------------------------------
-
-
-def recover_interrupted(ctx) -> list[int]:
-    """Close recordings a dead process left open (registering their last segment) and queue finalize; their ids."""
-    recovered = []
-    for rec in recordings_repo.unfinished(ctx.db):
-        if owner_alive(rec.owner):
-            continue  # still recording in another window (or on another machine sharing the folder)
-        folder = Path(rec.directory)
-        if not folder.is_dir():
-            reason = f"the recording's audio folder {folder} is missing"
-            recordings_repo.update_recording(ctx.db, rec.id, state="failed", error=reason, ended_at=_now())
-            if rec.source_id is not None:
-                sources_repo.update(ctx.db, rec.source_id, status="failed", error=reason)
-            continue
-        total = _register_orphan_segments(ctx, rec)
-        last_write = max((p.stat().st_mtime for p in folder.glob("seg-*.pcm")), default=time.time())
-        note = f"the app stopped while recording; {clock(total / rec.sample_rate)} of audio was recovered"
-        recordings_repo.update_recording(ctx.db, rec.id, state="recovered", error=note,
-                                         ended_at=datetime.fromtimestamp(last_write, UTC))
-        if rec.source_id is not None:
-            sources_repo.update(ctx.db, rec.source_id, status="processing", duration_s=total / rec.sample_rate)
-        ctx.jobs.submit("recording.finalize", {"recording_id": rec.id}, title="Saving a recovered recording")
-        log.warning("recovered recording %s (%.1f s) left by %s", rec.id, total / rec.sample_rate, rec.owner)
-        recovered.append(rec.id)
-    return recovered
-
-
-def _register_orphan_segments(ctx, rec: RecordingRecord) -> int:
-    """Add rows for segment files the crash left without one (sized from the file); returns total frames."""
-    segments = recordings_repo.segments(ctx.db, rec.id)
-    known = {s.seq for s in segments}
-    frame_bytes = 2 * rec.channels
-    total = sum(s.frames for s in segments)
-    for path in sorted(Path(rec.directory).glob("seg-*.pcm")):
-        try:
-            seq = int(path.stem.split("-")[1])
-        except (IndexError, ValueError):
-            continue
-        if seq in known:
-            continue
-        frames = path.stat().st_size // frame_bytes
-        if not frames:
-            path.unlink(missing_ok=True)
-            continue
-        recordings_repo.add_segment(ctx.db, rec.id, seq, str(path), total / rec.sample_rate, frames)
-        total += frames
-    return total
-
-
-# ---- finalize: segments -> one FLAC in the library ------------------------------------------------------------
-
-
-def _join_segments(segments: list[SegmentRecord], rec: RecordingRecord, target: Path) -> Iterator[Progress]:
-    """Stream the segments in order into target as FLAC (through a .part file, fsynced before the rename)."""
-    import soundfile
-
-    total = sum(s.frames for s in segments)
-    partial = target.with_name(target.name + ".part")
-    done, finished = 0, False
-    try:
-        with soundfile.SoundFile(partial, "w", samplerate=rec.sample_rate, channels=rec.channels, format="FLAC",
-                                 subtype="PCM_16") as out:
-            for seg in segments:
-                with open(seg.path, "rb") as f:
-                    left = seg.frames
-                    while left:
-                        data = np.fromfile(f, dtype="<i2", count=min(left, JOIN_BLOCK_FRAMES) * rec.channels)
-                        got = len(data) // rec.channels
-                        if not got:
-                            break  # shorter than its row says (a damaged disk): keep what is there
-                        out.write(data[: got * rec.channels].reshape(got, rec.channels))
-                        left -= got
-                        done += got
-                        yield Progress(done / rec.sample_rate, total / rec.sample_rate,
-                                       f"saving the recording: {clock(done / rec.sample_rate)} of "
-                                       f"{clock(total / rec.sample_rate)}")
-        with open(partial, "rb+") as f:
-            os.fsync(f.fileno())
-        partial.replace(target)
-        _fsync_dir(target.parent)
-        finished = True
-    finally:
-        if not finished:
-            partial.unlink(missing_ok=True)
-
-
-@job_kind("recording.finalize", queue="default")
-def finalize_job(ctx: JobContext, payload: dict):
-    """Join a stopped or recovered recording into one FLAC, put it in the library, then queue its transcript."""
-    db = ctx.services.db
-    rec = recordings_repo.get(db, payload["recording_id"])
-    if rec is None:
-        raise JobError(f"recording {payload['recording_id']} no longer exists")
-    source = sources_repo.get(db, rec.source_id) if rec.source_id is not None else None
-    if source is None:
-        raise JobError(f"the library entry of recording {rec.id} was deleted")
-    target = Path(rec.directory) / FINAL_NAME
-    segments = recordings_repo.segments(db, rec.id)
-    already = source.stored_path == str(target) and target.is_file()  # a re-run after the FLAC was saved
-    if not already:
-        missing = [s.path for s in segments if not Path(s.path).is_file()]
-        if missing or not segments:
-            reason = (f"the audio of this recording is missing ({missing[0]})" if missing
-                      else "nothing was recorded (the microphone sent no audio)")
-            recordings_repo.update_recording(db, rec.id, state="failed", error=rec.error or reason)
-            sources_repo.update(db, source.id, status="failed", error=reason)
-            raise JobError(reason)
-        try:
-            yield from _join_segments(segments, rec, target)
-        except OSError as exc:
-            raise JobError(f"the recording could not be saved: {exc.strerror or exc} (its segments are kept; "
-                           "free some space and retry this job)") from exc
-    import soundfile
-
-    info = soundfile.info(str(target))
-    duration = info.frames / info.samplerate
-    state = "recovered" if rec.state == "recovered" else "stopped"
-    recordings_repo.update_recording(db, rec.id, state=state, ended_at=rec.ended_at or _now())
-    recordings_repo.link_media_to_source(db, rec.id)
-    sources_repo.update(db, source.id, stored_path=str(target), duration_s=duration, sha256=sha256_of(target),
-                        size_bytes=target.stat().st_size, mime="audio/flac", status="new", error=None)
-    if not already:  # a re-run after a crash must not count the same lecture twice
-        activity.record(ctx.services, "recording", course_id=source.course_id, ref_id=source.id,
-                        amount=round(duration), at=rec.ended_at or _now(),
-                        details={"started_at": rec.started_at.isoformat() if rec.started_at else None})
-    for seg in segments:  # only now: the FLAC is durable and the library points at it
-        Path(seg.path).unlink(missing_ok=True)
-    recordings_repo.delete_segments(db, rec.id)
-    check = dict(ctx.checkpoint or {})
-    if "transcribe_job_id" not in check:
-        check["transcribe_job_id"] = ctx.queue.submit("transcribe", {"source_id": source.id},
-                                                      title=f"Transcribing {source.title}")
-        ctx.save_checkpoint(check)
-    yield Progress(duration, duration, f"saved {clock(duration)} of audio")
-    return {"source_id": source.id, "path": str(target), "duration": duration,
-            "transcribe_job_id": check["transcribe_job_id"]}
-
-
-def export_recording(ctx, source_id: int, path: Path, block_frames: int = JOIN_BLOCK_FRAMES) -> Path:
-    """Copy a finalized recording to path, converting by suffix (.wav, .flac, .ogg) in bounded memory."""
-    import soundfile
-
-    path = Path(path).expanduser()
-    fmt = EXPORT_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ValueError(f"{path.name}: choose a .wav, .flac or .ogg file name")
-    source = sources_repo.get(ctx.db, source_id)
-    if source is None or not source.stored_path or not Path(source.stored_path).is_file():
-        raise ValueError(f"source {source_id} has no saved audio yet")
-    partial = path.with_name(path.name + ".part")
-    try:
-        with soundfile.SoundFile(source.stored_path) as src, \
-                soundfile.SoundFile(partial, "w", samplerate=src.samplerate, channels=src.channels,
-                                    format=fmt[0], subtype=fmt[1]) as out:
-            for block in src.blocks(blocksize=block_frames, dtype="int16" if fmt[1] == "PCM_16" else "float32"):
-                out.write(block)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from lmgpa_desktop.core.formatting import clock
-from lmgpa_desktop.core.jobs import JobContext, job_kind
+from lmgpa_desktop.core.jobs import JobRun, job_kind
 from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.engines import audio_decode
 from lmgpa_desktop.engines.audio_decode import SAMPLE_RATE
@@ -101,9 +101,9 @@ def transcribe_file(engine: WhisperEngine, path: Path, start_s: float = 0.0, lan
         buffer, buf_start = buffer[drop:], buf_start + drop / SAMPLE_RATE
 
 
-def _engine_for(ctx: JobContext, payload: dict) -> tuple[WhisperEngine, str]:
+def _engine_for(run: JobRun, payload: dict) -> tuple[WhisperEngine, str]:
     """The registry's engine, or one for the model folder the payload names."""
-    services = ctx.services
+    services = run.services
     if payload.get("model"):
         path = Path(payload["model"]).expanduser()
         return WhisperEngine(path, threads=services.settings.threads()), str(path)
@@ -111,23 +111,23 @@ def _engine_for(ctx: JobContext, payload: dict) -> tuple[WhisperEngine, str]:
 
 
 @job_kind("transcribe", queue="whisper")
-def transcribe_job(ctx: JobContext, payload: dict):
+def transcribe_job(run: JobRun, payload: dict):
     """Transcribe a library source; segments are committed as they come, a re-run resumes."""
-    services = ctx.services
+    services = run.services
     source = sources_repo.get(services.db, payload["source_id"])
     if source is None or source.deleted_at is not None:
         raise JobError(f"source {payload['source_id']} is not in the library")
     path = Path(source.stored_path or "")
     if not path.is_file():
         raise JobError(f"the audio of {source.title!r} is missing: {path}")
-    engine, model_name = _engine_for(ctx, payload)
+    engine, model_name = _engine_for(run, payload)
     language = payload.get("language") or services.settings.get("transcribe.language") or None
-    check = dict(ctx.checkpoint or {})
+    check = dict(run.checkpoint or {})
     transcript_id = check.get("transcript_id")
     if transcript_id is None:
         transcript_id = transcripts_repo.start(services.db, source.id, "final", model_name, language)
         check = {"transcript_id": transcript_id, "committed_s": 0.0, "language": language}
-        ctx.save_checkpoint(check)
+        run.save_checkpoint(check)
     language = check.get("language") or language
     # The segments table, not the checkpoint, says how far we got: a crash can fall between the two writes.
     check["committed_s"] = transcripts_repo.last_end(services.db, transcript_id)
@@ -147,7 +147,7 @@ def transcribe_job(ctx: JobContext, payload: dict):
                 services.db, transcript_id, seg.start, seg.end, seg.text,
                 [[w.start, w.end, w.word, w.probability] for w in seg.words], seg.avg_logprob, seg.no_speech_prob)
             check["committed_s"] = seg.end
-            ctx.save_checkpoint(check)
+            run.save_checkpoint(check)
             yield Progress(min(seg.end, duration), duration, f"transcribed {clock(seg.end)} of {clock(duration)}")
         outcome = "done"
     except (audio_decode.DecodeError, ModelError) as exc:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lmgpa_desktop.core.capture import transcripts
 from lmgpa_desktop.core.library.chunking import chunk_page, chunk_transcript
-from lmgpa_desktop.core.jobs import JobContext, job_kind
+from lmgpa_desktop.core.jobs import JobRun, job_kind
 from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.storage import documents_repo, search_repo, sources_repo
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 EMBED_BATCH = 32
 
 
-def drafts_for(ctx, source) -> list:
+def drafts_for(ctx: AppContext, source) -> list:
     """Passages of a source: its transcript for audio, its pages otherwise."""
     if source.kind in ("audio", "video", "recording"):
         t = transcripts.current(ctx, source.id)
@@ -23,16 +28,16 @@ def drafts_for(ctx, source) -> list:
 
 
 @job_kind("index", queue="embed")
-def index_job(ctx: JobContext, payload: dict):
+def index_job(run: JobRun, payload: dict):
     """(Re)build a source's passages and embed them; resumes with the passages still missing a vector."""
-    services = ctx.services
+    services = run.services
     source = sources_repo.get(services.db, payload["source_id"])
     if source is None:
         raise JobError(f"source {payload['source_id']} is not in the library")
-    if not (ctx.checkpoint or {}).get("chunked"):
+    if not (run.checkpoint or {}).get("chunked"):
         yield Progress(0, None, "splitting into passages")
         search_repo.replace_chunks(services.db, source.id, drafts_for(services, source))
-        ctx.save_checkpoint({"chunked": True})
+        run.save_checkpoint({"chunked": True})
     total = search_repo.count_pending(services.db, source.id)
     embedder = services.models.embedder()
     done = 0
@@ -45,6 +50,6 @@ def index_job(ctx: JobContext, payload: dict):
     return {"source_id": source.id, "passages": search_repo.chunk_count_of(services.db, source.id)}
 
 
-def queue_index(ctx, source_id: int, title: str = "") -> int:
+def queue_index(ctx: AppContext, source_id: int, title: str = "") -> int:
     """Ask for a source to be (re)indexed."""
     return transcripts.request_index(ctx, source_id, title)

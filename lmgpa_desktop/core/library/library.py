@@ -6,17 +6,21 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.capture import document_text
 from lmgpa_desktop.core.library.indexing import queue_index
-from lmgpa_desktop.core.jobs import JobContext, job_kind
+from lmgpa_desktop.core.jobs import JobRun, job_kind
 from lmgpa_desktop.core.capture.media_import import MEDIA_SUFFIXES, copy_into_profile, sha256_of
 from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.storage import documents_repo, library_repo, search_repo, sources_repo
 from lmgpa_desktop.storage.base import utcnow
 from lmgpa_desktop.storage.documents_repo import PageRow
 from lmgpa_desktop.storage.sources_repo import SourceRecord
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 SUPPORTED = MEDIA_SUFFIXES | document_text.DOCUMENT_SUFFIXES
 
@@ -39,7 +43,7 @@ def check_supported(path: Path) -> None:
                          f"(supported: {', '.join(sorted(s.lstrip('.') for s in SUPPORTED))})")
 
 
-def queue_import(ctx, path: Path, course_id: int | None = None) -> int:
+def queue_import(ctx: AppContext, path: Path, course_id: int | None = None) -> int:
     """Queue the right import job for a file; returns the job id."""
     path = Path(path).expanduser()
     check_supported(path)
@@ -48,9 +52,9 @@ def queue_import(ctx, path: Path, course_id: int | None = None) -> int:
 
 
 @job_kind("import.document")
-def import_document_job(ctx: JobContext, payload: dict):
+def import_document_job(run: JobRun, payload: dict):
     """Extract a document's pages (OCR where needed); only a complete extraction joins the library."""
-    services = ctx.services
+    services = run.services
     path = Path(payload["path"])
     try:
         check_supported(path)
@@ -82,11 +86,11 @@ def import_document_job(ctx: JobContext, payload: dict):
     queue_index(services, source.id, source.title)
     ocr_pages = sum(p.method == "ocr" for p in pages)
     yield Progress(len(pages), len(pages), f"added {len(pages)} pages" + (f", {ocr_pages} by OCR" if ocr_pages else ""))
-    activity.record(ctx.services, "import", course_id=source.course_id, ref_id=source.id)
+    activity.record(run.services, "import", course_id=source.course_id, ref_id=source.id)
     return {"source_id": source.id, "duplicate": False, "pages": len(pages), "ocr_pages": ocr_pages}
 
 
-def items(ctx, trashed: bool = False, kinds: tuple[str, ...] | None = None, course_id: int | None = None,
+def items(ctx: AppContext, trashed: bool = False, kinds: tuple[str, ...] | None = None, course_id: int | None = None,
           tag: str | None = None) -> list[LibraryItem]:
     """Sources with tags and class, filtered."""
     tags = library_repo.tags_by_source(ctx.db)
@@ -101,38 +105,38 @@ def items(ctx, trashed: bool = False, kinds: tuple[str, ...] | None = None, cour
     return out
 
 
-def rename(ctx, source_id: int, title: str) -> None:
+def rename(ctx: AppContext, source_id: int, title: str) -> None:
     """Give a source a new title."""
     if not title.strip():
         raise ValueError("a title cannot be empty")
     sources_repo.update(ctx.db, source_id, title=title.strip())
 
 
-def assign_course(ctx, source_id: int, course_name: str | None) -> None:
+def assign_course(ctx: AppContext, source_id: int, course_name: str | None) -> None:
     """Put a source in a class (created when new), or in none."""
     course = library_repo.course_named(ctx.db, course_name) if course_name and course_name.strip() else None
     sources_repo.update(ctx.db, source_id, course_id=course.id if course else None)
     search_repo.sync_source_scope(ctx.db, source_id)
 
 
-def set_tags(ctx, source_id: int, tags: list[str]) -> None:
+def set_tags(ctx: AppContext, source_id: int, tags: list[str]) -> None:
     """Replace a source's tags."""
     library_repo.set_tags(ctx.db, source_id, tags)
 
 
-def trash(ctx, source_id: int) -> None:
+def trash(ctx: AppContext, source_id: int) -> None:
     """Move to the trash: out of lists and search, restorable."""
     sources_repo.update(ctx.db, source_id, deleted_at=utcnow())
     search_repo.sync_source_scope(ctx.db, source_id)
 
 
-def restore(ctx, source_id: int) -> None:
+def restore(ctx: AppContext, source_id: int) -> None:
     """Bring a source back from the trash."""
     sources_repo.update(ctx.db, source_id, deleted_at=None)
     search_repo.sync_source_scope(ctx.db, source_id)
 
 
-def empty_trash(ctx) -> int:
+def empty_trash(ctx: AppContext) -> int:
     """Delete trashed sources, their passages and their files for good; returns how many."""
     count, files = library_repo.purge_trashed(ctx.db)
     for stored in files:
@@ -142,34 +146,39 @@ def empty_trash(ctx) -> int:
     return count
 
 
-def get(ctx, source_id: int) -> SourceRecord | None:
+def get(ctx: AppContext, source_id: int) -> SourceRecord | None:
     """One source."""
     return sources_repo.get(ctx.db, source_id)
 
 
-def items_by_id(ctx, source_id: int) -> LibraryItem:
+def sources(ctx: AppContext, kinds: tuple[str, ...] | None = None) -> list[SourceRecord]:
+    """Sources of these kinds (all when None) outside the trash, newest first, without tags or class."""
+    return sources_repo.listing(ctx.db, kinds=kinds)
+
+
+def items_by_id(ctx: AppContext, source_id: int) -> LibraryItem:
     """One source with its tags and class."""
     src = sources_repo.get(ctx.db, source_id)
     courses = {c.id: c.name for c in library_repo.courses(ctx.db)}
     return LibraryItem(src, library_repo.tags_by_source(ctx.db).get(source_id, []), courses.get(src.course_id))
 
 
-def pages(ctx, source_id: int) -> list[PageRow]:
+def pages(ctx: AppContext, source_id: int) -> list[PageRow]:
     """A document's pages (text and OCR word boxes)."""
     return documents_repo.pages(ctx.db, source_id)
 
 
-def courses(ctx):
+def courses(ctx: AppContext):
     """Every class."""
     return library_repo.courses(ctx.db)
 
 
-def tags(ctx) -> list[str]:
+def tags(ctx: AppContext) -> list[str]:
     """Tags in use."""
     return library_repo.all_tags(ctx.db)
 
 
-def page_image(ctx, source_id: int, page_no: int, dpi: int = 110):
+def page_image(ctx: AppContext, source_id: int, page_no: int, dpi: int = 110):
     """The picture of a page (PDF page rendered, or the photo itself) as a Pillow image; None for text files."""
     src = sources_repo.get(ctx.db, source_id)
     if src is None or not src.stored_path or not Path(src.stored_path).is_file():

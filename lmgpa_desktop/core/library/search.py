@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.library import vector_cache
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.storage import search_repo
 from lmgpa_desktop.storage.search_repo import STOPWORDS
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 -> 1/61
 CANDIDATES = 50
@@ -62,7 +66,8 @@ def snippet(text: str, query: str, width: int = 220) -> str:
                   else m.group(), best)
 
 
-def search(ctx, query: str, k: int = 10, scope: Scope | None = None, as_you_type: bool = False) -> list[Hit]:
+def search(ctx: AppContext, query: str, k: int = 10, scope: Scope | None = None,
+           as_you_type: bool = False) -> list[Hit]:
     """The k best passages for a query, by meaning and by words (as_you_type: the last word may be unfinished)."""
     query_text, query = query, query.strip()
     if not query:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.remote import credentials
@@ -28,6 +29,9 @@ from lmgpa_desktop.remote.api_client import (
 from lmgpa_desktop.remote.live import LiveStream
 from lmgpa_desktop.storage import online_repo
 from lmgpa_desktop.storage.online_repo import AccountRow, OutboxRow
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +137,7 @@ def _message_key(message_id) -> str:
 class OnlineBase:
     """One profile's account core: state, listeners, the API client and its tokens."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx: AppContext):
         self.ctx = ctx
         self.db = ctx.db
         self._lock = threading.RLock()

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Generator
+from typing import TYPE_CHECKING
 
-from lmgpa_desktop.core.jobs import JobContext, job_kind
+from lmgpa_desktop.core.jobs import JobRun, job_kind
 from lmgpa_desktop.core.online.account import AccountMixin
 from lmgpa_desktop.core.online.actions import ActionsMixin
 from lmgpa_desktop.core.online.base import (
@@ -38,6 +39,9 @@ from lmgpa_desktop.core.online.refresh import RefreshMixin
 from lmgpa_desktop.core.online.sync import SyncMixin
 from lmgpa_desktop.core.job_progress import Progress
 
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
+
 __all__ = ["DEFAULT_SERVER", "EXPIRED_MESSAGE", "LOCAL_ID", "LOCAL_PREFIX", "MESSAGE_PAGE", "SHARE_KINDS",
            "SUBMISSION_KINDS", "AccountState", "Online", "OutboxItem", "parse_server_time", "service", "sync_job",
            "unreachable_message"]
@@ -49,20 +53,17 @@ class Online(AccountMixin, CacheMixin, ActionsMixin, SyncMixin, RefreshMixin, No
 
 # The default queue: a queue of its own would need this module in core/jobs.JOB_MODULES before the workers start.
 @job_kind("sync", queue="default", max_attempts=1)
-def sync_job(job: JobContext, params: dict) -> Generator[Progress, None, dict]:
+def sync_job(run: JobRun, params: dict) -> Generator[Progress, None, dict]:
     """The background job that runs a sync (the UI's "Sync now" and the periodic sync)."""
-    return (yield from service(job.services).sync(job.cancel_event))
+    return (yield from service(run.services).sync(run.cancel_event))
 
 
-_SERVICE_ATTR = "_lmgpa_online"  # AppContext is an unhashable dataclass, so the service rides on it
-_services_lock = threading.Lock()
+_services_lock = threading.Lock()  # two threads asking at once still get the same service
 
 
-def service(ctx) -> Online:
-    """The Online service of this profile (one per AppContext)."""
+def service(ctx: AppContext) -> Online:
+    """The Online service of this profile (one per AppContext, kept in ctx.online)."""
     with _services_lock:
-        found = getattr(ctx, _SERVICE_ATTR, None)
-        if found is None:
-            found = Online(ctx)
-            setattr(ctx, _SERVICE_ATTR, found)
-        return found
+        if ctx.online is None:
+            ctx.online = Online(ctx)
+        return ctx.online

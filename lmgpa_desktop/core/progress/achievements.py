@@ -3,15 +3,16 @@
 # Each achievement names a measure and the amount it needs; after an event only the still-locked achievements
 # whose measure that event can move are judged ("goal": the daily goal was just paid or a day was settled;
 # "points": points changed), and measures are computed lazily, so a review costs a few indexed queries.
-# Unlocks are returned and handed to subscribers (the UI celebrates; a subscriber may run on any thread).
+# Unlocks are returned and handed to the profile's subscribers, ctx.unlocks (the UI celebrates; a subscriber
+# may run on any thread).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.progress import goals
 from lmgpa_desktop.core.progress import notifications
@@ -19,7 +20,9 @@ from lmgpa_desktop.core.progress import points
 from lmgpa_desktop.core.progress import streaks
 from lmgpa_desktop.storage import gamification_repo
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
+
 __all__ = ["ACHIEVEMENTS", "Achievement", "AchievementStatus", "Unlock", "achievements", "check",
            "subscribe_unlocks", "unsubscribe_unlocks"]
 
@@ -125,25 +128,22 @@ class AchievementStatus:
 
 
 UnlockListener = Callable[[Unlock], None]
-_subscribers: list[UnlockListener] = []
 
 
-def subscribe_unlocks(callback: UnlockListener) -> None:
-    """Call callback(unlock) for every new unlock (on the thread that did the work)."""
-    if callback not in _subscribers:
-        _subscribers.append(callback)
+def subscribe_unlocks(ctx: AppContext, callback: UnlockListener) -> None:
+    """Call callback(unlock) for every new unlock of this profile (on the thread that did the work)."""
+    ctx.unlocks.subscribe(callback)
 
 
-def unsubscribe_unlocks(callback: UnlockListener) -> None:
+def unsubscribe_unlocks(ctx: AppContext, callback: UnlockListener) -> None:
     """Stop announcing to a callback."""
-    if callback in _subscribers:
-        _subscribers.remove(callback)
+    ctx.unlocks.unsubscribe(callback)
 
 
 class Facts:
     """The measures, each computed on first use (for now, in the student's zone, around one event)."""
 
-    def __init__(self, ctx, now: datetime, tz: tzinfo | None, event=None):
+    def __init__(self, ctx: AppContext, now: datetime, tz: tzinfo | None, event=None):
         self.ctx, self.now, self.tz, self.event = ctx, now, tz, event
         self.day = goals.local_day(now, tz)
 
@@ -283,7 +283,7 @@ class Facts:
         return points.level_for(points.total(self.ctx))
 
 
-def check(ctx, event=None, now: datetime | None = None, tz: goals.Tz = None,
+def check(ctx: AppContext, event=None, now: datetime | None = None, tz: goals.Tz = None,
           changed: frozenset[str] = frozenset()) -> list[Unlock]:
     """Unlock locked achievements whose condition now holds (after an event: those it or changed can move);
     the new unlocks, also sent to subscribers."""
@@ -304,15 +304,11 @@ def check(ctx, event=None, now: datetime | None = None, tz: goals.Tz = None,
         # Kept in the notification centre too, so an unlock seen by nobody (CLI, window closed) is not lost.
         notifications.add(ctx, "achievement", f"Achievement unlocked: {unlock.title}", unlock.description,
                           {"code": unlock.code}, now)
-        for callback in tuple(_subscribers):  # a copy: a subscriber may unsubscribe itself
-            try:
-                callback(unlock)
-            except Exception:  # a celebration must not undo the unlock
-                log.exception("unlock subscriber %r failed", callback)
+        ctx.unlocks.publish(unlock)  # a failing subscriber is logged there: a celebration must not undo the unlock
     return new
 
 
-def achievements(ctx, now: datetime | None = None, tz: goals.Tz = None) -> list[AchievementStatus]:
+def achievements(ctx: AppContext, now: datetime | None = None, tz: goals.Tz = None) -> list[AchievementStatus]:
     """Every achievement, unlocked or locked, with its progress (event-bound ones show 0 or 1)."""
     zone = goals.resolve_tz(ctx, tz)
     facts = Facts(ctx, now or datetime.now(UTC), zone)

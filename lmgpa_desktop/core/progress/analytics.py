@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.progress import sessions
 from lmgpa_desktop.storage import progress_repo
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 RANGES = {"week": 7, "month": 30, "term": 120, "all": None}  # days back from today, today included
 HEATMAP_DAYS = 365
@@ -47,7 +51,12 @@ class Report:
         return sum(self.reviews_by_day.values())
 
 
-def range_start(ctx, name: str, today: date, tz) -> date:
+def course_names(ctx: AppContext) -> dict[int, str]:
+    """Every class by id (the class filter of the charts)."""
+    return progress_repo.course_names(ctx.db)
+
+
+def range_start(ctx: AppContext, name: str, today: date, tz) -> date:
     """First local day of a named range (for "all": the first day with any study, at most 10 years back)."""
     if name not in RANGES:
         raise ValueError(f"range is one of {', '.join(RANGES)}, not {name!r}")
@@ -60,7 +69,7 @@ def range_start(ctx, name: str, today: date, tz) -> date:
     return max(first.astimezone(tz).date(), today - timedelta(days=3660))
 
 
-def report(ctx, range_name: str = "week", course_id: int | None = None, now: datetime | None = None,
+def report(ctx: AppContext, range_name: str = "week", course_id: int | None = None, now: datetime | None = None,
            tz=None) -> Report:
     """The whole Progress report (runs several queries: call off the UI thread)."""
     tz = tz or sessions.local_tz()
@@ -94,7 +103,7 @@ def report(ctx, range_name: str = "week", course_id: int | None = None, now: dat
     return rep
 
 
-def _reviews(ctx, rep: Report, days, course_id, tz) -> None:
+def _reviews(ctx: AppContext, rep: Report, days, course_id, tz) -> None:
     rep.reviews_by_day = {date.fromisoformat(k): 0 for k, _, _ in days}
     rep.retention_by_day = {d: None for d in rep.reviews_by_day}
     kept_total = ok_total = 0
@@ -110,7 +119,8 @@ def _reviews(ctx, rep: Report, days, course_id, tz) -> None:
     rep.retention = ok_total / kept_total if kept_total else None
 
 
-def forecast(ctx, today: date, tz=None, course_id: int | None = None, days: int = FORECAST_DAYS) -> dict[date, int]:
+def forecast(ctx: AppContext, today: date, tz=None, course_id: int | None = None,
+             days: int = FORECAST_DAYS) -> dict[date, int]:
     """Cards falling due on each of the next days (today also counts the overdue ones)."""
     day_rows = sessions.day_list(today, today + timedelta(days=days - 1), tz)
     counts = progress_repo.due_by_day(ctx.db, day_rows, course_id)

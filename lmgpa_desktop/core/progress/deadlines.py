@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.storage import deadlines_repo, library_repo
 from lmgpa_desktop.storage.deadlines_repo import DeadlineRow
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 __all__ = ["KINDS", "DeadlineRow", "add", "delete", "get", "listing", "parse_due", "set_done", "upcoming"]
 
@@ -28,7 +32,7 @@ def parse_due(text: str, tz: tzinfo | None = None) -> datetime:
     return value.astimezone(UTC)
 
 
-def add(ctx, title: str, due_at: datetime, kind: str = "assignment", course: str | None = None,
+def add(ctx: AppContext, title: str, due_at: datetime, kind: str = "assignment", course: str | None = None,
         now: datetime | None = None) -> DeadlineRow:
     """Add an assignment or exam date (the class is created when new)."""
     title = title.strip()
@@ -43,7 +47,7 @@ def add(ctx, title: str, due_at: datetime, kind: str = "assignment", course: str
     return deadlines_repo.get(ctx.db, new_id)
 
 
-def get(ctx, deadline_id: int) -> DeadlineRow:
+def get(ctx: AppContext, deadline_id: int) -> DeadlineRow:
     """One deadline, or a clear error."""
     found = deadlines_repo.get(ctx.db, deadline_id)
     if found is None:
@@ -51,24 +55,24 @@ def get(ctx, deadline_id: int) -> DeadlineRow:
     return found
 
 
-def set_done(ctx, deadline_id: int, done: bool = True) -> DeadlineRow:
+def set_done(ctx: AppContext, deadline_id: int, done: bool = True) -> DeadlineRow:
     """Mark a deadline done (its reminders stop) or open again."""
     if not deadlines_repo.set_done(ctx.db, deadline_id, done):
         raise UserError(f"there is no deadline {deadline_id}")
     return deadlines_repo.get(ctx.db, deadline_id)
 
 
-def delete(ctx, deadline_id: int) -> None:
+def delete(ctx: AppContext, deadline_id: int) -> None:
     """Remove a deadline."""
     if not deadlines_repo.delete(ctx.db, deadline_id):
         raise UserError(f"there is no deadline {deadline_id}")
 
 
-def listing(ctx, include_done: bool = True) -> list[DeadlineRow]:
+def listing(ctx: AppContext, include_done: bool = True) -> list[DeadlineRow]:
     """Every deadline, soonest first."""
     return deadlines_repo.listing(ctx.db, include_done=include_done)
 
 
-def upcoming(ctx, now: datetime | None = None, until: datetime | None = None) -> list[DeadlineRow]:
+def upcoming(ctx: AppContext, now: datetime | None = None, until: datetime | None = None) -> list[DeadlineRow]:
     """Open deadlines not yet due, soonest first (the home view and reminders read these)."""
     return deadlines_repo.listing(ctx.db, since=now or datetime.now(UTC), until=until, include_done=False)

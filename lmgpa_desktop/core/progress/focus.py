@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core import activity
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 DEFAULTS = {"focus.work_minutes": 25, "focus.break_minutes": 5, "focus.long_break_minutes": 15,
             "focus.cycles_before_long_break": 4}
@@ -18,7 +22,7 @@ MIN_RECORDED = timedelta(minutes=1)  # a few seconds of "focus" is a misclick, n
 IDLE, WORK, BREAK = "idle", "work", "break"
 
 
-def setting(ctx, key: str) -> int:
+def setting(ctx: AppContext | None, key: str) -> int:
     """A focus setting from the profile, or its default."""
     value = ctx.settings.get(key) if ctx is not None else None
     return int(value) if value else DEFAULTS[key]
@@ -27,7 +31,7 @@ def setting(ctx, key: str) -> int:
 class FocusTimer:
     """Work/break state machine with an injectable clock; records each work period as a "focus" event."""
 
-    def __init__(self, ctx, clock: Callable[[], datetime] | None = None,
+    def __init__(self, ctx: AppContext | None, clock: Callable[[], datetime] | None = None,
                  on_change: Callable[[FocusTimer], None] | None = None):
         self.ctx = ctx
         self.clock = clock or (lambda: datetime.now(UTC))

@@ -1,24 +1,22 @@
 """Gamification: points, levels, achievements and the streak, kept up to date from activity events."""
 
 # The activity listener only queues the event: use cases run on the UI thread too (answering a card), and
-# judging points and achievements takes a few dozen queries, so one worker thread does it, in event order.
-# One thread also serialises awarding, which reads today's totals and then writes (two threads interleaving
-# could pay a capped rule twice). Readers here call drain() first so they see every recorded event.
+# judging points and achievements takes a few dozen queries, so the profile's worker thread (ctx.gamification)
+# does it, in event order. One thread also serialises awarding, which reads today's totals and then writes (two
+# threads interleaving could pay a capped rule twice). Readers here call drain(ctx) first so they see every
+# recorded event.
 # Order matters: finished days are settled (streak, freezes) before today's points, achievements come last.
 # The worker judges against the data as it is when it gets to an event; a student is far slower than that,
 # but a script firing actions faster than they are judged can see an unlock stamped a few actions early.
 
 from __future__ import annotations
 
-import atexit
 import logging
-import queue
-import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.progress import achievements as _achievements
-from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.progress import goals
 from lmgpa_desktop.core.progress import points
 from lmgpa_desktop.core.progress import streaks
@@ -32,17 +30,17 @@ from lmgpa_desktop.core.progress.points import RULES, Rule, level_floor, level_f
 from lmgpa_desktop.core.progress.streaks import Streak
 from lmgpa_desktop.storage import gamification_repo, goals_repo
 
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
+    from lmgpa_desktop.storage.activity_repo import ActivityRecord
+
 __all__ = ["ACHIEVEMENTS", "RULES", "AchievementStatus", "PersonalBests", "Rule", "Streak", "Unlock",
            "achievements", "drain", "level_floor", "level_for", "on_activity", "personal_bests", "process", "streak",
            "summary", "total_points"]
 
 log = logging.getLogger(__name__)
-_lock = threading.RLock()  # one event judged at a time (process() may also be called directly)
-_start_lock = threading.Lock()  # apart from _lock, so queueing never waits for an event being judged
-_queue: queue.Queue = queue.Queue()
-_worker: threading.Thread | None = None
 BESTS_KEY = "progress.bests"
-_first_of_day: dict = {}  # profile path -> the local day of the last event judged
+FIRST_OF_DAY = "first_of_day"  # in ctx.gamification.memo: the local day of the last event judged
 
 
 @dataclass(frozen=True)
@@ -56,42 +54,33 @@ class PersonalBests:
     longest_focus_min: float
 
 
-def on_activity(ctx, event) -> None:
-    """Queue an event for the worker thread (the activity listener; returns at once)."""
-    global _worker
-    with _start_lock:
-        if _worker is None or not _worker.is_alive():
-            _worker = threading.Thread(target=_work, name="gamification", daemon=True)
-            _worker.start()
-    _queue.put((ctx, event))
+def on_activity(ctx: AppContext, event: ActivityRecord) -> None:
+    """Queue an event for the profile's worker thread (the activity listener core/profile.py subscribes)."""
+    ctx.gamification.submit(lambda: _judge(ctx, event))
 
 
-def _work() -> None:
-    while True:
-        ctx, event = _queue.get()
-        try:
-            process(ctx, event)
-        except Exception:  # a statistic must never stop the next event being counted
-            log.exception("gamification failed on %s event %s", event.kind, event.id)
-        finally:
-            _queue.task_done()
+def _judge(ctx: AppContext, event: ActivityRecord) -> None:
+    try:
+        process(ctx, event)
+    except Exception:  # a statistic must never stop the next event being counted
+        log.exception("gamification failed on %s event %s", event.kind, event.id)
 
 
-def drain() -> None:
-    """Wait until every queued event has been judged (no-op on the worker thread itself)."""
-    if threading.current_thread() is not _worker:
-        _queue.join()
+def drain(ctx: AppContext) -> None:
+    """Wait until every queued event of the profile has been judged (no-op on the worker thread itself)."""
+    ctx.gamification.drain()
 
 
-def process(ctx, event) -> list[Unlock]:
+def process(ctx: AppContext, event: ActivityRecord) -> list[Unlock]:
     """Award points, settle the streak and check achievements for one event; the new unlocks."""
-    with _lock:
+    worker = ctx.gamification
+    with worker.lock:  # one event judged at a time (process() may also be called directly)
         zone = goals.resolve_tz(ctx)
         day = goals.local_day(event.at, zone)
         streaks.settle(ctx, day, zone)
         changed = set()
-        if _first_of_day.get(ctx.db.path) != day:  # finished days were settled (maybe by a reader): judge them
-            _first_of_day[ctx.db.path] = day
+        if worker.memo.get(FIRST_OF_DAY) != day:  # finished days were settled (maybe by a reader): judge them
+            worker.memo[FIRST_OF_DAY] = day
             changed.add("goal")
         if points.on_event(ctx, event, zone):
             changed.add("points")
@@ -100,27 +89,27 @@ def process(ctx, event) -> list[Unlock]:
         return check(ctx, event, event.at, zone, frozenset(changed))
 
 
-def streak(ctx, now: datetime | None = None, tz: goals.Tz = None) -> Streak:
+def streak(ctx: AppContext, now: datetime | None = None, tz: goals.Tz = None) -> Streak:
     """The streak as of now, in the student's local days: days, freezes_available, at_risk_today, ..."""
-    drain()
+    drain(ctx)
     return streaks.streak(ctx, now, tz)
 
 
-def achievements(ctx, now: datetime | None = None, tz: goals.Tz = None) -> list[AchievementStatus]:
+def achievements(ctx: AppContext, now: datetime | None = None, tz: goals.Tz = None) -> list[AchievementStatus]:
     """Every achievement, unlocked (with its time) or locked (with progress)."""
-    drain()
+    drain(ctx)
     return _achievements.achievements(ctx, now, tz)
 
 
-def total_points(ctx) -> int:
+def total_points(ctx: AppContext) -> int:
     """All points earned."""
-    drain()
+    drain(ctx)
     return points.total(ctx)
 
 
-def summary(ctx, now: datetime | None = None, tz: goals.Tz = None) -> dict:
+def summary(ctx: AppContext, now: datetime | None = None, tz: goals.Tz = None) -> dict:
     """Points, level, next level's threshold, streak, freezes and unlocked achievements (JSON-ready)."""
-    drain()
+    drain(ctx)
     now = now or datetime.now(UTC)
     total = points.total(ctx)
     level = level_for(total)
@@ -140,7 +129,7 @@ def summary(ctx, now: datetime | None = None, tz: goals.Tz = None) -> dict:
     }
 
 
-def _most_cards_day(ctx, zone, today) -> tuple[int, str | None]:
+def _most_cards_day(ctx: AppContext, zone, today) -> tuple[int, str | None]:
     """The local day with the most card answers; finished days are tallied once and remembered."""
     # Grouping years of review logs takes seconds, so finished days are kept in the "progress.bests" setting
     # (per zone: another zone regroups them) and later calls only read the days since. History imported with
@@ -164,16 +153,12 @@ def _most_cards_day(ctx, zone, today) -> tuple[int, str | None]:
     return best, on
 
 
-def personal_bests(ctx, now: datetime | None = None, tz: goals.Tz = None) -> PersonalBests:
+def personal_bests(ctx: AppContext, now: datetime | None = None, tz: goals.Tz = None) -> PersonalBests:
     """Most cards in a local day, longest streak, best test score, longest focus period."""
-    drain()
+    drain(ctx)
     zone = goals.resolve_tz(ctx, tz)
     now = now or datetime.now(UTC)
     most, on = _most_cards_day(ctx, zone, goals.today(now, zone))
     _, best_pct = gamification_repo.test_totals(ctx.db)
     _, _, longest_focus = gamification_repo.activity_totals(ctx.db, "focus")
     return PersonalBests(most, on, streaks.streak(ctx, now, zone).longest, best_pct, longest_focus / 60)
-
-
-activity.subscribe(on_activity)
-atexit.register(drain)  # a CLI command's events are judged before the process ends

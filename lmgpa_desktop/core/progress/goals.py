@@ -10,11 +10,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.progress import sessions
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.storage import goals_repo
 from lmgpa_desktop.storage.goals_repo import GoalRecord
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 __all__ = ["DEFAULT_DAILY", "DEFAULT_TEXT", "GoalProgress", "GoalRecord", "add", "daily_goal_met", "goals",
            "met_by_day", "metric_by_day", "progress", "remove", "update"]
@@ -50,7 +54,7 @@ class GoalProgress:
 
 
 # -- days --------------------------------------------------------------------------------------------------------
-def resolve_tz(ctx, tz: Tz = None) -> tzinfo:
+def resolve_tz(ctx: AppContext | None, tz: Tz = None) -> tzinfo:
     """The zone to count days in: the argument, else the setting, else the computer's own zone."""
     chosen = tz if tz is not None else (ctx.settings.get(TZ_KEY) if ctx is not None else None)
     if isinstance(chosen, str):
@@ -100,13 +104,13 @@ def _check(metric: str, period: str, target: int) -> None:
         raise UserError(f"a goal's target is a whole number from 1 to {MAX_TARGET}")
 
 
-def add(ctx, metric: str, period: str, target: int, course_id: int | None = None) -> GoalRecord:
+def add(ctx: AppContext, metric: str, period: str, target: int, course_id: int | None = None) -> GoalRecord:
     """Set a new goal (course_id: for one class only)."""
     _check(metric, period, target)
     return goals_repo.add(ctx.db, metric, period, int(target), course_id)
 
 
-def update(ctx, goal_id: int, **fields) -> GoalRecord:
+def update(ctx: AppContext, goal_id: int, **fields) -> GoalRecord:
     """Change a goal: any of metric, period, target, course_id, active."""
     current = goals_repo.get(ctx.db, goal_id)
     if current is None:
@@ -119,17 +123,17 @@ def update(ctx, goal_id: int, **fields) -> GoalRecord:
     return goals_repo.update(ctx.db, goal_id, **fields)
 
 
-def remove(ctx, goal_id: int) -> None:
+def remove(ctx: AppContext, goal_id: int) -> None:
     """Delete a goal."""
     goals_repo.remove(ctx.db, goal_id)
 
 
-def goals(ctx, active_only: bool = True) -> list[GoalRecord]:
+def goals(ctx: AppContext, active_only: bool = True) -> list[GoalRecord]:
     """The student's goals, daily first."""
     return goals_repo.all_goals(ctx.db, active_only)
 
 
-def daily_goals(ctx) -> tuple[list[GoalRecord], bool]:
+def daily_goals(ctx: AppContext) -> tuple[list[GoalRecord], bool]:
     """The goals a day must meet, and whether they are the defaults (any one met) rather than the student's."""
     own = [g for g in goals(ctx) if g.period == "daily"]
     return (own, False) if own else (list(DEFAULT_DAILY), True)
@@ -143,7 +147,7 @@ def _by_day(buckets: dict[datetime, int], tz: tzinfo | None) -> dict[date, float
     return out
 
 
-def metric_by_day(ctx, metric: str, start: date, end: date, course_id: int | None = None,
+def metric_by_day(ctx: AppContext, metric: str, start: date, end: date, course_id: int | None = None,
                   tz: Tz = None) -> dict[date, float]:
     """A metric on each local day from start to end inclusive (days with nothing are left out)."""
     zone = resolve_tz(ctx, tz)
@@ -163,7 +167,7 @@ def _period(goal: GoalRecord, day: date) -> tuple[date, date]:
     return (day, day) if goal.period == "daily" else week_of(day)
 
 
-def progress(ctx, now: datetime | None = None, tz: Tz = None) -> list[GoalProgress]:
+def progress(ctx: AppContext, now: datetime | None = None, tz: Tz = None) -> list[GoalProgress]:
     """Every active goal in its current period; with no daily goal of the student's, the defaults first."""
     zone = resolve_tz(ctx, tz)
     day = today(now, zone)
@@ -179,7 +183,7 @@ def progress(ctx, now: datetime | None = None, tz: Tz = None) -> list[GoalProgre
     return out
 
 
-def met_by_day(ctx, start: date, end: date, tz: Tz = None) -> dict[date, bool]:
+def met_by_day(ctx: AppContext, start: date, end: date, tz: Tz = None) -> dict[date, bool]:
     """For each day from start to end inclusive: were the daily goals met (all of them; any one of the defaults)?"""
     zone = resolve_tz(ctx, tz)
     chosen, is_default = daily_goals(ctx)
@@ -189,12 +193,12 @@ def met_by_day(ctx, start: date, end: date, tz: Tz = None) -> dict[date, bool]:
     return {d: combine(measured[(g.metric, g.course_id)].get(d, 0.0) >= g.target for g in chosen) for d in days}
 
 
-def daily_goal_met(ctx, day: date, tz: Tz = None) -> bool:
+def daily_goal_met(ctx: AppContext, day: date, tz: Tz = None) -> bool:
     """Whether the student's daily goals were all met on that local day (the defaults: either one)."""
     return met_by_day(ctx, day, day, tz)[day]
 
 
-def week_met(ctx, course_id: int, day: date, tz: Tz = None) -> bool:
+def week_met(ctx: AppContext, course_id: int, day: date, tz: Tz = None) -> bool:
     """Whether every goal of one class was met in the week holding day (daily ones on each of its 7 days)."""
     zone = resolve_tz(ctx, tz)
     mine = [g for g in goals(ctx) if g.course_id == course_id]

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.storage import notifications_repo
 from lmgpa_desktop.storage.notifications_repo import NotificationRow
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
+
 __all__ = [
     "KINDS",
     "NotificationRow",
@@ -60,8 +61,6 @@ DEFAULT_CAP = 3
 TZ_KEY = "progress.timezone"  # shared with core/goals.py so reminders and goals agree on the day
 
 Listener = Callable[[NotificationRow | None], None]
-_listeners: list[tuple[object, Listener]] = []
-_listeners_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ def local_tz(tz: tzinfo | None = None) -> tzinfo:
     return get_localzone()
 
 
-def student_tz(ctx, tz: tzinfo | str | None = None) -> tzinfo:
+def student_tz(ctx: AppContext, tz: tzinfo | str | None = None) -> tzinfo:
     """The zone days are counted in: the argument, else the Progress time-zone setting, else the computer's."""
     chosen = tz if tz is not None else ctx.settings.get(TZ_KEY)
     if isinstance(chosen, str) and chosen:
@@ -107,7 +106,7 @@ def parse_time(value: object, fallback: str) -> time:
         return time(int(hours), int(minutes))
 
 
-def policy(ctx) -> Policy:
+def policy(ctx: AppContext) -> Policy:
     """The current rules from the settings."""
     enabled = {kind: ctx.settings.get(f"notifications.{kind}") is not False for kind in KINDS}
     start, end = ctx.settings.get(QUIET_START_KEY), ctx.settings.get(QUIET_END_KEY)
@@ -120,14 +119,14 @@ def policy(ctx) -> Policy:
     return Policy(enabled, quiet[0], quiet[1], cap)
 
 
-def set_enabled(ctx, kind: str, on: bool) -> None:
+def set_enabled(ctx: AppContext, kind: str, on: bool) -> None:
     """Switch one kind of notification on or off."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r} (kinds: {', '.join(KINDS)})")
     ctx.settings.set(f"notifications.{kind}", None if on else False)
 
 
-def set_quiet_hours(ctx, start: str | None, end: str | None) -> None:
+def set_quiet_hours(ctx: AppContext, start: str | None, end: str | None) -> None:
     """Quiet hours as 'HH:MM' local times (may span midnight); None or equal times turn them off."""
     if start and end:
         start, end = parse_time(start, "x:x").strftime("%H:%M"), parse_time(end, "x:x").strftime("%H:%M")
@@ -136,7 +135,7 @@ def set_quiet_hours(ctx, start: str | None, end: str | None) -> None:
     ctx.settings.set(QUIET_END_KEY, end or "")
 
 
-def set_daily_cap(ctx, cap: int) -> None:
+def set_daily_cap(ctx: AppContext, cap: int) -> None:
     """At most this many reminders a day (0 means none)."""
     ctx.settings.set(CAP_KEY, max(0, int(cap)))
 
@@ -170,7 +169,7 @@ def day_start(now: datetime, tz: tzinfo | None = None) -> datetime:
 
 
 # -- the centre --------------------------------------------------------------------------------------------------
-def add(ctx, kind: str, title: str, body: str = "", payload: dict | None = None,
+def add(ctx: AppContext, kind: str, title: str, body: str = "", payload: dict | None = None,
         now: datetime | None = None) -> NotificationRow | None:
     """Put a notification in the centre (None when its kind is switched off)."""
     # Quiet hours and the cap are for reminders the app starts on its own (core/reminders.py); this is for
@@ -182,62 +181,54 @@ def add(ctx, kind: str, title: str, body: str = "", payload: dict | None = None,
     return row
 
 
-def items(ctx, limit: int = 200) -> list[NotificationRow]:
+def items(ctx: AppContext, limit: int = 200) -> list[NotificationRow]:
     """The centre's notifications: unread first, then newest first."""
     return notifications_repo.items(ctx.db, limit)
 
 
-def mark_read(ctx, notification_id: int, read: bool = True, now: datetime | None = None) -> None:
+def mark_read(ctx: AppContext, notification_id: int, read: bool = True, now: datetime | None = None) -> None:
     """Mark one notification read (or unread again)."""
     notifications_repo.set_read(ctx.db, [notification_id], (now or datetime.now(UTC)) if read else None)
     emit(ctx, None)
 
 
-def mark_all_read(ctx, now: datetime | None = None) -> int:
+def mark_all_read(ctx: AppContext, now: datetime | None = None) -> int:
     """Mark everything in the centre read."""
     changed = notifications_repo.set_read(ctx.db, None, now or datetime.now(UTC))
     emit(ctx, None)
     return changed
 
 
-def clear(ctx, notification_id: int, now: datetime | None = None) -> None:
+def clear(ctx: AppContext, notification_id: int, now: datetime | None = None) -> None:
     """Remove one notification from the centre."""
     notifications_repo.clear(ctx.db, [notification_id], now or datetime.now(UTC))
     emit(ctx, None)
 
 
-def clear_all(ctx, now: datetime | None = None) -> int:
+def clear_all(ctx: AppContext, now: datetime | None = None) -> int:
     """Empty the centre."""
     cleared = notifications_repo.clear(ctx.db, None, now or datetime.now(UTC))
     emit(ctx, None)
     return cleared
 
 
-def unread_count(ctx) -> int:
+def unread_count(ctx: AppContext) -> int:
     """Unread notifications in the centre."""
     return notifications_repo.unread_count(ctx.db)
 
 
 # -- change listeners (the GUI's page and badge) -----------------------------------------------------------------
-def subscribe(ctx, listener: Listener) -> None:
+def subscribe(ctx: AppContext, listener: Listener) -> None:
     """Call listener(row) when a notification arrives, listener(None) when the centre changes otherwise."""
     # Called from whichever thread made the change (the scheduler's, a job's): listeners must hand over.
-    with _listeners_lock:
-        _listeners.append((ctx.db, listener))
+    ctx.notification_listeners.subscribe(listener)
 
 
-def unsubscribe(ctx, listener: Listener) -> None:
+def unsubscribe(ctx: AppContext, listener: Listener) -> None:
     """Stop calling listener."""
-    with _listeners_lock:
-        _listeners[:] = [(db, fn) for db, fn in _listeners if not (db is ctx.db and fn == listener)]
+    ctx.notification_listeners.unsubscribe(listener)
 
 
-def emit(ctx, row: NotificationRow | None) -> None:
-    """Tell this profile's listeners that the centre changed."""
-    with _listeners_lock:
-        targets = [fn for db, fn in _listeners if db is ctx.db]
-    for fn in targets:
-        try:
-            fn(row)
-        except Exception:  # noqa: BLE001 - a broken listener must not stop a delivery
-            log.exception("notification listener failed")
+def emit(ctx: AppContext, row: NotificationRow | None) -> None:
+    """Tell this profile's listeners that the centre changed (a broken listener is logged, the rest still hear)."""
+    ctx.notification_listeners.publish(row)

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.progress import goals
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.storage import cards_repo, gamification_repo
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 __all__ = ["RULES", "Rule", "level_floor", "level_for", "on_event", "total"]
 
@@ -59,17 +63,17 @@ def level_for(points: int) -> int:
     return level
 
 
-def total(ctx) -> int:
+def total(ctx: AppContext) -> int:
     """All points earned."""
     return gamification_repo.total_points(ctx.db)
 
 
-def _day(ctx, at: datetime, tz: tzinfo | None) -> tuple[datetime, datetime]:
+def _day(ctx: AppContext, at: datetime, tz: tzinfo | None) -> tuple[datetime, datetime]:
     day = goals.local_day(at, tz)
     return goals.day_start(day, tz), goals.day_start(day + timedelta(days=1), tz)
 
 
-def award(ctx, code: str, at: datetime, tz: tzinfo | None, ref_id: int | None = None, units: int = 1,
+def award(ctx: AppContext, code: str, at: datetime, tz: tzinfo | None, ref_id: int | None = None, units: int = 1,
           once_per_ref: bool = False) -> int:
     """Pay a rule up to its daily cap (once_per_ref: nothing if this ref already earned it today); the points."""
     rule = BY_CODE[code]
@@ -84,7 +88,7 @@ def award(ctx, code: str, at: datetime, tz: tzinfo | None, ref_id: int | None = 
     return units * rule.points
 
 
-def take_back(ctx, code: str, ref_id: int, at: datetime, tz: tzinfo | None) -> int:
+def take_back(ctx: AppContext, code: str, ref_id: int, at: datetime, tz: tzinfo | None) -> int:
     """Cancel what a ref earned under a rule today; the points taken back."""
     start, end = _day(ctx, at, tz)
     earned = gamification_repo.rule_points(ctx.db, code, start, end, ref_id)
@@ -93,7 +97,7 @@ def take_back(ctx, code: str, ref_id: int, at: datetime, tz: tzinfo | None) -> i
     return max(0, earned)
 
 
-def _retention(ctx, at: datetime, tz: tzinfo | None) -> int:
+def _retention(ctx: AppContext, at: datetime, tz: tzinfo | None) -> int:
     start, end = _day(ctx, at, tz)
     if gamification_repo.rule_points(ctx.db, "retention", start, end) > 0:
         return 0
@@ -103,7 +107,7 @@ def _retention(ctx, at: datetime, tz: tzinfo | None) -> int:
     return 0
 
 
-def _undo(ctx, event, tz: tzinfo | None) -> int:
+def _undo(ctx: AppContext, event, tz: tzinfo | None) -> int:
     """An answer taken back: the card's points go when no answer of it today still stands."""
     start, _ = _day(ctx, event.at, tz)
     card_id = event.ref_id
@@ -116,7 +120,7 @@ def _undo(ctx, event, tz: tzinfo | None) -> int:
     return -taken
 
 
-def on_event(ctx, event, tz: tzinfo | None) -> int:
+def on_event(ctx: AppContext, event, tz: tzinfo | None) -> int:
     """Points for one activity event under RULES (negative for an undo); the daily goal is judged apart."""
     details = event.details or {}
     if event.kind == "review":
@@ -139,7 +143,7 @@ def on_event(ctx, event, tz: tzinfo | None) -> int:
     return 0
 
 
-def daily_goal(ctx, at: datetime, tz: tzinfo | None) -> int:
+def daily_goal(ctx: AppContext, at: datetime, tz: tzinfo | None) -> int:
     """Pay the daily-goal rule once the day's goal is met."""
     start, end = _day(ctx, at, tz)
     if gamification_repo.rule_points(ctx.db, "daily_goal", start, end) > 0:

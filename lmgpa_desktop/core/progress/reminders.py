@@ -13,10 +13,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.progress import notifications
 from lmgpa_desktop.core.progress.notifications import NotificationRow, Policy
 from lmgpa_desktop.storage import deadlines_repo, notifications_repo
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 log = logging.getLogger(__name__)
 __all__ = ["ReminderService", "RunResult", "Slot", "due_slots", "reschedule", "run_due", "upcoming"]
@@ -59,13 +63,13 @@ def _at(day, clock: time, zone: tzinfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
 
 
-def times(ctx) -> tuple[time, time]:
+def times(ctx: AppContext) -> tuple[time, time]:
     """Morning and evening reminder times from the settings."""
     return (notifications.parse_time(ctx.settings.get(MORNING_KEY), "08:00"),
             notifications.parse_time(ctx.settings.get(EVENING_KEY), "19:00"))
 
 
-def daily_slots(ctx, day, zone: tzinfo) -> list[Slot]:
+def daily_slots(ctx: AppContext, day, zone: tzinfo) -> list[Slot]:
     """The day's cards, goal and streak reminders; each makes sense until that day ends."""
     morning, evening = times(ctx)
     ends = _at(day + timedelta(days=1), time(0), zone)
@@ -76,7 +80,7 @@ def daily_slots(ctx, day, zone: tzinfo) -> list[Slot]:
                  label="Streak")]
 
 
-def deadline_slots(ctx, deadline, zone: tzinfo) -> list[Slot]:
+def deadline_slots(ctx: AppContext, deadline, zone: tzinfo) -> list[Slot]:
     """A deadline's reminders: a day before and the morning of, never before it was added."""
     morning, _ = times(ctx)
     what = f"{deadline.kind.capitalize()}: {deadline.title}"
@@ -88,7 +92,7 @@ def deadline_slots(ctx, deadline, zone: tzinfo) -> list[Slot]:
             for which, at in candidates if deadline.created_at <= at < deadline.due_at]
 
 
-def all_slots(ctx, now: datetime, zone: tzinfo, horizon: timedelta = timedelta(days=2)) -> list[Slot]:
+def all_slots(ctx: AppContext, now: datetime, zone: tzinfo, horizon: timedelta = timedelta(days=2)) -> list[Slot]:
     """Today's and the coming days' slots plus those of open deadlines not yet due (sorted by time)."""
     today = now.astimezone(zone).date()
     found = [s for offset in range((horizon.days or 0) + 1)
@@ -99,7 +103,7 @@ def all_slots(ctx, now: datetime, zone: tzinfo, horizon: timedelta = timedelta(d
     return sorted(found, key=lambda s: (s.at, PRIORITY.get(s.kind, 9)))
 
 
-def due_slots(ctx, now: datetime, zone: tzinfo) -> list[Slot]:
+def due_slots(ctx: AppContext, now: datetime, zone: tzinfo) -> list[Slot]:
     """Slots whose time has come, still meaningful and not yet decided; one per deadline (the latest)."""
     today = now.astimezone(zone).date()
     candidates = [s for s in daily_slots(ctx, today, zone) if s.at <= now < s.expires]
@@ -110,7 +114,7 @@ def due_slots(ctx, now: datetime, zone: tzinfo) -> list[Slot]:
 
 
 # -- what each reminder says (never guilt: what is there, and that a little is enough) ------------------------
-def _cards_due(ctx, slot: Slot, now: datetime, zone: tzinfo) -> Message | None:
+def _cards_due(ctx: AppContext, slot: Slot, now: datetime, zone: tzinfo) -> Message | None:
     from lmgpa_desktop.core.study import review
 
     total = review.counts(ctx, now=now).total
@@ -120,7 +124,7 @@ def _cards_due(ctx, slot: Slot, now: datetime, zone: tzinfo) -> Message | None:
             "A few minutes of review whenever it suits you keeps them fresh.")
 
 
-def _goal_at_risk(ctx, slot: Slot, now: datetime, zone: tzinfo) -> Message | None:
+def _goal_at_risk(ctx: AppContext, slot: Slot, now: datetime, zone: tzinfo) -> Message | None:
     from lmgpa_desktop.core.progress import goals
 
     if goals.daily_goal_met(ctx, now.astimezone(zone).date(), tz=zone):
@@ -137,7 +141,7 @@ def _goal_at_risk(ctx, slot: Slot, now: datetime, zone: tzinfo) -> Message | Non
             f"{len(open_goals)} are still open; {left} more {unit} would meet the closest, if this evening allows.")
 
 
-def _streak_at_risk(ctx, slot: Slot, now: datetime, zone: tzinfo) -> Message | None:
+def _streak_at_risk(ctx: AppContext, slot: Slot, now: datetime, zone: tzinfo) -> Message | None:
     from lmgpa_desktop.core.progress import gamification
 
     streak_of = getattr(gamification, "streak", None)
@@ -152,7 +156,7 @@ def _streak_at_risk(ctx, slot: Slot, now: datetime, zone: tzinfo) -> Message | N
     return (f"Your {streak.days}-day streak continues with today's goal", body)
 
 
-def _deadline(ctx, slot: Slot, now: datetime, zone: tzinfo) -> Message | None:
+def _deadline(ctx: AppContext, slot: Slot, now: datetime, zone: tzinfo) -> Message | None:
     deadline = deadlines_repo.get(ctx.db, slot.ref) if slot.ref is not None else None
     if deadline is None or deadline.done or deadline.due_at <= now:
         return None
@@ -170,7 +174,8 @@ CHECKS: dict[str, Callable[..., Message | None]] = {
 
 
 # -- deciding ------------------------------------------------------------------------------------------------------
-def run_due(ctx, now: datetime | None = None, tz: tzinfo | str | None = None, deliver: Deliver | None = None,
+def run_due(ctx: AppContext, now: datetime | None = None, tz: tzinfo | str | None = None,
+            deliver: Deliver | None = None,
             checks: dict[str, Callable[..., Message | None]] | None = None) -> RunResult:
     """Decide each slot whose time has come: deliver (store + callback), skip with a reason, or wait for quiet hours."""
     now = now or datetime.now(UTC)
@@ -196,7 +201,8 @@ def run_due(ctx, now: datetime | None = None, tz: tzinfo | str | None = None, de
     return result
 
 
-def _decide(ctx, s: Slot, now, zone, rules: Policy, checks, deliver: Deliver | None, result: RunResult) -> None:
+def _decide(ctx: AppContext, s: Slot, now, zone, rules: Policy, checks, deliver: Deliver | None,
+            result: RunResult) -> None:
     """Check the condition at delivery time (a goal met since the slot's time is not nagged about), then the cap."""
     try:
         message = checks[s.kind](ctx, s, now, zone)
@@ -225,7 +231,7 @@ def _decide(ctx, s: Slot, now, zone, rules: Policy, checks, deliver: Deliver | N
             log.exception("reminder delivery callback failed")
 
 
-def _resolve(ctx, s: Slot, outcome: str, now: datetime, result: RunResult) -> None:
+def _resolve(ctx: AppContext, s: Slot, outcome: str, now: datetime, result: RunResult) -> None:
     if notifications_repo.resolve(ctx.db, s.key, s.kind, s.at, outcome, now):
         result.decided[s.key] = outcome
 
@@ -243,7 +249,7 @@ class Upcoming:
     waiting: bool = False  # its time has passed and it waits for the next run (quiet hours, app closed)
 
 
-def upcoming(ctx, now: datetime | None = None, tz: tzinfo | str | None = None,
+def upcoming(ctx: AppContext, now: datetime | None = None, tz: tzinfo | str | None = None,
              horizon: timedelta = timedelta(days=2)) -> list[Upcoming]:
     """Reminder slots still to decide from now to the horizon (whether they fire depends on the day)."""
     now = now or datetime.now(UTC)
@@ -273,7 +279,7 @@ def tick(profile: str) -> None:
         service.sync_jobs()
 
 
-def reschedule(ctx) -> None:
+def reschedule(ctx: AppContext) -> None:
     """Settings or deadlines changed: move this profile's jobs (when its scheduler runs in this process)."""
     with _SERVICES_LOCK:
         service = _SERVICES.get(str(ctx.db.path))
@@ -300,7 +306,7 @@ def preload() -> None:
 class ReminderService:
     """apscheduler's BackgroundScheduler with its jobs in the profile's database; each job runs run_due."""
 
-    def __init__(self, ctx, deliver: Deliver | None = None, clock: Callable[[], datetime] | None = None,
+    def __init__(self, ctx: AppContext, deliver: Deliver | None = None, clock: Callable[[], datetime] | None = None,
                  tz: tzinfo | str | None = None):
         self.ctx, self.deliver = ctx, deliver
         self.clock = clock or (lambda: datetime.now(UTC))

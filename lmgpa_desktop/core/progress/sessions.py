@@ -15,11 +15,15 @@ import os
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.storage import activity_repo, progress_repo
 from lmgpa_desktop.storage.activity_repo import ActivityRecord
 from lmgpa_desktop.storage.progress_repo import SessionDraft, SessionRow
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 __all__ = [
     "IDLE_GAP",
@@ -29,6 +33,7 @@ __all__ = [
     "day_bounds",
     "local_tz",
     "minutes_by_day",
+    "on_event",
     "rebuild",
     "record_reading",
 ]
@@ -104,7 +109,7 @@ def offset_steps(start: datetime, end: datetime, tz: tzinfo | None = None) -> li
 
 
 # -- public reads -------------------------------------------------------------------------------------------------
-def minutes_by_day(ctx, start: date, end: date, course_id: int | None = None, tz=None) -> dict[date, float]:
+def minutes_by_day(ctx: AppContext, start: date, end: date, course_id: int | None = None, tz=None) -> dict[date, float]:
     """Study minutes per local calendar day in [start, end] (missing days 0); sessions over midnight are split."""
     days = day_list(start, end, tz)
     result = {date.fromisoformat(k): 0.0 for k, _, _ in days}
@@ -113,12 +118,12 @@ def minutes_by_day(ctx, start: date, end: date, course_id: int | None = None, tz
     return result
 
 
-def between(ctx, start: datetime, end: datetime) -> list[SessionRow]:
+def between(ctx: AppContext, start: datetime, end: datetime) -> list[SessionRow]:
     """Sessions overlapping [start, end), in time order."""
     return progress_repo.sessions_between(ctx.db, start, end)
 
 
-def record_reading(ctx, source_id: int | None, seconds: float, course_id: int | None = None,
+def record_reading(ctx: AppContext, source_id: int | None, seconds: float, course_id: int | None = None,
                    now: datetime | None = None) -> None:
     """Time spent reading a source or note (viewers call this when the student leaves it)."""
     if seconds >= 1:
@@ -184,29 +189,30 @@ def _close(cur: dict) -> SessionDraft:
     return SessionDraft(kind, course, cur["start"], cur["end"], round(sum(kinds.values())))
 
 
-# Per-kind time of recent sessions, so the next event in order extends its session without re-reading
-# every event of it (a 600-card review session would otherwise read 600 events per answer).
-_recent: dict[tuple[str, int], dict] = {}
+# Per-kind time of recent sessions (ctx.recent_sessions, by session id), so the next event in order extends
+# its session without re-reading every event of it (a 600-card review session would otherwise read 600 events
+# per answer).
 
 
 def _sig(row: SessionRow) -> tuple:
     return row.started_at, row.ended_at, row.active_seconds, row.kind, row.course_id
 
 
-def _remember(ctx, rows: list[SessionRow], groups: list[dict]) -> None:
-    if len(_recent) > 64:
-        _recent.clear()
+def _remember(ctx: AppContext, rows: list[SessionRow], groups: list[dict]) -> None:
+    recent = ctx.recent_sessions
+    if len(recent) > 64:
+        recent.clear()
     for row, group in zip(rows, groups, strict=True):
-        _recent[(str(ctx.db.path), row.id)] = {**group, "sig": _sig(row)}
+        recent[row.id] = {**group, "sig": _sig(row)}
 
 
-def _on_event(ctx, event: ActivityRecord) -> None:
-    """Fold a new event into the sessions around it."""
+def on_event(ctx: AppContext, event: ActivityRecord) -> None:
+    """Fold a new event into the sessions around it (the activity listener core/profile.py subscribes)."""
     if event.kind not in SESSION_KIND:
         return
     start, end = span(event)
     olds = progress_repo.sessions_touching(ctx.db, start - IDLE_GAP, end + IDLE_GAP)
-    known = _recent.get((str(ctx.db.path), olds[0].id)) if len(olds) == 1 else None
+    known = ctx.recent_sessions.get(olds[0].id) if len(olds) == 1 else None
     if known is not None and known["sig"] == _sig(olds[0]) and start >= known["last_start"]:
         # the usual case: the next action of the current session, in order
         _add(known, start, end, event)
@@ -222,10 +228,7 @@ def _on_event(ctx, event: ActivityRecord) -> None:
     _remember(ctx, rows, groups)
 
 
-def rebuild(ctx) -> list[SessionRow]:
+def rebuild(ctx: AppContext) -> list[SessionRow]:
     """Recompute every session from the stored events (after a listener failure or a rule change)."""
     olds = progress_repo.sessions_between(ctx.db, datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
     return progress_repo.replace_sessions(ctx.db, [o.id for o in olds], build(activity_repo.between(ctx.db)))
-
-
-activity.subscribe(_on_event)

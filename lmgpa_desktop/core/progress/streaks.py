@@ -10,9 +10,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.progress import goals
 from lmgpa_desktop.storage import gamification_repo
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 __all__ = ["FREEZE_EVERY", "MAX_FREEZES", "Streak", "settle", "streak"]
 
@@ -34,17 +38,17 @@ class Streak:
     frozen_days: tuple[date, ...] = ()
 
 
-def _state(ctx) -> dict:
+def _state(ctx: AppContext) -> dict:
     raw = ctx.settings.get(STATE_KEY)
     return dict(raw) if isinstance(raw, dict) else {}
 
 
-def held(ctx) -> int:
+def held(ctx: AppContext) -> int:
     """Freezes earned and not yet spent."""
     return sum(1 for f in gamification_repo.freezes(ctx.db) if f.used_on is None)
 
 
-def settle(ctx, today: date, tz: tzinfo | None) -> dict:
+def settle(ctx: AppContext, today: date, tz: tzinfo | None) -> dict:
     """Judge every finished day before today not judged yet; the state {through, days, run, longest}."""
     with _lock:
         state = _state(ctx)
@@ -81,7 +85,7 @@ def settle(ctx, today: date, tz: tzinfo | None) -> dict:
         return state
 
 
-def streak(ctx, now: datetime | None = None, tz: goals.Tz = None) -> Streak:
+def streak(ctx: AppContext, now: datetime | None = None, tz: goals.Tz = None) -> Streak:
     """The streak as of now in the student's local days (settling any finished days first)."""
     zone = goals.resolve_tz(ctx, tz)
     day = goals.today(now, zone)

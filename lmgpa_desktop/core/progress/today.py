@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.progress import deadlines
@@ -11,6 +12,9 @@ from lmgpa_desktop.core.progress import gamification
 from lmgpa_desktop.core.progress import goals
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.storage import cards_repo, chat_repo, sources_repo, study_repo
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 RECORDING_KINDS = ("recording", "audio", "video")
 DEADLINE_DAYS = 14
@@ -40,7 +44,7 @@ class Today:
     resume: list[Resume]
 
 
-def _resume_item(ctx, event) -> Resume | None:
+def _resume_item(ctx: AppContext, event) -> Resume | None:
     """Turn an activity event into a place to go back to (None when that thing is gone)."""
     if event.ref_id is None:
         return None
@@ -64,7 +68,8 @@ def _resume_item(ctx, event) -> Resume | None:
     return Resume("source", source.title, source.id, event.at)
 
 
-def resume_points(ctx, limit: int = 3, lookback_days: int = 30, now: datetime | None = None) -> list[Resume]:
+def resume_points(ctx: AppContext, limit: int = 3, lookback_days: int = 30,
+                  now: datetime | None = None) -> list[Resume]:
     """The latest distinct things the student worked on, newest first."""
     now = now or activity.utcnow()
     out: list[Resume] = []
@@ -77,7 +82,7 @@ def resume_points(ctx, limit: int = 3, lookback_days: int = 30, now: datetime | 
     return out
 
 
-def today(ctx, now: datetime | None = None, tz=None) -> Today:
+def today(ctx: AppContext, now: datetime | None = None, tz=None) -> Today:
     """Gather the home view's figures (reads only; run it off the UI thread)."""
     now = now or activity.utcnow()
     soon = deadlines.upcoming(ctx, now, now + timedelta(days=DEADLINE_DAYS))

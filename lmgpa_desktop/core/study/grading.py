@@ -16,14 +16,18 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import fuzz
 
 from lmgpa_desktop.core.study import text_items as ex
-from lmgpa_desktop.core.study.chat import content_words
+from lmgpa_desktop.core.words import content_words
 from lmgpa_desktop.engines.errors import ModelError
 from lmgpa_desktop.storage.study_repo import QuestionRow
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 GRADERS = ("exact", "fuzzy", "meaning", "model", "student")
 TYPO_SIMILARITY = 85  # rapidfuzz ratio of tidied texts that counts as the same answer misspelt
@@ -313,7 +317,7 @@ def judge(engine, question: QuestionRow, response: str, cancel: threading.Event 
 
 
 # -- the whole ladder --------------------------------------------------------------------------------------------
-def grade(ctx, question: QuestionRow, response: str, use_llm: bool = True,
+def grade(ctx: AppContext, question: QuestionRow, response: str, use_llm: bool = True,
           cancel: threading.Event | None = None) -> Grade:
     """Every step in turn until one decides; without the language model the uncertain band counts as wrong."""
     g = match(question, response)

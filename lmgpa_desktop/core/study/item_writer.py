@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from lmgpa_desktop.core.study import text_items as ex
-from lmgpa_desktop.core.study.chat import content_words
+from lmgpa_desktop.core.words import content_words
 
 QUESTION_TOKENS = 48
 ANSWER_TOKENS = 24

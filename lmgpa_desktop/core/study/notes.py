@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.core.study.generate import describe_location, link, parse_link
+from lmgpa_desktop.core.study.source_locations import describe_location, link, parse_link
 from lmgpa_desktop.storage import sources_repo, study_repo
 from lmgpa_desktop.storage.study_repo import NoteRow
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 __all__ = ["NoteRow", "Reference", "create", "get", "listing", "edit", "delete", "references", "add_reference",
            "links_in", "link", "parse_link"]
@@ -38,7 +42,7 @@ def _title(title: str | None, body_md: str) -> str:
     return (title or UNTITLED)[:300]
 
 
-def create(ctx, title: str = "", body_md: str = "", source_refs: list[dict] | None = None,
+def create(ctx: AppContext, title: str = "", body_md: str = "", source_refs: list[dict] | None = None,
            course_id: int | None = None) -> NoteRow:
     """A new note written by the student."""
     note = study_repo.create_note(ctx.db, _title(title, body_md), body_md, source_refs or [], "active", course_id)
@@ -46,7 +50,7 @@ def create(ctx, title: str = "", body_md: str = "", source_refs: list[dict] | No
     return note
 
 
-def get(ctx, note_id: int) -> NoteRow:
+def get(ctx: AppContext, note_id: int) -> NoteRow:
     """One note; UserError when it is gone."""
     note = study_repo.get_note(ctx.db, note_id)
     if note is None:
@@ -54,7 +58,7 @@ def get(ctx, note_id: int) -> NoteRow:
     return note
 
 
-def listing(ctx, status: str | None = "active") -> list[NoteRow]:
+def listing(ctx: AppContext, status: str | None = "active") -> list[NoteRow]:
     """Notes, most recently changed first (status None: generated ones waiting for review too)."""
     return study_repo.notes(ctx.db, status)
 
@@ -83,7 +87,7 @@ def _same_second(a: float | None, b: float | None) -> bool:
     return (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 0.05)
 
 
-def edit(ctx, note_id: int, title: str | None = None, body_md: str | None = None) -> NoteRow:
+def edit(ctx: AppContext, note_id: int, title: str | None = None, body_md: str | None = None) -> NoteRow:
     """Change a note's title and/or Markdown; its references follow the links left in the text."""
     note = get(ctx, note_id)
     fields = {}
@@ -99,12 +103,12 @@ def edit(ctx, note_id: int, title: str | None = None, body_md: str | None = None
     return changed
 
 
-def delete(ctx, note_id: int) -> None:
+def delete(ctx: AppContext, note_id: int) -> None:
     """Delete a note."""
     study_repo.delete_note(ctx.db, get(ctx, note_id).id)
 
 
-def references(ctx, note_id: int) -> list[Reference]:
+def references(ctx: AppContext, note_id: int) -> list[Reference]:
     """The source locations a note refers to, with readable labels (sources since deleted are left out)."""
     out = []
     for r in get(ctx, note_id).source_refs:
@@ -116,8 +120,8 @@ def references(ctx, note_id: int) -> list[Reference]:
     return out
 
 
-def add_reference(ctx, note_id: int, source_id: int, page_no: int | None = None, start_s: float | None = None,
-                  quote: str | None = None) -> NoteRow:
+def add_reference(ctx: AppContext, note_id: int, source_id: int, page_no: int | None = None,
+                  start_s: float | None = None, quote: str | None = None) -> NoteRow:
     """Append a quoted, linked source location to a note."""
     note = get(ctx, note_id)
     if sources_repo.get(ctx.db, source_id) is None:

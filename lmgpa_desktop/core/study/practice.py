@@ -9,16 +9,20 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.study import grading
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.core.study.generate import describe_location
+from lmgpa_desktop.core.study.source_locations import describe_location
 from lmgpa_desktop.core.study.grading import Grade, judge, tidy
-from lmgpa_desktop.core.jobs import Cancelled, JobContext, job_kind
+from lmgpa_desktop.core.jobs import Cancelled, JobRun, job_kind
 from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.storage import study_repo
 from lmgpa_desktop.storage.study_repo import AnswerRow, AttemptRow, QuestionRow, TestRow
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 __all__ = ["AnswerRow", "AttemptRow", "Grade", "QuestionRow", "Result", "ResultItem", "TestRow", "answer",
            "attempts", "finish", "grade", "judge", "overrule", "questions", "record", "result", "start", "tests",
@@ -78,12 +82,12 @@ class Result:
 
 
 # -- tests and questions -----------------------------------------------------------------------------------------
-def tests(ctx, status: str | None = "ready") -> list[TestRow]:
+def tests(ctx: AppContext, status: str | None = "ready") -> list[TestRow]:
     """Practice tests, newest first."""
     return study_repo.tests(ctx.db, status)
 
 
-def get_test(ctx, test_id: int) -> TestRow:
+def get_test(ctx: AppContext, test_id: int) -> TestRow:
     """One test; UserError when it is gone."""
     test = study_repo.get_test(ctx.db, test_id)
     if test is None:
@@ -91,18 +95,18 @@ def get_test(ctx, test_id: int) -> TestRow:
     return test
 
 
-def questions(ctx, test_id: int) -> list[QuestionRow]:
+def questions(ctx: AppContext, test_id: int) -> list[QuestionRow]:
     """The accepted questions of a test, in order."""
     return study_repo.questions(ctx.db, test_id, status="active")
 
 
-def set_time_limit(ctx, test_id: int, seconds: int | None) -> TestRow:
+def set_time_limit(ctx: AppContext, test_id: int, seconds: int | None) -> TestRow:
     """Give a test a time limit (None: untimed)."""
     return study_repo.update_test(ctx.db, get_test(ctx, test_id).id,
                                   time_limit_s=int(seconds) if seconds and seconds > 0 else None)
 
 
-def rename_test(ctx, test_id: int, title: str) -> TestRow:
+def rename_test(ctx: AppContext, test_id: int, title: str) -> TestRow:
     """Give a test a new title."""
     title = " ".join(title.split())
     if not title:
@@ -110,7 +114,7 @@ def rename_test(ctx, test_id: int, title: str) -> TestRow:
     return study_repo.update_test(ctx.db, get_test(ctx, test_id).id, title=title[:500])
 
 
-def delete_test(ctx, test_id: int) -> None:
+def delete_test(ctx: AppContext, test_id: int) -> None:
     """Delete a test (its past attempts stay in the history)."""
     study_repo.delete_test(ctx.db, test_id)
 
@@ -122,7 +126,7 @@ def grade(question: QuestionRow, response: str) -> Grade:
 
 
 # -- attempts ----------------------------------------------------------------------------------------------------
-def start(ctx, test_id: int) -> AttemptRow:
+def start(ctx: AppContext, test_id: int) -> AttemptRow:
     """Begin a sitting of a test that has questions."""
     test = get_test(ctx, test_id)
     if not questions(ctx, test.id):
@@ -130,7 +134,7 @@ def start(ctx, test_id: int) -> AttemptRow:
     return study_repo.create_attempt(ctx.db, test.id)
 
 
-def _question(ctx, attempt_id: int, question_id: int) -> tuple[AttemptRow, QuestionRow]:
+def _question(ctx: AppContext, attempt_id: int, question_id: int) -> tuple[AttemptRow, QuestionRow]:
     attempt = study_repo.get_attempt(ctx.db, attempt_id)
     if attempt is None:
         raise UserError("that attempt no longer exists")
@@ -142,7 +146,7 @@ def _question(ctx, attempt_id: int, question_id: int) -> tuple[AttemptRow, Quest
     return attempt, found[0]
 
 
-def record(ctx, attempt_id: int, question_id: int, response: str) -> AnswerRow:
+def record(ctx: AppContext, attempt_id: int, question_id: int, response: str) -> AnswerRow:
     """Keep an answer, graded at once when exact or fuzzy matching can tell (else left for finish())."""
     _, question = _question(ctx, attempt_id, question_id)
     g = grade(question, response)
@@ -150,7 +154,7 @@ def record(ctx, attempt_id: int, question_id: int, response: str) -> AnswerRow:
                                   g.graded_by, g.reason or None)
 
 
-def answer(ctx, attempt_id: int, question_id: int, response: str, use_llm: bool = True,
+def answer(ctx: AppContext, attempt_id: int, question_id: int, response: str, use_llm: bool = True,
            cancel: threading.Event | None = None) -> AnswerRow:
     """Keep and grade an answer now, through the whole ladder in this thread (it waits for the models)."""
     _, question = _question(ctx, attempt_id, question_id)
@@ -159,7 +163,7 @@ def answer(ctx, attempt_id: int, question_id: int, response: str, use_llm: bool 
                                   g.graded_by, g.reason or None)
 
 
-def grade_pending(ctx, attempt_id: int, use_llm: bool = True, cancel: threading.Event | None = None):
+def grade_pending(ctx: AppContext, attempt_id: int, use_llm: bool = True, cancel: threading.Event | None = None):
     """Grade the answers matching could not decide, by meaning then the model; yields Progress."""
     attempt = study_repo.get_attempt(ctx.db, attempt_id)
     if attempt is None:
@@ -176,14 +180,14 @@ def grade_pending(ctx, attempt_id: int, use_llm: bool = True, cancel: threading.
     yield Progress(len(waiting), len(waiting), "graded")
 
 
-def finish(ctx, attempt_id: int, use_llm: bool = True, cancel: threading.Event | None = None) -> Result:
+def finish(ctx: AppContext, attempt_id: int, use_llm: bool = True, cancel: threading.Event | None = None) -> Result:
     """Grade what is left, score the attempt and close it (unanswered questions score nothing)."""
     for _ in grade_pending(ctx, attempt_id, use_llm, cancel):
         pass
     return _close(ctx, attempt_id)
 
 
-def _close(ctx, attempt_id: int) -> Result:
+def _close(ctx: AppContext, attempt_id: int) -> Result:
     current = result(ctx, attempt_id)
     if current.attempt.finished_at is None:
         study_repo.finish_attempt(ctx.db, attempt_id, current.score, current.max_score)
@@ -208,7 +212,7 @@ def _overruled_from(answer: AnswerRow) -> str:
     return f"{GRADER_NAMES.get(answer.graded_by or '', 'the grader')} said: {reason}"
 
 
-def overrule(ctx, answer_id: int, correct: bool) -> AnswerRow:
+def overrule(ctx: AppContext, answer_id: int, correct: bool) -> AnswerRow:
     """The student's own grade for an answer: kept with the grader's reason, and the attempt's score updated."""
     found = study_repo.get_answer(ctx.db, answer_id)
     if found is None:
@@ -225,14 +229,14 @@ def overrule(ctx, answer_id: int, correct: bool) -> AnswerRow:
 
 
 @job_kind("practice.grade", queue="llm")
-def grade_job(job: JobContext, payload: dict):
+def grade_job(run: JobRun, payload: dict):
     """Grade an attempt's remaining typed answers by meaning and the model, and close it with its score."""
-    ctx = job.services
+    ctx = run.services
     attempt_id = int(payload["attempt_id"])
     if study_repo.get_attempt(ctx.db, attempt_id) is None:
         raise JobError(f"attempt {attempt_id} no longer exists")
     yield Progress(0, None, "grading")
-    cancel = job.cancel_event
+    cancel = run.cancel_event
     yield from grade_pending(ctx, attempt_id, bool(payload.get("use_llm", True)), cancel)
     if cancel.is_set():
         raise Cancelled  # the attempt stays open: its answers can still be graded later
@@ -240,7 +244,7 @@ def grade_job(job: JobContext, payload: dict):
     return {"attempt_id": attempt_id, "score": done.score, "max_score": done.max_score}
 
 
-def result(ctx, attempt_id: int) -> Result:
+def result(ctx: AppContext, attempt_id: int) -> Result:
     """An attempt with its test, every question, the answers and where each answer is in the source."""
     attempt = study_repo.get_attempt(ctx.db, attempt_id)
     if attempt is None:
@@ -254,7 +258,7 @@ def result(ctx, attempt_id: int) -> Result:
     return Result(attempt, test, items)
 
 
-def attempts(ctx, test_id: int | None = None) -> list[AttemptRow]:
+def attempts(ctx: AppContext, test_id: int | None = None) -> list[AttemptRow]:
     """Past sittings, newest first (analytics reads these)."""
     return study_repo.attempts(ctx.db, test_id)
 

@@ -8,11 +8,15 @@ import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lmgpa_desktop.core.jobs import JobContext, job_kind
+from lmgpa_desktop.core.jobs import JobRun, job_kind
 from lmgpa_desktop.core.job_progress import JobError, Progress
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 __all__ = ["EXPORT_FORMATS", "AudioChunk", "Block", "Sentence", "export_audio", "export_steps", "markdown_blocks",
            "plain_inline", "sentences", "speak", "speakable", "speech_speed", "split_sentences", "warm_up"]
@@ -327,7 +331,7 @@ class AudioChunk:
     sentence_count: int
 
 
-def speech_speed(ctx, speed: float | None = None) -> float:
+def speech_speed(ctx: AppContext, speed: float | None = None) -> float:
     """The speed to use: the one given, else the "speech.speed" setting; checked against SPEED_RANGE."""
     value = float(speed if speed is not None else (ctx.settings.get(SPEED_SETTING) or DEFAULT_SPEED))
     low, high = SPEED_RANGE
@@ -336,7 +340,7 @@ def speech_speed(ctx, speed: float | None = None) -> float:
     return value
 
 
-def speak(ctx, text: str, speed: float | None = None, cancel: threading.Event | None = None,
+def speak(ctx: AppContext, text: str, speed: float | None = None, cancel: threading.Event | None = None,
           start: int = 0, short_first: bool = True) -> Iterator[AudioChunk]:
     """Speak Markdown or plain text sentence by sentence, yielding each sentence's audio as soon as it exists."""
     speed = speech_speed(ctx, speed)
@@ -359,7 +363,7 @@ def speak(ctx, text: str, speed: float | None = None, cancel: threading.Event | 
                 return
 
 
-def warm_up(ctx) -> None:
+def warm_up(ctx: AppContext) -> None:
     """Load the voice and run it once, so the first sentence asked for is not slowed by the load."""
     for _ in ctx.models.tts().synthesize("Ready.", 1.0):
         pass
@@ -376,7 +380,7 @@ def _format_for(path: Path) -> tuple[str, str]:
     return fmt
 
 
-def export_steps(ctx, text: str, path: Path, speed: float | None = None) -> Generator[Progress, None, dict]:
+def export_steps(ctx: AppContext, text: str, path: Path, speed: float | None = None) -> Generator[Progress, None, dict]:
     """Write the spoken text to path sentence by sentence (through a .part file), yielding progress."""
     import soundfile
 
@@ -409,7 +413,7 @@ def export_steps(ctx, text: str, path: Path, speed: float | None = None) -> Gene
     return {"path": str(path), "seconds": frames / rate, "sentences": total, "sample_rate": rate}
 
 
-def export_audio(ctx, text: str, path: Path, speed: float | None = None) -> Path:
+def export_audio(ctx: AppContext, text: str, path: Path, speed: float | None = None) -> Path:
     """Speak text into an audio file (.wav, .flac or .ogg by suffix); returns its path."""
     steps = export_steps(ctx, text, path, speed)
     while True:
@@ -419,12 +423,12 @@ def export_audio(ctx, text: str, path: Path, speed: float | None = None) -> Path
             return Path(stop.value["path"])
 
 
-def _job_text(ctx: JobContext, payload: dict) -> tuple[str, str]:
+def _job_text(run: JobRun, payload: dict) -> tuple[str, str]:
     """The text of an export job and a name for it: the payload's text, or a stored note's title and body."""
     if payload.get("note_id") is not None:
         from lmgpa_desktop.storage import notes_read
 
-        note = notes_read.get_note(ctx.services.db, int(payload["note_id"]))
+        note = notes_read.get_note(run.services.db, int(payload["note_id"]))
         if note is None:
             raise JobError(f"note {payload['note_id']} no longer exists")
         title, body = note
@@ -433,11 +437,11 @@ def _job_text(ctx: JobContext, payload: dict) -> tuple[str, str]:
 
 
 @job_kind("speech.export", queue="tts")
-def export_job(ctx: JobContext, payload: dict):
+def export_job(run: JobRun, payload: dict):
     """Export a note (payload note_id) or a text (payload text) as audio at payload path (and speed)."""
-    text, name = _job_text(ctx, payload)
+    text, name = _job_text(run, payload)
     try:
-        result = yield from export_steps(ctx.services, text, Path(payload["path"]), payload.get("speed"))
+        result = yield from export_steps(run.services, text, Path(payload["path"]), payload.get("speed"))
     except ValueError as exc:
         raise JobError(str(exc)) from exc
     except OSError as exc:

@@ -1,7 +1,7 @@
 """Spaced repetition with FSRS (the fsrs package): next card, answer, undo, counts, daily new-card limit.
 
 Undo: review_logs is append-only, so undoing an answer restores the card's previous FSRS state (kept in
-memory from the moment of the answer, like Anki's undo, so it does not survive a restart) and appends a
+ctx.undo from the moment of the answer, like Anki's undo, so it does not survive a restart) and appends a
 compensating row with rating 0, whose state_before / *_after columns hold the restored state. Readers of the
 log treat a rating-0 row as cancelling the latest earlier rated row of the same card; the daily new-card
 count needs no such reading because it only counts cards that are no longer new.
@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import html
 import re
-import threading
-import weakref
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
@@ -25,6 +24,9 @@ from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.storage import cards_repo
 from lmgpa_desktop.storage.cards_repo import CardRecord, DeckCounts
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 RATINGS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 UNDO_RATING = 0
@@ -82,13 +84,9 @@ class _Undo:
     after: dict
 
 
-_undo_stacks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_undo_lock = threading.Lock()
-
-
-def _stack(ctx) -> deque:
-    with _undo_lock:
-        return _undo_stacks.setdefault(ctx.db, deque(maxlen=UNDO_DEPTH))
+def _stack(ctx: AppContext) -> deque:
+    """The profile's undo history (ctx.undo), newest last."""
+    return ctx.undo
 
 
 def utcnow() -> datetime:
@@ -97,7 +95,7 @@ def utcnow() -> datetime:
 
 
 # -- settings and day ----------------------------------------------------------------------------------------
-def retention(ctx) -> float:
+def retention(ctx: AppContext) -> float:
     """Desired retention from the settings (0.7 to 0.99)."""
     value = ctx.settings.get(RETENTION_KEY)
     try:
@@ -106,14 +104,14 @@ def retention(ctx) -> float:
         return DEFAULT_RETENTION
 
 
-def set_retention(ctx, value: float) -> None:
+def set_retention(ctx: AppContext, value: float) -> None:
     """Store the desired retention."""
     if not 0.7 <= float(value) <= 0.99:
         raise ValueError("desired retention must be between 0.70 and 0.99")
     ctx.settings.set(RETENTION_KEY, round(float(value), 3))
 
 
-def scheduler(ctx, fuzz: bool = True) -> Scheduler:
+def scheduler(ctx: AppContext, fuzz: bool = True) -> Scheduler:
     """An FSRS scheduler with the student's desired retention."""
     return Scheduler(desired_retention=retention(ctx), enable_fuzzing=fuzz)
 
@@ -131,14 +129,14 @@ def day_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
 
 
 # -- counts and queue ----------------------------------------------------------------------------------------
-def deck_counts(ctx, now: datetime | None = None) -> list[DeckCounts]:
+def deck_counts(ctx: AppContext, now: datetime | None = None) -> list[DeckCounts]:
     """Every deck with its learning, review and new cards left today."""
     now = now or utcnow()
     start, end = day_bounds(now)
     return cards_repo.deck_counts(ctx.db, now, start, end)
 
 
-def counts(ctx, deck_id: int | None = None, now: datetime | None = None) -> QueueCounts:
+def counts(ctx: AppContext, deck_id: int | None = None, now: datetime | None = None) -> QueueCounts:
     """Cards left today in one deck or in all of them."""
     now = now or utcnow()
     start, end = day_bounds(now)
@@ -146,7 +144,7 @@ def counts(ctx, deck_id: int | None = None, now: datetime | None = None) -> Queu
     return QueueCounts(sum(r.learning for r in rows), sum(r.review for r in rows), sum(r.new for r in rows))
 
 
-def _new_allowed(ctx, start: datetime, deck_id: int | None) -> list[int]:
+def _new_allowed(ctx: AppContext, start: datetime, deck_id: int | None) -> list[int]:
     """Decks in scope that may still show a new card today."""
     decks = cards_repo.decks(ctx.db)
     if deck_id is not None:
@@ -155,7 +153,7 @@ def _new_allowed(ctx, start: datetime, deck_id: int | None) -> list[int]:
     return [d.id for d in decks if d.new_per_day - seen.get(d.id, 0) > 0]
 
 
-def next_card(ctx, deck_id: int | None = None, now: datetime | None = None) -> CardRecord | None:
+def next_card(ctx: AppContext, deck_id: int | None = None, now: datetime | None = None) -> CardRecord | None:
     """The card to study now: learning due → review due today → new within today's limit; None when done."""
     now = now or utcnow()
     start, end = day_bounds(now)
@@ -168,7 +166,7 @@ def next_card(ctx, deck_id: int | None = None, now: datetime | None = None) -> C
     return cards_repo.get_card(ctx.db, found) if found is not None else None
 
 
-def next_learning_at(ctx, deck_id: int | None = None) -> datetime | None:
+def next_learning_at(ctx: AppContext, deck_id: int | None = None) -> datetime | None:
     """When a learning card comes back later today (to tell the student to return), or None."""
     return cards_repo.next_learning_due(ctx.db, [deck_id] if deck_id is not None else None)
 
@@ -191,7 +189,7 @@ def _state_of(card: FsrsCard) -> dict:
             "difficulty": card.difficulty, "due": card.due, "last_review": card.last_review}
 
 
-def preview(ctx, card_id: int, now: datetime | None = None) -> dict[int, timedelta]:
+def preview(ctx: AppContext, card_id: int, now: datetime | None = None) -> dict[int, timedelta]:
     """The interval each rating would give (without fuzz, as on Anki's buttons)."""
     now = now or utcnow()
     card = cards_repo.get_card(ctx.db, card_id)
@@ -202,7 +200,7 @@ def preview(ctx, card_id: int, now: datetime | None = None) -> dict[int, timedel
     return {r: sched.review_card(base, Rating(r), review_datetime=now)[0].due - now for r in RATINGS}
 
 
-def answer(ctx, card_id: int, rating: int, duration_ms: int | None = None,
+def answer(ctx: AppContext, card_id: int, rating: int, duration_ms: int | None = None,
            now: datetime | None = None) -> ReviewResult:
     """Rate a card 1-4: store its new FSRS state and append a review log row in one transaction."""
     if rating not in RATINGS:
@@ -218,7 +216,10 @@ def answer(ctx, card_id: int, rating: int, duration_ms: int | None = None,
     log = cards_repo.record_answer(ctx.db, card_id, after, {
         "rating": rating, "reviewed_at": now, "duration_ms": duration_ms, "state_before": card.state,
         "stability_after": new.stability, "difficulty_after": new.difficulty, "due_after": new.due})
-    _stack(ctx).append(_Undo(card_id, before, after))
+    stack = _stack(ctx)
+    stack.append(_Undo(card_id, before, after))
+    while len(stack) > UNDO_DEPTH:
+        stack.popleft()  # only the last UNDO_DEPTH answers can be taken back
     deck = cards_repo.get_deck(ctx.db, card.deck_id)
     activity.record(ctx, "review", course_id=deck.course_id if deck else None, ref_id=card_id, at=now,
                     details={"rating": rating, "deck_id": card.deck_id, "state_before": card.state,
@@ -227,12 +228,12 @@ def answer(ctx, card_id: int, rating: int, duration_ms: int | None = None,
                         log.id)
 
 
-def can_undo(ctx) -> bool:
+def can_undo(ctx: AppContext) -> bool:
     """Whether an answer of this session can be undone."""
     return bool(_stack(ctx))
 
 
-def undo_last(ctx, now: datetime | None = None) -> CardRecord | None:
+def undo_last(ctx: AppContext, now: datetime | None = None) -> CardRecord | None:
     """Undo the last answer: restore the card's previous state, append a compensating log row; None if nothing."""
     stack = _stack(ctx)
     if not stack:
@@ -251,7 +252,7 @@ def undo_last(ctx, now: datetime | None = None) -> CardRecord | None:
     return cards_repo.get_card(ctx.db, entry.card_id)
 
 
-def clear_undo(ctx) -> None:
+def clear_undo(ctx: AppContext) -> None:
     """Forget the undo history (after edits that make it meaningless)."""
     _stack(ctx).clear()
 
@@ -283,16 +284,16 @@ def _html(text: str, is_html: bool) -> tuple[str, tuple[str, ...]]:
     return body, sounds
 
 
-def faces(ctx, card: CardRecord) -> CardFaces:
+def faces(ctx: AppContext, card: CardRecord) -> CardFaces:
     """Question and answer of a card as HTML (cloze deletions hidden on the question)."""
-    from lmgpa_desktop.core.study import anki
+    from lmgpa_desktop.core.study import anki_format
 
     imported = card.anki_fields is not None
     question, answer = card.front, card.back
-    if card.kind == "cloze" and not imported and anki.CLOZE.search(card.front):
+    if card.kind == "cloze" and not imported and anki_format.CLOZE.search(card.front):
         ordinal = card.anki_ord or 0
-        question = anki.render_cloze(html.escape(card.front), ordinal, answer=False).replace("\n", "<br>")
-        answer = anki.render_cloze(html.escape(card.front), ordinal, answer=True).replace("\n", "<br>")
+        question = anki_format.render_cloze(html.escape(card.front), ordinal, answer=False).replace("\n", "<br>")
+        answer = anki_format.render_cloze(html.escape(card.front), ordinal, answer=True).replace("\n", "<br>")
         if card.back:
             answer += "<br>" + html.escape(card.back).replace("\n", "<br>")
         imported = True  # already HTML now

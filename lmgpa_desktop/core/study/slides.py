@@ -6,11 +6,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.core.study.read_aloud import Block, markdown_blocks, plain_inline, split_sentences
 from lmgpa_desktop.engines.slides import Bullet, SlideSpec, SlidesError, write_deck
+
+if TYPE_CHECKING:
+    from lmgpa_desktop.core.context import AppContext
 
 __all__ = ["Deck", "deck_from_markdown", "export_note_pptx"]
 
@@ -140,7 +144,7 @@ def _numbered(sources: list[str]) -> list[str]:
     return [s if _NUMBERED.match(s) else f"[{n}] {s}" for n, s in enumerate(sources, start=1)]
 
 
-def _ref_label(ctx, ref: dict) -> str | None:
+def _ref_label(ctx: AppContext, ref: dict) -> str | None:
     """A stored note reference as "Title, page 3" or "Title at 12:04"."""
     from lmgpa_desktop.storage import sources_repo
 
@@ -155,7 +159,7 @@ def _ref_label(ctx, ref: dict) -> str | None:
     return source.title
 
 
-def export_note_pptx(ctx, note_id_or_markdown: int | str, path: Path, title: str | None = None,
+def export_note_pptx(ctx: AppContext, note_id_or_markdown: int | str, path: Path, title: str | None = None,
                      fallback_title: str = "Notes") -> Path:
     """Write a note (by id, through storage) or a Markdown text as a PPTX deck at path; returns the path."""
     path = Path(path).expanduser()

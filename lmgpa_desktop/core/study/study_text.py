@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from lmgpa_desktop.core.study import text_items as ex
-from lmgpa_desktop.core.study.chat import STOPWORDS, content_words
+from lmgpa_desktop.core.words import STOPWORDS, content_words
 
 TOPIC_SHARE = 0.12  # a term in more than this share of the sentences is the topic, not an answer
 TOPIC_MIN_SENTENCES = 3

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from lmgpa_desktop.core.study.chat import STOPWORDS, content_words
+from lmgpa_desktop.core.words import STOPWORDS, content_words
 
 MIN_SENTENCE_WORDS = 6
 MAX_SENTENCE_WORDS = 45

@@ -1,11 +1,10 @@
-"""Record: capture a lecture (device, level, pause, bookmarks, photos, live transcript), import audio and
-video by dialog or drag-and-drop, and browse recordings with their transcripts."""
+"""Record: capture a lecture with live transcript, import audio and video, browse recordings and transcripts."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThread, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox,
@@ -13,30 +12,15 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop.core.capture import recorder as recorder_core
-from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.core.capture.media_import import MEDIA_SUFFIXES
-from lmgpa_desktop.storage import sources_repo
+from lmgpa_desktop.core.formatting import clock
+from lmgpa_desktop.core.library import library
 from lmgpa_desktop.ui.capture.transcript_view import TranscriptView
+from lmgpa_desktop.ui.kit.operations import Operations
 
 MEDIA_KINDS = ("audio", "video", "recording")
 STATUS_TEXT = {"new": "waiting", "processing": "transcribing", "ready": "ready", "failed": "failed",
                "recording": "recording"}
-
-
-class _Stopper(QThread):
-    """Stops a recorder off the UI thread (a suspended device can make PortAudio's stop block)."""
-
-    done = Signal(object, str)  # recording id or None, error message
-
-    def __init__(self, recorder, parent=None):
-        super().__init__(parent)
-        self.recorder = recorder
-
-    def run(self) -> None:
-        try:
-            self.done.emit(self.recorder.stop(), "")
-        except Exception as exc:  # noqa: BLE001 - reported to the student, the audio is already on disk
-            self.done.emit(None, str(exc))
 
 
 class RecordPage(QWidget):
@@ -47,7 +31,9 @@ class RecordPage(QWidget):
         self.ctx, self.runner = ctx, runner
         self.recorder = None
         self.live = None
-        self._stopper = None
+        self._stopping = False
+        self._wanted: int | None = None  # selected before the list that holds it arrived
+        self.ops = Operations(self, "record")
         self.setAcceptDrops(True)
 
         title = QLabel("Record")
@@ -152,11 +138,16 @@ class RecordPage(QWidget):
         self._update_buttons()
 
     def refresh_sources(self) -> None:
-        """Reload the list of recordings and audio, keeping the selection."""
-        selected = self.current_source_id()
+        """Reload the list of recordings and audio, keeping the selection (read off the UI thread)."""
+        ctx = self.ctx
+        self.ops.run(lambda: library.sources(ctx, kinds=MEDIA_KINDS), self._show_sources)
+
+    def _show_sources(self, sources) -> None:
+        selected = self.current_source_id() if self._wanted is None else self._wanted
+        self._wanted = None
         self.sources.blockSignals(True)
         self.sources.clear()
-        for src in sources_repo.listing(self.ctx.db, kinds=MEDIA_KINDS):
+        for src in sources:
             length = clock(src.duration_s) if src.duration_s else "…"
             item = QListWidgetItem(f"{src.title}\n{src.kind} · {length} · {STATUS_TEXT.get(src.status, src.status)}")
             item.setData(Qt.ItemDataRole.UserRole, src.id)
@@ -176,9 +167,12 @@ class RecordPage(QWidget):
             if self.sources.item(row).data(Qt.ItemDataRole.UserRole) == source_id:
                 self.sources.setCurrentRow(row)
                 return
+        if self.ops.pending:
+            self._wanted = source_id  # a new recording, or the page just opened: the list on its way selects it
         self.view.show_source(source_id)
 
     def _source_selected(self, item, _previous) -> None:
+        self._wanted = None
         self.view.show_source(item.data(Qt.ItemDataRole.UserRole) if item else None)
 
     # -- importing -------------------------------------------------------------------------------------------
@@ -218,6 +212,8 @@ class RecordPage(QWidget):
 
     def start_recording(self) -> None:
         """Open the chosen microphone and start writing audio to disk at once."""
+        # Starting stays on the UI thread (a few ms of inserts): the source row and its live transcript exist before
+        # the first audio block, and a device that refuses is said at once, while the student is looking.
         device = self.device.currentData()
         rec = recorder_core.Recorder(self.ctx, device=device, title=self.name.text().strip() or None)
         try:
@@ -245,23 +241,31 @@ class RecordPage(QWidget):
         self.live.start()
 
     def stop_recording(self) -> None:
-        """Stop on a worker thread; the final transcript is queued when the audio is closed."""
-        if self.recorder is None or self._stopper is not None:
+        """Stop off the UI thread; the final transcript is queued when the audio is closed."""
+        if self.recorder is None or self._stopping:
             return
+        self._stopping = True
         self.record_button.setEnabled(False)
         self.message.setText("Stopping…")
-        self._stopper = _Stopper(self.recorder, self)
-        self._stopper.done.connect(self._stopped)
-        self._stopper.start()
+        rec, live = self.recorder, self.live
 
-    def _stopped(self, recording_id, error: str) -> None:
+        def stop() -> int:
+            try:
+                return rec.stop()
+            finally:
+                if live is not None:
+                    live.stop()  # waits for the live pass under way (seconds of whisper), then marks its text done
+
+        # The compute lane, not the database one: a suspended device can make PortAudio's stop block.
+        self.ops.run(stop, lambda _recording_id: self._stopped(""),
+                     lambda exc: self._stopped(str(exc)),  # reported to the student, the audio is already on disk
+                     lane="compute")
+
+    def _stopped(self, error: str) -> None:
         rec, self.recorder = self.recorder, None
-        self._stopper.wait()
-        self._stopper = None
+        self._stopping = False
         self.meter.stop()
-        if self.live:
-            self.live.stop()
-            self.live = None
+        self.live = None  # stopped with the recorder, off the UI thread
         self.level.setValue(0)
         self.live_text.setText("")
         why = rec.error if rec and rec.error else error
@@ -288,7 +292,7 @@ class RecordPage(QWidget):
         """Bookmark the current second of the recording (or of playback)."""
         label = self.mark_label.text().strip() or None
         if self.recorder is not None:
-            at = self.recorder.mark(label)
+            at = self.recorder.mark(label)  # now, on the UI thread: a queued mark would land seconds late
         elif self.view.source is not None:
             at = self.view.player.position() / 1000
             self.view.add_bookmark(at, label or "")
@@ -321,7 +325,7 @@ class RecordPage(QWidget):
         self.level.setValue(int(min(1.0, rec.level) * 100))
         if self.live is not None:
             self.live_text.setText(f"Now: {self.live.pending_text}" if self.live.pending_text else "")
-        if rec.state in ("stopped", "failed") and self._stopper is None:
+        if rec.state in ("stopped", "failed") and not self._stopping:
             self.stop_recording()  # the recorder stopped itself (device lost, disk full)
 
     def _update_buttons(self) -> None:

@@ -1,5 +1,4 @@
-"""Transcript view: segments and words you click to play from, current-segment highlight, speed,
-skip, bookmarks and photos on a timeline, edits kept apart from the model's text, find, export."""
+"""Transcript view: click a word to play from it, highlight, speed, timeline, edits, find, export."""
 
 from __future__ import annotations
 
@@ -8,8 +7,8 @@ import html
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QRect, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter, QPixmap, QTextCursor
+from PySide6.QtCore import QPoint, Qt, QTimer, QUrl
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPixmap, QTextCursor
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMenu, QMessageBox,
@@ -17,85 +16,16 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop.core.capture import transcripts
-from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.core.capture.transcript_export import FORMATS, render
-from lmgpa_desktop.storage import sources_repo
-from lmgpa_desktop.ui.study.read_aloud import ReadAloudAction, ReadAloudBar
+from lmgpa_desktop.core.formatting import clock
+from lmgpa_desktop.core.library import library
+from lmgpa_desktop.ui.capture.timeline import Timeline
+from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.read_aloud import ReadAloudAction, ReadAloudBar
 
 SPEEDS = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
 SKIP_MS = 5000
 _NOT_SPOKEN = re.compile(r"\[\d+(?::\d{2}){1,2}\]|✎")  # timestamps and the edit mark in a selection
-
-
-class Timeline(QWidget):
-    """A strip under the player: playback position, bookmarks (flags) and photos (squares); click to seek."""
-
-    seek = Signal(float)
-    photo_clicked = Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setFixedHeight(22)
-        self.setMouseTracking(True)
-        self.duration = 0.0
-        self.position = 0.0
-        self.bookmarks: list[tuple[float, str | None]] = []
-        self.photos: list[tuple[float, str]] = []
-
-    def set_marks(self, duration: float, bookmarks, photos) -> None:
-        """Replace the markers."""
-        self.duration = max(0.0, duration)
-        self.bookmarks = [(at, label) for _, at, label in bookmarks]
-        self.photos = [(at, path) for _, at, path in photos if at is not None]
-        self.update()
-
-    def _x(self, seconds: float) -> int:
-        return int(seconds / self.duration * (self.width() - 8)) + 4 if self.duration else 4
-
-    def _hit(self, x: int):
-        """The marker under x, if any: ("bookmark"|"photo", seconds, label-or-path)."""
-        for at, path in self.photos:
-            if abs(self._x(at) - x) <= 5:
-                return "photo", at, path
-        for at, label in self.bookmarks:
-            if abs(self._x(at) - x) <= 5:
-                return "bookmark", at, label
-        return None
-
-    def paintEvent(self, _event) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        mid = self.height() // 2
-        p.fillRect(QRect(4, mid - 2, self.width() - 8, 4), QColor("#c9cde0"))
-        p.fillRect(QRect(4, mid - 2, self._x(self.position) - 4, 4), QColor("#5b5bd6"))
-        for at, _label in self.bookmarks:
-            x = self._x(at)
-            p.fillRect(QRect(x - 1, 2, 2, self.height() - 4), QColor("#e07a1f"))
-            p.fillRect(QRect(x, 2, 7, 6), QColor("#e07a1f"))
-        for at, _path in self.photos:
-            x = self._x(at)
-            p.fillRect(QRect(x - 4, mid - 4, 8, 8), QColor("#2a9d8f"))
-        p.end()
-
-    def mouseMoveEvent(self, event) -> None:
-        hit = self._hit(int(event.position().x()))
-        if hit is None:
-            self.setToolTip("")
-        elif hit[0] == "bookmark":
-            self.setToolTip(f"Bookmark at {clock(hit[1])}" + (f": {hit[2]}" if hit[2] else ""))
-        else:
-            self.setToolTip(f"Photo at {clock(hit[1])} (click to view)")
-
-    def mousePressEvent(self, event) -> None:
-        x = int(event.position().x())
-        hit = self._hit(x)
-        if hit and hit[0] == "photo":
-            self.seek.emit(hit[1])
-            self.photo_clicked.emit(hit[2])
-        elif hit:
-            self.seek.emit(hit[1])
-        elif self.duration:
-            self.seek.emit(max(0.0, min(self.duration, (x - 4) / max(1, self.width() - 8) * self.duration)))
 
 
 class TranscriptView(QWidget):
@@ -106,6 +36,11 @@ class TranscriptView(QWidget):
         self.ctx, self.runner = ctx, runner
         self.source = None
         self.transcript = None
+        self.ops = Operations(self, "transcript")
+        self._source_id: int | None = None  # asked for; self.source follows once read
+        self._generation = 0  # of the last read asked for: an older answer is not shown over a newer one
+        self._new_media = False  # the player takes the file once the source is read
+        self._model_label = ""
         self._starts: list[float] = []
         self._current = -1
         self._find_hits: list[QTextCursor] = []
@@ -219,19 +154,36 @@ class TranscriptView(QWidget):
     def show_source(self, source_id: int | None) -> None:
         """Show a source (None clears the view)."""
         self.player.stop()
-        if self.source is None or self.source.id != source_id:  # a reload of the same source keeps reading
+        if self._source_id is None or self._source_id != source_id:  # a reload of the same source keeps reading
             self.read_aloud.stop()
-        self.source = sources_repo.get(self.ctx.db, source_id) if source_id else None
-        if self.source and self.source.stored_path and Path(self.source.stored_path).is_file():
-            self.player.setSource(QUrl.fromLocalFile(self.source.stored_path))
-        else:
-            self.player.setSource(QUrl())
+        self._source_id, self._new_media = source_id, True
         self.reload()
 
-    def reload(self) -> None:
-        """Read the transcript again and render it."""
-        src = self.source
-        self.transcript = transcripts.current(self.ctx, src.id) if src else None
+    def reload(self, then=None) -> None:
+        """Read the source and its transcript again (off the UI thread) and render them; then then()."""
+        self._generation += 1
+        ctx, source_id, generation = self.ctx, self._source_id, self._generation
+
+        def read():
+            src = library.get(ctx, source_id) if source_id else None
+            if src is None:
+                return None, None, [], [], ""
+            transcript = transcripts.current(ctx, src.id)
+            label = transcripts.model_label(ctx, transcript.model) if transcript else ""
+            return src, transcript, transcripts.bookmarks(ctx, src.id), transcripts.photos(ctx, src.id), label
+
+        self.ops.run(read, lambda found: self._loaded(generation, *found, then))
+
+    def _loaded(self, generation: int, src, transcript, bookmarks, photos, model_label: str, then) -> None:
+        if generation != self._generation:
+            return  # a newer read is on its way
+        self.source, self.transcript, self._model_label = src, transcript, model_label
+        if self._new_media:
+            self._new_media = False
+            if src and src.stored_path and Path(src.stored_path).is_file():
+                self.player.setSource(QUrl.fromLocalFile(src.stored_path))
+            else:
+                self.player.setSource(QUrl())
         self.title.setText(src.title if src else "Choose a recording or audio file")
         self._render()
         self._update_status()
@@ -241,9 +193,11 @@ class TranscriptView(QWidget):
             w.setEnabled(playable)
         if src:
             duration = src.duration_s or (self.transcript.duration_s if self.transcript else 0) or 0
-            self.timeline.set_marks(duration, transcripts.bookmarks(self.ctx, src.id), transcripts.photos(self.ctx, src.id))
+            self.timeline.set_marks(duration, bookmarks, photos)
         running = bool(self.transcript and (self.transcript.status == "running" or self.transcript.kind == "live"))
         self.follow.start() if running else self.follow.stop()
+        if then is not None:
+            then()
 
     def _set_enabled(self, on: bool) -> None:
         for w in (self.retranscribe, self.export_button, self.find_box):
@@ -263,7 +217,7 @@ class TranscriptView(QWidget):
         elif t.status == "cancelled":
             text = "partial transcript (transcription was stopped)"
         else:
-            text = f"{len(t.segments)} segments · {t.language or '?'} · {transcripts.model_label(self.ctx, t.model)}"
+            text = f"{len(t.segments)} segments · {t.language or '?'} · {self._model_label}"
         self.status.setText(text)
 
     def _segment_html(self, seg) -> str:
@@ -288,10 +242,15 @@ class TranscriptView(QWidget):
         self._find(self.find_box.text())
 
     def _grow(self) -> None:
-        """Append segments a running transcription has added since the last look."""
-        if not self.source:
-            return
-        fresh = transcripts.current(self.ctx, self.source.id)
+        """Append segments a running transcription has added since the last look (read off the UI thread)."""
+        if not self.source or self.ops.pending:
+            return  # nothing shown, or the last look (or a reload) is still on its way
+        ctx, source_id, generation = self.ctx, self.source.id, self._generation
+        self.ops.run(lambda: transcripts.current(ctx, source_id), lambda fresh: self._grown(generation, fresh))
+
+    def _grown(self, generation: int, fresh) -> None:
+        if generation != self._generation:
+            return  # the view was reloaded meanwhile
         if fresh is None or self.transcript is None or fresh.id != self.transcript.id:
             self.reload()
             return
@@ -316,8 +275,8 @@ class TranscriptView(QWidget):
             self.follow.stop()
 
     def _job_finished(self, job) -> None:
-        if self.source and job.payload.get("source_id") == self.source.id:
-            self.show_source(self.source.id)
+        if self._source_id is not None and job.payload.get("source_id") == self._source_id:
+            self.show_source(self._source_id)
 
     # -- playback --------------------------------------------------------------------------------------------
     def seek(self, seconds: float, play: bool = True) -> None:
@@ -325,10 +284,11 @@ class TranscriptView(QWidget):
         ms = int(seconds * 1000)
         loading = self.player.mediaStatus() in (QMediaPlayer.MediaStatus.LoadingMedia,
                                                  QMediaPlayer.MediaStatus.NoMedia)
-        self._pending_ms = ms if loading and self.player.source().isValid() else None
+        # The source being read has no file in the player yet: keep the position for when it is loaded.
+        self._pending_ms = ms if self._new_media or loading and self.player.source().isValid() else None
         self.player.setPosition(ms)
         self._on_position(ms)
-        if play and self.player.source().isValid():
+        if play and self.player.source().isValid() and not self._new_media:
             self.player.play()
 
     def _apply_pending_seek(self, status) -> None:
@@ -434,11 +394,11 @@ class TranscriptView(QWidget):
             self.set_segment_text(index, text)
 
     def set_segment_text(self, index: int, text: str | None) -> None:
-        """Store the student's wording (None or empty reverts) and re-render."""
-        transcripts.edit_segment(self.ctx, self.transcript.segments[index].id, text)
+        """Store the student's wording (None or empty reverts) and re-render (on the database lane, in order)."""
+        ctx, segment_id = self.ctx, self.transcript.segments[index].id
+        self.ops.run(lambda: transcripts.edit_segment(ctx, segment_id, text))
         bar = self.body.verticalScrollBar().value()
-        self.reload()
-        self.body.verticalScrollBar().setValue(bar)
+        self.reload(then=lambda: self.body.verticalScrollBar().setValue(bar))
 
     def add_bookmark(self, at_s: float, label: str | None = None) -> None:
         """Bookmark a second of this source (asks for an optional label when none is given)."""
@@ -446,7 +406,8 @@ class TranscriptView(QWidget):
             label, ok = QInputDialog.getText(self, "Bookmark", f"Label for {clock(at_s)} (optional):")
             if not ok:
                 return
-        transcripts.add_bookmark(self.ctx, self.source.id, at_s, label or None)
+        ctx, source_id = self.ctx, self.source.id
+        self.ops.run(lambda: transcripts.add_bookmark(ctx, source_id, at_s, label or None))
         self.reload()
 
     def show_photo(self, path: str) -> None:

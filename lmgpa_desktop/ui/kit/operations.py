@@ -1,22 +1,23 @@
-"""The one way a page runs short work off the UI thread; long work is a job (see kit/job_runner.py).
+"""The one way a page runs short work off the UI thread; long work is a job (see kit/job_runner.py)."""
 
-Like Anki's CollectionOp/QueryOp: the work runs on a shared worker thread of its lane, and its success or failure
-callback runs back on the UI thread, only while the page that asked still exists. Lanes keep a slow network call
-from holding up a database read: "db" (one thread, so writes keep the order the student made them) and "network".
-An exception with no failure callback goes to sys.excepthook, which the window routes to its error dialog.
-"""
+# Like Anki's CollectionOp/QueryOp: the work runs on a shared worker thread of its lane, and its success or failure
+# callback runs back on the UI thread, only while the page that asked still exists. Lanes keep a slow call from
+# holding up a database read: "db" (one thread, so writes keep the order the student made them), "network", and
+# "compute" for work that can take seconds of CPU (a search, whose first run loads the embedding model; loading a
+# voice) and would otherwise hold up every page's database reads. An exception with no failure callback goes to
+# sys.excepthook, which the window routes to its error dialog.
 
 from __future__ import annotations
 
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-LANES = ("db", "network")
+LANES = ("db", "network", "compute")
 _executors: dict[str, ThreadPoolExecutor] = {}
 _lock = threading.Lock()
 
@@ -63,10 +64,12 @@ class Operations(QObject):
             self.pending -= 1
 
     def run(self, work: Callable[[], Any], success: Callable[[Any], None] | None = None,
-            failure: Callable[[BaseException], None] | None = None, lane: str | None = None) -> None:
-        """work() on the lane's thread; then success(result) or failure(exception) on the UI thread."""
+            failure: Callable[[BaseException], None] | None = None, lane: str | None = None) -> Future | None:
+        """work() on the lane's thread; then success(result) or failure(exception) on the UI thread.
+
+        Returns the lane's future (done once work() has returned; for shutdown waits), or None when closed."""
         if self._closed:
-            return
+            return None
         with self._count_lock:
             self.pending += 1
 
@@ -80,11 +83,12 @@ class Operations(QObject):
             except RuntimeError:
                 self._finished()  # the page was deleted while the work ran: nobody to tell
 
-        _executor(lane or self.lane).submit(call)
+        return _executor(lane or self.lane).submit(call)
 
-    def run_either(self, work: Callable[[], Any], callback: Callable[[Any], None], lane: str | None = None) -> None:
+    def run_either(self, work: Callable[[], Any], callback: Callable[[Any], None],
+                   lane: str | None = None) -> Future | None:
         """work() off the UI thread; callback gets the result or the exception (for pages that show either)."""
-        self.run(work, callback, callback, lane)
+        return self.run(work, callback, callback, lane)
 
     def close(self) -> None:
         """Stop handing results back (the page is closing); work already running finishes on its own."""

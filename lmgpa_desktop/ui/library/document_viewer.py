@@ -1,5 +1,4 @@
-"""Viewer for documents and images: the page picture (PDF page or photo) with a search hit outlined,
-beside the page's text (text layer or OCR, with its confidence)."""
+"""Document and image viewer: the page picture with a search hit outlined, beside the page's text or OCR."""
 
 from __future__ import annotations
 
@@ -12,7 +11,8 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop.core.library import library
-from lmgpa_desktop.ui.progress.reading_clock import ReadingClock
+from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.reading_clock import ReadingClock
 
 
 def pil_to_qimage(image) -> QImage:
@@ -32,6 +32,7 @@ class DocumentViewer(QWidget):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
+        self.ops = Operations(self, "viewer")
         self.source = None
         self.pages = []
         self.region = None
@@ -74,9 +75,17 @@ class DocumentViewer(QWidget):
 
     def show_source(self, source_id: int | None, page_no: int | None = None, region: list | None = None,
                     highlight: str = "") -> None:
-        """Open a source at a page, optionally outlining a region and marking words in the text."""
-        self.source = library.get(self.ctx, source_id) if source_id else None
-        self.pages = library.pages(self.ctx, source_id) if self.source else []
+        """Open a source at a page, outlining a region and marking words (read off the UI thread)."""
+        ctx = self.ctx
+
+        def read():
+            source = library.get(ctx, source_id) if source_id else None
+            return source, library.pages(ctx, source_id) if source else []
+
+        self.ops.run(read, lambda found: self._opened(*found, page_no, region, highlight))
+
+    def _opened(self, source, pages, page_no: int | None, region: list | None, highlight: str) -> None:
+        self.source, self.pages = source, pages
         self.region, self.highlight_text = region, highlight
         self.reading.switch(self.source.id if self.source else None, self.source.course_id if self.source else None)
         self.title.setText(self.source.title if self.source else "")
@@ -105,7 +114,14 @@ class DocumentViewer(QWidget):
         self.info.setText(how)
         self.text.setPlainText(page.text)
         self._mark_text()
-        image = library.page_image(self.ctx, self.source.id, page_no)
+        ctx, source = self.ctx, self.source
+        # Rendering a PDF page is CPU work (tenths of a second): the compute lane, so database reads do not wait.
+        self.ops.run(lambda: library.page_image(ctx, source.id, page_no),
+                     lambda image: self._show_picture(source, page, image), lane="compute")
+
+    def _show_picture(self, source, page, image) -> None:
+        if source is not self.source or page is not self.pages[self.page.value() - 1]:
+            return  # another source or page was opened while this one was drawn
         self.picture_area.setVisible(image is not None)
         if image is None:
             self.picture.clear()

@@ -1,5 +1,4 @@
-"""Library: every source with type, class, date, size and status; filters; a viewer per type; rename,
-class, tags, trash (restore, empty); add files by dialog or drag-and-drop."""
+"""Library: every source with filters and a viewer; rename, class, tags, trash; add files by dialog or drop."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.formatting import clock, human_size
+from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.library.document_viewer import DocumentViewer
 
 KIND_NAMES = {"pdf": "PDF", "docx": "Word", "pptx": "PowerPoint", "md": "Markdown", "txt": "Text", "html": "Web page",
@@ -30,6 +30,7 @@ class LibraryPage(QWidget):
     def __init__(self, ctx, runner, parent=None):
         super().__init__(parent)
         self.ctx, self.runner = ctx, runner
+        self.ops = Operations(self, "library")
         self.setAcceptDrops(True)
         title = QLabel("Library")
         title.setObjectName("pageTitle")
@@ -44,7 +45,7 @@ class LibraryPage(QWidget):
         self.tag_filter = QComboBox()
         self.show_trash = QCheckBox("Trash")
         self.empty_button = QPushButton("Empty trash…")
-        self.empty_button.clicked.connect(self.empty_trash)
+        self.empty_button.clicked.connect(lambda: self.empty_trash())  # not connect(self.empty_trash): Qt would pass checked=False as confirm
         for combo in (self.course_filter, self.kind_filter, self.tag_filter):
             combo.currentIndexChanged.connect(self.refresh)
         self.show_trash.toggled.connect(self.refresh)
@@ -94,10 +95,16 @@ class LibraryPage(QWidget):
 
     # -- listing ---------------------------------------------------------------------------------------------
     def _fill_filters(self) -> None:
-        """Classes and tags in the filter menus, keeping the choice."""
-        for combo, values, everything in ((self.course_filter, [(c.name, c.id) for c in library.courses(self.ctx)],
-                                           "All classes"),
-                                          (self.tag_filter, [(t, t) for t in library.tags(self.ctx)], "All tags")):
+        """Classes and tags in the filter menus, keeping the choice (read off the UI thread)."""
+        ctx = self.ctx
+        self.ops.run(lambda: ([(c.name, c.id) for c in library.courses(ctx)], [(t, t) for t in library.tags(ctx)]),
+                     self._set_filters)
+
+    def _set_filters(self, found) -> None:
+        courses, tags = found
+        changed = False
+        for combo, values, everything in ((self.course_filter, courses, "All classes"),
+                                          (self.tag_filter, tags, "All tags")):
             chosen = combo.currentData()
             combo.blockSignals(True)
             combo.clear()
@@ -106,13 +113,19 @@ class LibraryPage(QWidget):
                 combo.addItem(label, data)
             combo.setCurrentIndex(max(0, combo.findData(chosen)))
             combo.blockSignals(False)
+            changed = changed or combo.currentData() != chosen
+        if changed:  # the chosen class or tag is gone: the table was read with it, so read it again
+            self.refresh()
 
     def refresh(self) -> None:
-        """Reload the table with the current filters."""
-        trash = self.show_trash.isChecked()
-        kind = self.kind_filter.currentData()
-        rows = library.items(self.ctx, trashed=trash, kinds=(kind,) if kind else None,
-                             course_id=self.course_filter.currentData(), tag=self.tag_filter.currentData())
+        """Reload the table with the current filters (read off the UI thread, shown when it arrives)."""
+        ctx, trash, kind = self.ctx, self.show_trash.isChecked(), self.kind_filter.currentData()
+        course_id, tag = self.course_filter.currentData(), self.tag_filter.currentData()
+        self.ops.run(lambda: library.items(ctx, trashed=trash, kinds=(kind,) if kind else None, course_id=course_id,
+                                           tag=tag),
+                     lambda rows: self._show_rows(rows, trash))
+
+    def _show_rows(self, rows, trash: bool) -> None:
         selected = set(self.selected_ids())
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(rows))
@@ -148,9 +161,12 @@ class LibraryPage(QWidget):
     def _selection_changed(self) -> None:
         ids = self.selected_ids()
         if len(ids) == 1:
-            src = library.get(self.ctx, ids[0])
-            if src and src.kind not in AUDIO_KINDS:
-                self.viewer.show_source(src.id)
+            ctx = self.ctx
+            self.ops.run(lambda: library.get(ctx, ids[0]), self._preview)
+
+    def _preview(self, src) -> None:
+        if src and src.kind not in AUDIO_KINDS:
+            self.viewer.show_source(src.id)
 
     def _job_finished(self, job) -> None:
         if job.kind.startswith(("import", "index", "transcribe", "recording")):
@@ -169,12 +185,21 @@ class LibraryPage(QWidget):
     def open_location(self, source_id: int, page_no: int | None = None, start_s: float | None = None,
                       region: list | None = None, highlight: str = "") -> None:
         """Show a source at a page (documents, images here) or a second (audio, on the Record page)."""
-        src = library.get(self.ctx, source_id)
+        ctx = self.ctx
+        self.ops.run(lambda: library.get(ctx, source_id),
+                     lambda src: self._open(src, page_no, start_s, region, highlight))
+
+    def _open(self, src, page_no, start_s, region, highlight) -> None:
         if src is None:
             return
         if src.kind in AUDIO_KINDS:
-            self.open_audio.emit(source_id, start_s)
+            self.open_audio.emit(src.id, start_s)
             return
+        self.show_document(src.id, page_no, region, highlight)
+
+    def show_document(self, source_id: int, page_no: int | None = None, region: list | None = None,
+                      highlight: str = "") -> None:
+        """Show a document or image (the caller has read that it is one) at a page in the viewer."""
         self.viewer.show_source(source_id, page_no, region, highlight)
 
     # -- changing --------------------------------------------------------------------------------------------
@@ -187,6 +212,8 @@ class LibraryPage(QWidget):
 
     def add_files(self, files: list[Path]) -> list[int]:
         """Queue an import job per file; unsupported ones are named, nothing else happens to them."""
+        # Queueing stays on the UI thread, like JobRunner.submit: the job ids are the answer (the jobs panel and the
+        # caller use them at once), and it is one short insert per file.
         jobs, refused = [], []
         for f in files:
             try:
@@ -207,67 +234,103 @@ class LibraryPage(QWidget):
         self.add_files([Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()])
         event.acceptProposedAction()
 
+    def _change(self, work, done=None, filters: bool = False) -> None:
+        """A change on the database lane, then the listing again (the lane keeps order: the read sees the change)."""
+        self.ops.run(work, done)
+        if filters:
+            self._fill_filters()
+        self.refresh()
+
     def rename_selected(self) -> None:
         """Rename the selected source."""
         ids = self.selected_ids()
-        if not ids:
+        if ids:
+            ctx = self.ctx
+            self.ops.run(lambda: library.get(ctx, ids[0]), self._ask_title)
+
+    def _ask_title(self, src) -> None:
+        if src is None:
             return
-        src = library.get(self.ctx, ids[0])
         title, ok = QInputDialog.getText(self, "Rename", "Title:", text=src.title)
         if ok:
-            try:
-                library.rename(self.ctx, src.id, title)
-            except ValueError as exc:
-                QMessageBox.warning(self, "Rename", str(exc))
-            self.refresh()
+            ctx = self.ctx
+
+            def rename() -> str:
+                try:
+                    library.rename(ctx, src.id, title)
+                except ValueError as exc:  # a title the library refuses: said in a box, nothing changes
+                    return str(exc)
+                return ""
+
+            self._change(rename, lambda refused: QMessageBox.warning(self, "Rename", refused) if refused else None)
 
     def assign_selected(self) -> None:
         """Put the selected sources in a class (type a new name to create one)."""
         ids = self.selected_ids()
-        if not ids:
-            return
-        names = ["(no class)"] + [c.name for c in library.courses(self.ctx)]
+        if ids:
+            ctx = self.ctx
+            self.ops.run(lambda: [c.name for c in library.courses(ctx)], lambda names: self._ask_class(ids, names))
+
+    def _ask_class(self, ids: list[int], courses: list[str]) -> None:
+        names = ["(no class)"] + courses
         name, ok = QInputDialog.getItem(self, "Class", "Class (type a new name to create it):", names, 0, True)
         if ok:
-            for source_id in ids:
-                library.assign_course(self.ctx, source_id, None if name == "(no class)" else name)
-            self._fill_filters()
-            self.refresh()
+            ctx, course = self.ctx, None if name == "(no class)" else name
+
+            def assign() -> None:
+                for source_id in ids:
+                    library.assign_course(ctx, source_id, course)
+
+            self._change(assign, filters=True)
 
     def tag_selected(self) -> None:
         """Set the tags of the selected sources (comma separated)."""
         ids = self.selected_ids()
-        if not ids:
-            return
-        current = library.items_by_id(self.ctx, ids[0]).tags
+        if ids:
+            ctx = self.ctx
+            self.ops.run(lambda: library.items_by_id(ctx, ids[0]).tags, lambda current: self._ask_tags(ids, current))
+
+    def _ask_tags(self, ids: list[int], current: list[str]) -> None:
         text, ok = QInputDialog.getText(self, "Tags", "Tags, separated by commas:", text=", ".join(current))
         if ok:
-            for source_id in ids:
-                library.set_tags(self.ctx, source_id, text.split(","))
-            self._fill_filters()
-            self.refresh()
+            ctx = self.ctx
+
+            def tag() -> None:
+                for source_id in ids:
+                    library.set_tags(ctx, source_id, text.split(","))
+
+            self._change(tag, filters=True)
 
     def trash_selected(self) -> None:
         """Move the selected sources to the trash (restorable)."""
-        ids = self.selected_ids()
-        for source_id in ids:
-            library.trash(self.ctx, source_id)
-        if ids:
-            self.message.setText(f"Moved {len(ids)} item(s) to the trash. Tick “Trash” to restore them.")
+        ids, ctx = self.selected_ids(), self.ctx
+
+        def trash() -> None:
+            for source_id in ids:
+                library.trash(ctx, source_id)
+
+        self._change(trash, lambda _none: self._trashed(len(ids)))
+
+    def _trashed(self, count: int) -> None:
+        if count:
+            self.message.setText(f"Moved {count} item(s) to the trash. Tick “Trash” to restore them.")
             self.viewer.show_source(None)
-        self.refresh()
 
     def restore_selected(self) -> None:
         """Bring the selected sources back from the trash."""
-        for source_id in self.selected_ids():
-            library.restore(self.ctx, source_id)
-        self.refresh()
+        ids, ctx = self.selected_ids(), self.ctx
+
+        def restore() -> None:
+            for source_id in ids:
+                library.restore(ctx, source_id)
+
+        self._change(restore)
 
     def empty_trash(self, confirm: bool = True) -> None:
         """Delete everything in the trash for good."""
         if confirm and QMessageBox.question(self, "Empty trash", "Delete everything in the trash for good?") \
                 != QMessageBox.StandardButton.Yes:
             return
-        count = library.empty_trash(self.ctx)
-        self.message.setText(f"Deleted {count} item(s) for good.")
-        self.refresh()
+        ctx = self.ctx
+        self._change(lambda: library.empty_trash(ctx),
+                     lambda count: self.message.setText(f"Deleted {count} item(s) for good."))

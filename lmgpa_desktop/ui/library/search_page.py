@@ -5,34 +5,16 @@ from __future__ import annotations
 import html
 import re
 
-from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget,
 )
 
 from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.library.search import Scope, search
+from lmgpa_desktop.ui.kit.operations import Operations
 
 DEBOUNCE_MS = 200
-
-
-class _Signals(QObject):
-    done = Signal(int, object, str)  # generation, hits, error
-
-
-class _SearchTask(QRunnable):
-    """One search off the UI thread (the first one also loads the embedding model)."""
-
-    def __init__(self, ctx, generation: int, query: str, scope: Scope, signals: _Signals):
-        super().__init__()
-        self.ctx, self.generation, self.query, self.scope, self.signals = ctx, generation, query, scope, signals
-
-    def run(self) -> None:
-        try:
-            hits = search(self.ctx, self.query, k=20, scope=self.scope, as_you_type=True)
-            self.signals.done.emit(self.generation, hits, "")
-        except Exception as exc:  # noqa: BLE001 - shown in the page, logged by the caller
-            self.signals.done.emit(self.generation, [], str(exc))
 
 
 def snippet_html(snippet: str) -> str:
@@ -58,6 +40,7 @@ class SearchPage(QWidget):
         self.box.textChanged.connect(lambda _t: self.timer.start())
         self.box.returnPressed.connect(self.open_current)
         self.scope = QComboBox()
+        self.scope.addItem("Everything", Scope())  # the classes and sources follow from fill_scopes()
         self.scope.currentIndexChanged.connect(lambda _i: self.run_search())
         self.status = QLabel("")
         self.status.setObjectName("muted")
@@ -76,21 +59,25 @@ class SearchPage(QWidget):
         self.timer.setSingleShot(True)
         self.timer.setInterval(DEBOUNCE_MS)
         self.timer.timeout.connect(self.run_search)
-        self.signals = _Signals()
-        self.signals.done.connect(self._show)
+        self.ops = Operations(self, "search", lane="compute")  # the first search also loads the embedding model
         runner.finished.connect(lambda job: self.fill_scopes() if job.kind.startswith("import") else None)
         self.fill_scopes()
 
     def fill_scopes(self) -> None:
-        """Everything, each class, each source."""
+        """Everything, each class, each source (read off the UI thread)."""
+        ctx = self.ctx
+        self.ops.run(lambda: (library.courses(ctx), library.sources(ctx)), self._set_scopes, lane="db")
+
+    def _set_scopes(self, found) -> None:
+        courses, sources = found
         chosen = self.scope.currentData()
         self.scope.blockSignals(True)
         self.scope.clear()
         self.scope.addItem("Everything", Scope())
-        for course in library.courses(self.ctx):
+        for course in courses:
             self.scope.addItem(f"Class: {course.name}", Scope(course_id=course.id))
-        for item in library.items(self.ctx):
-            self.scope.addItem(f"Source: {item.source.title}", Scope(source_id=item.source.id))
+        for source in sources:
+            self.scope.addItem(f"Source: {source.title}", Scope(source_id=source.id))
         index = next((i for i in range(self.scope.count()) if self.scope.itemData(i) == chosen), 0)
         self.scope.setCurrentIndex(index)
         self.scope.blockSignals(False)
@@ -104,8 +91,10 @@ class SearchPage(QWidget):
             self.status.setText("")
             return
         self.status.setText("Searching…")
-        QThreadPool.globalInstance().start(
-            _SearchTask(self.ctx, self.generation, query, self.scope.currentData() or Scope(), self.signals))
+        ctx, generation, scope = self.ctx, self.generation, self.scope.currentData() or Scope()
+        self.ops.run(lambda: search(ctx, query, k=20, scope=scope, as_you_type=True),
+                     lambda hits: self._show(generation, hits, ""),
+                     lambda exc: self._show(generation, [], str(exc)))  # shown in the page
 
     def _show(self, generation: int, hits, error: str) -> None:
         if generation != self.generation:

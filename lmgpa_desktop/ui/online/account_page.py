@@ -1,5 +1,4 @@
-"""Account: sign up or sign in to a sync server, where the sign-in is kept, devices, leaderboard opt-in, sync now,
-the outbox of changes waiting to be sent (retry or discard), and changing or resetting the password."""
+"""Account: sign up or in to a sync server, devices, leaderboard opt-in, sync now, the outbox, passwords."""
 
 from __future__ import annotations
 
@@ -349,7 +348,7 @@ class AccountPage(QWidget):
     # -- outbox ------------------------------------------------------------------------------------------------
     def refresh_outbox(self) -> None:
         """Re-read the outbox (local)."""
-        self.status.calls.run(self.service.outbox, self._show_outbox)
+        self.status.ops.run_either(self.service.outbox, self._show_outbox)
 
     def _show_outbox(self, rows) -> None:
         if isinstance(rows, Exception):
@@ -385,13 +384,13 @@ class AccountPage(QWidget):
         """Put the selected failed change back in the queue and send it."""
         item = self._selected_outbox()
         if item is not None:
-            self.status.calls.run(lambda: self.service.retry(item.id), self._after_outbox_change)
+            self.status.ops.run_either(lambda: self.service.retry(item.id), self._after_outbox_change)
 
     def discard_selected(self) -> None:
         """Drop the selected change without sending it."""
         item = self._selected_outbox()
         if item is not None:
-            self.status.calls.run(lambda: self.service.discard(item.id), self._after_outbox_change)
+            self.status.ops.run_either(lambda: self.service.discard(item.id), self._after_outbox_change)
 
     def _after_outbox_change(self, result) -> None:
         if isinstance(result, Exception):

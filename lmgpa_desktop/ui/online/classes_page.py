@@ -1,83 +1,35 @@
-"""Classes: my classes from the offline cache (pending ones marked), create (teachers) or join by code; a class's
-join code, roster and assignments; teachers post assignments and grade, students hand in work and see grades."""
+"""Classes from the offline cache: create or join, roster and assignments, post, hand in and grade."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDateTimeEdit, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
-    QInputDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox,
-    QSplitter, QStackedWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QCheckBox, QDateTimeEdit, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+    QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QSplitter, QStackedWidget,
+    QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from lmgpa_desktop.ui.kit.background import Background
-from lmgpa_desktop.ui.online.queued_actions import QueuedActions
+from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.online.class_files import ClassFiles, saved_files
+from lmgpa_desktop.ui.online.hand_in import HandIn
 from lmgpa_desktop.ui.online.online_status import OnlineStatus, field, label, selected_row, table, when
+from lmgpa_desktop.ui.online.queued_actions import QueuedActions
 
 STATUS_TITLES = {"none": "not handed in", "submitted": "handed in", "late": "handed in late", "graded": "graded"}
-KINDS = [("Text", "text"), ("A file", "file"), ("One of my notes", "note"), ("One of my decks", "deck")]
 WAITING = "  (waiting to send)"
-ALL_FILES = "All files, into a folder…"
 
 
-def export_note(ctx, note_id: int, folder: Path) -> Path:
-    """Write a note of the app as a Markdown file to hand in or share."""
-    from lmgpa_desktop.core.study import notes
-
-    note = notes.get(ctx, note_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{_safe(note.title) or 'note'}.md"
-    path.write_text(note.body_md, encoding="utf-8")
-    return path
-
-
-def export_deck(ctx, deck_id: int, folder: Path) -> Path:
-    """Write a deck of the app as an Anki package to hand in or share."""
-    from lmgpa_desktop.core.study import anki
-    from lmgpa_desktop.storage import cards_repo
-
-    deck = next(d for d in cards_repo.decks(ctx.db) if d.id == deck_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{_safe(deck.name) or 'deck'}.apkg"
-    anki.export_deck(ctx, deck_id, path)
-    return path
-
-
-def my_notes_and_decks(ctx) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """(id, title) of the app's notes and decks, for handing in or sharing."""
-    from lmgpa_desktop.core.study import notes
-    from lmgpa_desktop.storage import cards_repo
-
-    return ([(n.id, n.title) for n in notes.listing(ctx)], [(d.id, d.name) for d in cards_repo.decks(ctx.db)])
-
-
-def exports_folder(ctx) -> Path:
-    """Where notes and decks are written before they travel (kept: the outbox may send them later)."""
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
-    return Path(ctx.home) / "online-exports" / stamp
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^\w\- ]+", "", name or "").strip()[:60]
-
-
-def saved_files(obj) -> list[dict]:
-    """The attachments of an assignment or submission that are on the server (a pending one has no id yet)."""
-    return [f for f in field(obj, "attachments") or [] if field(f, "id")]
-
-
-class ClassesPage(QWidget, QueuedActions):
+class ClassesPage(QWidget, QueuedActions, HandIn, ClassFiles):
     """Classes from the cache; every change goes to the outbox and is sent by the background sync."""
 
     def __init__(self, ctx, status: OnlineStatus, parent=None):
         super().__init__(parent)
         self.ctx, self.status = ctx, status
         self.service = status.service
-        self.work = Background(self, "classes")
+        self.ops = Operations(self, "classes")
         self.rows: list[dict] = []
         self.detail: dict = {}
         self.assignments: list[dict] = []
@@ -224,37 +176,6 @@ class ClassesPage(QWidget, QueuedActions):
         form.addRow("Points", self.a_points)
         form.addRow("Files", files)
         form.addRow(self.post_button)
-        return box
-
-    def _hand_in_box(self) -> QGroupBox:
-        box = QGroupBox("Hand in")
-        self.kind = QComboBox()
-        for title, key in KINDS:
-            self.kind.addItem(title, key)
-        self.kind.currentIndexChanged.connect(self._kind_changed)
-        self.hand_text = QPlainTextEdit()
-        self.hand_text.setPlaceholderText("Your answer")
-        self.hand_text.setMaximumHeight(90)
-        self.hand_file = label("No file chosen.", "muted")
-        self.choose_file = QPushButton("Choose file…")
-        self.choose_file.clicked.connect(self._choose_hand_in)
-        self.pick = QComboBox()
-        self.pick.setObjectName("handInPick")
-        self.submit_button = QPushButton("Hand in")
-        self.submit_button.setObjectName("primary")
-        self.submit_button.clicked.connect(self.hand_in)
-        file_row = QHBoxLayout()
-        file_row.addWidget(self.hand_file, 1)
-        file_row.addWidget(self.choose_file)
-        self.file_row = QWidget()
-        self.file_row.setLayout(file_row)
-        form = QFormLayout(box)
-        form.addRow("What", self.kind)
-        form.addRow(self.hand_text)
-        form.addRow(self.file_row)
-        form.addRow(self.pick)
-        form.addRow(self.submit_button)
-        self._kind_changed()
         return box
 
     def _grade_box(self) -> QGroupBox:
@@ -507,135 +428,6 @@ class ClassesPage(QWidget, QueuedActions):
         self._queue(lambda: self.service.create_assignment(cid, title, description, due, points, files),
                     f"Assignment “{title}” posted.")
 
-    def _kind_changed(self) -> None:
-        kind = self.kind.currentData()
-        self.hand_text.setVisible(kind == "text")
-        self.file_row.setVisible(kind == "file")
-        self.pick.setVisible(kind in ("note", "deck"))
-        if kind in ("note", "deck"):
-            try:
-                mine = my_notes_and_decks(self.ctx)[0 if kind == "note" else 1]
-            except Exception as exc:  # noqa: BLE001
-                mine = []
-                self.message.setText(f"Could not list your {kind}s: {exc}")
-            self.pick.clear()
-            for item_id, title in mine:
-                self.pick.addItem(title, item_id)
-            if not mine:
-                self.pick.addItem(f"You have no {kind}s yet", None)
-
-    def _choose_hand_in(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose the file to hand in")
-        if path:
-            self.set_hand_in_file(path)
-
-    def set_hand_in_file(self, path: str) -> None:
-        """The file to hand in."""
-        self.hand_in_path = path
-        self.hand_file.setText(Path(path).name)
-
-    def hand_in(self) -> None:
-        """Hand in the text, file, note or deck for the selected assignment."""
-        a = self.current_assignment()
-        if a is None:
-            self.message.setText("Choose an assignment first.")
-            return
-        aid, kind = field(a, "id"), self.kind.currentData()
-        if kind == "text":
-            text = self.hand_text.toPlainText().strip()
-            if not text:
-                self.message.setText("Write your answer first.")
-                return
-            fn = lambda: self.service.submit(aid, "text", text=text)
-            self.hand_text.clear()
-        elif kind == "file":
-            path = self.hand_in_path
-            if not path:
-                self.message.setText("Choose a file to hand in.")
-                return
-            fn = lambda: self.service.submit(aid, "file", path=path)
-        else:
-            item_id = self.pick.currentData()
-            if item_id is None:
-                self.message.setText(f"You have no {kind}s to hand in yet.")
-                return
-            export = export_note if kind == "note" else export_deck
-
-            def fn():
-                return self.service.submit(aid, kind, path=export(self.ctx, item_id, exports_folder(self.ctx)))
-        self._queue(fn, f"Handed in for “{field(a, 'title', '')}”.")
-
-    # -- downloads (network, in the background) -------------------------------------------------------------
-    def _download(self, files: list[dict], target: str, folder: bool = False) -> None:
-        """Fetch files from the server off the UI thread into target (a file path, or a folder to keep names in)."""
-        ids = [str(field(f, "id")) for f in files]
-        names = [field(f, "file_name", "") or "file" for f in files]
-        self.message.setText(f"Downloading {', '.join(names)}…")
-
-        def fn():
-            if folder:
-                try:
-                    Path(target).mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise OSError(f"cannot make the folder {target}: {exc.strerror or exc}") from exc
-            return [self.service.download_attachment(i, target) for i in ids]
-
-        def done(result):
-            if isinstance(result, Exception):
-                self.message.setText(str(result))
-                return
-            where = target if folder else str(result[0])
-            self.message.setText(f"Saved {', '.join(names)} to {where}.")
-
-        self._in_background(fn, done)
-
-    def _save(self, files: list[dict], index: int | None, path: str, what: str) -> None:
-        if not files:
-            self.message.setText(f"{what} has no files to save.")
-        elif index is None:
-            self._download(files, path, folder=True)  # the files keep their own names in the folder
-        elif 0 <= index < len(files):
-            self._download([files[index]], path)
-        else:
-            self.message.setText(f"{what} has no file number {index + 1}.")
-
-    def save_assignment_file(self, index: int | None, path: str) -> None:
-        """Save the selected assignment's file number index to path, or (index None) all its files into folder path."""
-        self._save(saved_files(self.current_assignment()), index, path, "This assignment")
-
-    def save_submission_file(self, path: str, index: int | None = 0) -> None:
-        """Save the selected hand-in's file number index to path, or (index None) all its files into folder path."""
-        self._save(saved_files(self.current_submission()), index, path, "This hand-in")
-
-    def _ask_target(self, files: list[dict], what: str) -> tuple[int | None, str] | None:
-        """Ask which file (or all, into a folder) and where; None when the user cancels."""
-        index: int | None = 0
-        if len(files) > 1:
-            names = [field(f, "file_name", "") or f"file {n + 1}" for n, f in enumerate(files)]
-            choice, ok = QInputDialog.getItem(self, "Save file", f"Which file of {what}?", names + [ALL_FILES], 0,
-                                              False)
-            if not ok:
-                return None
-            index = None if choice == ALL_FILES else names.index(choice)
-        if index is None:
-            path = QFileDialog.getExistingDirectory(self, f"Save all the files of {what} into")
-        else:
-            path, _ = QFileDialog.getSaveFileName(self, "Save file", field(files[index], "file_name", "") or "")
-        return (index, path) if path else None
-
-    def _choose_save_assignment_file(self) -> None:
-        a = self.current_assignment()
-        files = saved_files(a)
-        chosen = self._ask_target(files, f"“{field(a, 'title', '')}”") if files else None
-        if chosen is not None:
-            self.save_assignment_file(*chosen)
-
-    def _choose_save_submission_file(self) -> None:
-        files = saved_files(self.current_submission())
-        chosen = self._ask_target(files, "this hand-in") if files else None
-        if chosen is not None:
-            self.save_submission_file(chosen[1], chosen[0])
-
     def save_grade(self) -> None:
         """Grade the selected hand-in (teachers)."""
         s = self.current_submission()
@@ -652,5 +444,5 @@ class ClassesPage(QWidget, QueuedActions):
 
     def closeEvent(self, event) -> None:
         """Stop taking work."""
-        self.work.close()
+        self.ops.close()
         super().closeEvent(event)

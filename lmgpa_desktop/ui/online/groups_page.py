@@ -1,5 +1,4 @@
-"""Groups: my study groups (create, join by invite code, leave), members, messages (newest at the bottom, Enter
-sends, unsent ones greyed), shared notes and decks, and connections (requests in and out, add by email, remove)."""
+"""Groups: study groups (create, join, leave), members, messages, shared notes and decks, connections."""
 
 from __future__ import annotations
 
@@ -12,10 +11,10 @@ from PySide6.QtWidgets import (
     QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from lmgpa_desktop.ui.kit.background import Background
+from lmgpa_desktop.core.online.exports import export_deck, export_note, exports_folder, my_notes_and_decks
+from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.online.queued_actions import QueuedActions
 from lmgpa_desktop.ui.online.online_status import OnlineStatus, field, label, when
-from lmgpa_desktop.ui.online.classes_page import export_deck, export_note, exports_folder, my_notes_and_decks
 
 PENDING_COLOR = QColor("#8a8f9c")
 WAITING = "  (waiting to send)"
@@ -39,7 +38,7 @@ class GroupsPage(QWidget, QueuedActions):
         super().__init__(parent)
         self.ctx, self.status = ctx, status
         self.service = status.service
-        self.work = Background(self, "groups")
+        self.ops = Operations(self, "groups")
         self.rows: list[dict] = []
         self.detail: dict = {}
         self.shares: list[dict] = []
@@ -421,7 +420,7 @@ class GroupsPage(QWidget, QueuedActions):
             self.message.setText(str(result) if isinstance(result, Exception) else f"Saved to {path}.")
 
         self.message.setText("Saving…")
-        self._in_background(fn, done)
+        self._in_background(fn, done, lane="network")
 
     # -- connections -----------------------------------------------------------------------------------------
     def add_connection(self) -> None:
@@ -455,5 +454,5 @@ class GroupsPage(QWidget, QueuedActions):
 
     def closeEvent(self, event) -> None:
         """Stop taking work."""
-        self.work.close()
+        self.ops.close()
         super().closeEvent(event)

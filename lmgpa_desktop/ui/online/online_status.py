@@ -1,5 +1,4 @@
-"""The online side of the window: a status-bar badge, background sync (every few minutes and soon after an action
-is queued) and live notifications while signed in; pages share it to run network calls off the UI thread."""
+"""The window's online side: the status badge, background sync, live notifications; helpers for online pages."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidget
 
 from lmgpa_desktop.core.online import service as online
-from lmgpa_desktop.ui.kit.background import Background
+from lmgpa_desktop.ui.kit.operations import Operations
 
 log = logging.getLogger(__name__)
 SYNC_EVERY_MS = 3 * 60 * 1000  # shared work (messages, grades) arrives within a few minutes without live events
@@ -129,8 +128,7 @@ class OnlineStatus(QObject):
         self._again = False
         self._live = False
         self._closed = False
-        self.calls = Background(self, "online-calls")  # sign in/out, devices: one at a time, off the UI thread
-        self._sync_thread = Background(self, "online-sync")
+        self.ops = Operations(self, "online", lane="network")  # sign in/out, devices, sync: in order, off the UI thread
         self.badge = QPushButton("…")
         self.badge.setObjectName("onlineBadge")
         self.badge.setFlat(True)
@@ -150,7 +148,7 @@ class OnlineStatus(QObject):
         except Exception:  # noqa: BLE001 - without change events the badge still updates after each call and sync
             log.exception("could not follow account changes")
         # The first reading may open the system keyring (which can ask to be unlocked): never on the UI thread.
-        self.calls.run(self.service.state, self._first_state)
+        self.ops.run_either(self.service.state, self._first_state)
 
     # -- state -----------------------------------------------------------------------------------------------
     def _from_worker(self, state=None) -> None:
@@ -218,7 +216,7 @@ class OnlineStatus(QObject):
             self.refresh()
             done(result)
 
-        self.calls.run(fn, finished)
+        self.ops.run_either(fn, finished)
 
     def queued(self) -> None:
         """An action went to the outbox: update the badge and send it soon."""
@@ -251,7 +249,7 @@ class OnlineStatus(QObject):
                 except RuntimeError:
                     return None  # the window is gone
 
-        self._sync_thread.run(work, self._synced)
+        self.ops.run_either(work, self._synced)
         return True
 
     def cancel_sync(self) -> None:
@@ -313,5 +311,4 @@ class OnlineStatus(QObject):
             self.service.unsubscribe(self._listener)
         except AttributeError:
             pass  # core without unsubscribe: the relay ignores a closed window
-        self.calls.close()
-        self._sync_thread.close()
+        self.ops.close()

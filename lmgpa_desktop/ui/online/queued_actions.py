@@ -8,19 +8,19 @@ OFFLINE_TAIL = " It waits in the outbox until the server can be reached."
 
 
 class QueuedActions:
-    """Mixin for a page with `message` (a label), `status` (OnlineStatus), `work` (Background) and `refresh()`."""
+    """Mixin for a page with `message` (a label), `status` (OnlineStatus), `ops` (Operations) and `refresh()`."""
 
     in_flight = 0  # background actions and downloads whose callbacks have not run yet
 
-    def _in_background(self, fn: Callable[[], object], done: Callable[[object], None]) -> None:
-        """fn() on the page's worker; done(result or exception) on the UI thread."""
+    def _in_background(self, fn: Callable[[], object], done: Callable[[object], None], lane: str = "db") -> None:
+        """fn() off the UI thread ("db": the outbox is local; "network": the server); done(result or exception)."""
 
         def finish(result):
             self.in_flight -= 1
             done(result)
 
         self.in_flight += 1
-        self.work.run(fn, finish)
+        self.ops.run_either(fn, finish, lane)
 
     def _queue(self, fn: Callable[[], object], ok: str = "", after: Callable[[object], None] | None = None) -> None:
         """Queue an action off the UI thread (files may be read); then refresh and let sync send it."""

@@ -1,5 +1,4 @@
-"""Goals and gamification panels for the Progress page: goal bars with add/edit/remove, level, points, streak,
-achievements, personal bests and the table of point rules. Everything is read and written off the UI thread."""
+"""Goals (add, edit, remove) and gamification (level, points, streak, achievements, bests) panels for Progress."""
 
 from __future__ import annotations
 
@@ -30,8 +29,8 @@ from lmgpa_desktop.core.progress import goals
 from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.progress.points import RULES
 from lmgpa_desktop.core.progress.streaks import FREEZE_EVERY, MAX_FREEZES
-from lmgpa_desktop.ui.kit.background import Background
-from lmgpa_desktop.ui.shell.celebration import install_unlock_toasts
+from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.progress.celebration import install_unlock_toasts
 
 log = logging.getLogger(__name__)
 __all__ = ["AchievementTile", "GamificationPanel", "GoalDialog", "GoalsPanel"]
@@ -104,7 +103,7 @@ class GoalsPanel(QFrame):
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("goalsPanel")
-        self.background = Background(self, "goals")
+        self.ops = Operations(self, "goals")
         self.progress: list[goals.GoalProgress] = []
         self.courses: dict[int, str] = {}
         self.dialog: GoalDialog | None = None
@@ -127,9 +126,9 @@ class GoalsPanel(QFrame):
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload goal progress and classes in the background."""
+        """Reload goal progress and classes off the UI thread."""
         ctx = self.ctx
-        self.background.run(lambda: (goals.progress(ctx), {c.id: c.name for c in library.courses(ctx)}), self._fill)
+        self.ops.run_either(lambda: (goals.progress(ctx), {c.id: c.name for c in library.courses(ctx)}), self._fill)
 
     def _fill(self, result) -> None:
         if isinstance(result, Exception):
@@ -166,7 +165,7 @@ class GoalsPanel(QFrame):
             self.rows.addWidget(remove, row, 3)
 
     def edit_goal(self, goal=None) -> GoalDialog:
-        """Open the goal dialog (without blocking); saving writes in the background and reloads."""
+        """Open the goal dialog (without blocking); saving writes off the UI thread and reloads."""
         self.dialog = GoalDialog(self.courses, goal, self)
         self.dialog.accepted.connect(lambda d=self.dialog: self._save(d.goal, d.values()))
         self.dialog.open()
@@ -175,14 +174,14 @@ class GoalsPanel(QFrame):
     def _save(self, goal, fields: dict) -> None:
         ctx = self.ctx
         if goal is None:
-            self.background.run(lambda: goals.add(ctx, **fields), self._written)
+            self.ops.run_either(lambda: goals.add(ctx, **fields), self._written)
         else:
-            self.background.run(lambda: goals.update(ctx, goal.id, **fields), self._written)
+            self.ops.run_either(lambda: goals.update(ctx, goal.id, **fields), self._written)
 
     def remove_goal(self, goal_id: int) -> None:
-        """Delete a goal in the background and reload."""
+        """Delete a goal off the UI thread and reload."""
         ctx = self.ctx
-        self.background.run(lambda: goals.remove(ctx, goal_id), self._written)
+        self.ops.run_either(lambda: goals.remove(ctx, goal_id), self._written)
 
     def _written(self, result) -> None:
         self.message.setText(str(result) if isinstance(result, Exception) else "")
@@ -225,7 +224,7 @@ class GamificationPanel(QFrame):
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("gamificationPanel")
-        self.background = Background(self, "gamification")
+        self.ops = Operations(self, "gamification")
         self.data: dict | None = None
         self.level = QLabel("Level …")
         self.level.setObjectName("levelTitle")
@@ -278,17 +277,17 @@ class GamificationPanel(QFrame):
     def showEvent(self, event) -> None:
         """Celebrate unlocks over the window this panel lives in."""
         super().showEvent(event)
-        install_unlock_toasts(self.window())
+        install_unlock_toasts(self.window(), self.ctx)
 
     def refresh(self) -> None:
-        """Reload everything in the background."""
+        """Reload everything off the UI thread."""
         ctx = self.ctx
 
         def load() -> dict:
             return {"summary": gamification.summary(ctx), "streak": gamification.streak(ctx),
                     "achievements": gamification.achievements(ctx), "bests": gamification.personal_bests(ctx)}
 
-        self.background.run(load, self._fill)
+        self.ops.run_either(load, self._fill)
 
     def _fill(self, result) -> None:
         if isinstance(result, Exception):

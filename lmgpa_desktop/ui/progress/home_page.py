@@ -17,7 +17,7 @@ from lmgpa_desktop.core.progress import reminders
 from lmgpa_desktop.core.progress import today as today_core
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import clock
-from lmgpa_desktop.ui.kit.background import Background
+from lmgpa_desktop.ui.kit.operations import Operations
 
 
 def _clear(layout) -> None:
@@ -75,7 +75,7 @@ class HomePage(QWidget):
     def __init__(self, ctx, runner=None, parent=None):
         super().__init__(parent)
         self.ctx, self.runner = ctx, runner
-        self.background = Background(self, "home-page")
+        self.ops = Operations(self, "home-page")
         self.data: today_core.Today | None = None
         title = QLabel("Today")
         title.setObjectName("pageTitle")
@@ -117,7 +117,7 @@ class HomePage(QWidget):
 
     def refresh(self) -> None:
         """Read today's figures off the UI thread, then show them."""
-        self.background.run(lambda: today_core.today(self.ctx), self._show)
+        self.ops.run_either(lambda: today_core.today(self.ctx), self._show)
 
     def showEvent(self, event) -> None:
         """Coming back home shows what changed elsewhere."""
@@ -267,5 +267,5 @@ class HomePage(QWidget):
             self.open_item.emit(item.kind, item.ref_id)
 
     def closeEvent(self, event) -> None:
-        self.background.close()
+        self.ops.close()
         super().closeEvent(event)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop.core.progress import notifications
-from lmgpa_desktop.ui.kit.background import Background
+from lmgpa_desktop.ui.kit.operations import Operations
 
 EMPTY_TEXT = ("Nothing here. Reminders about cards to review, assignment and exam dates and your goals appear "
               "here; choose which ones, quiet hours and how many a day in Settings.")
@@ -35,7 +35,7 @@ class NotificationsPage(QWidget):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
-        self.background = Background(self, "notifications")
+        self.ops = Operations(self, "notifications")
         title = QLabel("Notifications")
         title.setObjectName("pageTitle")
         self.summary = QLabel("")
@@ -93,8 +93,8 @@ class NotificationsPage(QWidget):
 
     # -- reading -------------------------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Reload the list in the background."""
-        self.background.run(self._read, self._show)
+        """Reload the list off the UI thread."""
+        self.ops.run_either(self._read, self._show)
 
     def _read(self) -> tuple[list, int]:
         """The rows and the unread count from one reading, so the summary always matches the rows shown."""
@@ -166,5 +166,4 @@ class NotificationsPage(QWidget):
 
     def _write(self, fn) -> None:
         """A change off the UI thread; the centre's listener then refreshes the list."""
-        self.background.run(fn, lambda result: self.summary.setText(f"Could not change notifications: {result}")
-                            if isinstance(result, Exception) else None)
+        self.ops.run(fn, failure=lambda exc: self.summary.setText(f"Could not change notifications: {exc}"))

@@ -18,11 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop.core.progress import analytics
-from lmgpa_desktop.storage import progress_repo
-from lmgpa_desktop.ui.kit.background import Background
-from lmgpa_desktop.ui.progress.focus_timer import FocusTimerWidget
-from lmgpa_desktop.ui.online.leaderboard_panel import LeaderboardPanel
+from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.progress.charts import ChartBox, HeatmapWidget
+from lmgpa_desktop.ui.progress.focus_timer import FocusTimerWidget
 from lmgpa_desktop.ui.progress.game import GamificationPanel, GoalsPanel
 
 log = logging.getLogger(__name__)
@@ -32,16 +30,19 @@ KIND_TITLES = {"review": "Reviewing", "recording": "Recording", "test": "Practic
 
 
 class ProgressPage(QWidget):
-    """Charts from SQL aggregates, loaded off the UI thread; range and class filters."""
+    """Charts from SQL aggregates, loaded off the UI thread; range and class filters.
+
+    The leaderboard (an online panel with refresh()) is handed in by the window: progress sits below online."""
 
     loaded = Signal()  # a report is on screen (tests wait for it)
 
-    def __init__(self, ctx, runner=None, parent=None):
+    def __init__(self, ctx, runner=None, parent=None, leaderboard: QWidget | None = None):
         super().__init__(parent)
         self.ctx, self.runner = ctx, runner
-        self.background = Background(self, "progress")
+        self.ops = Operations(self, "progress")
         self.report: analytics.Report | None = None
         self._want_reload = False
+        self._loading = False
         self.focus = FocusTimerWidget(ctx, self)
         self.focus.timer.on_change = self._focus_changed
         self.range = QComboBox()
@@ -65,7 +66,7 @@ class ProgressPage(QWidget):
             "tests": ChartBox("Practice test scores (%)"),
         }
         self.game = [GoalsPanel(ctx, self), GamificationPanel(ctx, self)]
-        self.leaderboard = LeaderboardPanel(ctx, self)
+        self.leaderboard = leaderboard
         self._layout()
         self.range.currentIndexChanged.connect(lambda _i: self.reload())
         self.course.currentIndexChanged.connect(lambda _i: self.reload())
@@ -89,7 +90,8 @@ class ProgressPage(QWidget):
         for panel in self.game:
             row.addWidget(panel, 1)
         col.addLayout(row)
-        col.addWidget(self.leaderboard)
+        if self.leaderboard is not None:
+            col.addWidget(self.leaderboard)
         col.addLayout(filters)
         col.addWidget(self.summary)
         col.addWidget(self.heatmap)
@@ -111,18 +113,20 @@ class ProgressPage(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        """Load the report for the chosen range and class on the background thread."""
-        if self.background.pending:
+        """Load the report for the chosen range and class off the UI thread."""
+        if self._loading:
             self._want_reload = True  # one more load after the running one, with the newest filters
             return
+        self._loading = True
         range_name, course_id = self.range.currentData(), self.course.currentData()
 
         def work():
-            return progress_repo.course_names(self.ctx.db), analytics.report(self.ctx, range_name, course_id)
+            return analytics.course_names(self.ctx), analytics.report(self.ctx, range_name, course_id)
 
-        self.background.run(work, self._show)
+        self.ops.run_either(work, self._show)
 
     def _show(self, result) -> None:
+        self._loading = False
         if self._want_reload:
             self._want_reload = False
             self.reload()
@@ -136,7 +140,8 @@ class ProgressPage(QWidget):
         self._draw(rep)
         for panel in self.game:
             panel.refresh()
-        self.leaderboard.refresh()
+        if self.leaderboard is not None:
+            self.leaderboard.refresh()
         self.loaded.emit()
 
     def _set_courses(self, courses: dict[int, str]) -> None:
@@ -183,5 +188,5 @@ class ProgressPage(QWidget):
             self.reload()  # a finished or stopped work period is new study time
 
     def closeEvent(self, event) -> None:
-        self.background.close()
+        self.ops.close()
         super().closeEvent(event)

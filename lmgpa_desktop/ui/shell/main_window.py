@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop import __version__, paths
+from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.shell import theme
 
 if TYPE_CHECKING:  # the database layer loads on a worker thread after the first paint
@@ -72,9 +73,10 @@ def _review(window) -> QWidget:
 
 def _progress(window) -> QWidget:
     """Focus timer, goals and points, charts of study time, reviews, retention, due cards and tests."""
+    from lmgpa_desktop.ui.online.leaderboard_panel import LeaderboardPanel
     from lmgpa_desktop.ui.progress.progress_page import ProgressPage
 
-    return ProgressPage(window.ctx, window.runner)
+    return ProgressPage(window.ctx, window.runner, leaderboard=LeaderboardPanel(window.ctx))
 
 
 def _notifications(window) -> QWidget:
@@ -147,6 +149,7 @@ class MainWindow(QMainWindow):
         self.jobs_panel = None
         self.notifier = None
         self.online = None
+        self.ops = Operations(self, "window")
         self.setWindowTitle("Little Monster GPA")
         self.setWindowIcon(QIcon(str(paths.resource("icons", "app.svg"))))
         self.setMinimumSize(720, 520)  # every navigation entry stays visible
@@ -199,20 +202,25 @@ class MainWindow(QMainWindow):
         self.notifier = Notifier(ctx, self.tray, self)  # reminders: scheduler, tray messages, unread badge
         self.notifier.unread.connect(self.show_unread)
         self.notifier.start()
-        from lmgpa_desktop.ui.shell.celebration import install_unlock_toasts
+        from lmgpa_desktop.ui.progress.celebration import install_unlock_toasts
 
-        install_unlock_toasts(self)  # achievements unlocked anywhere get a small, non-blocking celebration
+        install_unlock_toasts(self, ctx)  # achievements unlocked anywhere get a small, non-blocking celebration
         self._show_row(self.nav.currentRow())
 
     def closeEvent(self, event) -> None:
         """Remember geometry and stop workers (running jobs resume at next start)."""
         if self.ctx is not None:
-            self.ctx.settings.set("ui.geometry", bytes(self.saveGeometry().toBase64()).decode())
+            settings, geometry = self.ctx.settings, bytes(self.saveGeometry().toBase64()).decode()
+            written = self.ops.run(lambda: settings.set("ui.geometry", geometry))
             self.runner.stop()
             if self.notifier is not None:
                 self.notifier.stop()
             if self.online is not None:
                 self.online.stop()
+            if written is not None:
+                # The next start reads these settings before anything else: wait for the lane, which runs in order,
+                # so the last page and the geometry (and every change queued before them) are on disk.
+                written.result()
         if self.tray:
             self.tray.hide()
         super().closeEvent(event)
@@ -238,18 +246,22 @@ class MainWindow(QMainWindow):
         """Show a source where a hit or citation points: audio at its second, documents at their page."""
         from lmgpa_desktop.core.library import library
 
-        src = library.get(self.ctx, source_id)
+        ctx = self.ctx
+        self.ops.run(lambda: library.get(ctx, source_id),
+                     lambda src: self._go_to(src, page_no, start_s, region, highlight))
+
+    def _go_to(self, src, page_no: int | None, start_s: float | None, region: list | None, highlight: str) -> None:
         if src is None:
             return
         if src.kind in ("audio", "video", "recording"):
             self.show_area("record")
             record = self._page("record")
-            record.select_source(source_id)
+            record.select_source(src.id)
             if start_s is not None:
                 record.view.seek(start_s, play=False)
         else:
             self.show_area("library")
-            self._page("library").open_location(source_id, page_no, start_s, region, highlight)
+            self._page("library").show_document(src.id, page_no, region, highlight)
 
     def open_item(self, kind: str, item_id: int) -> None:
         """Open a deck to study, a note, a practice test or a conversation (from Home's "continue")."""
@@ -290,7 +302,8 @@ class MainWindow(QMainWindow):
         self._page(KEYS[row])
         self.stack.setCurrentIndex(row)
         if self.ctx is not None:
-            self.ctx.settings.set("ui.last_page", KEYS[row])
+            settings, key = self.ctx.settings, KEYS[row]
+            self.ops.run(lambda: settings.set("ui.last_page", key))  # closeEvent waits for it: the next start reads it
 
     def show_area(self, key: str) -> None:
         """Switch to an area by key."""
@@ -319,7 +332,7 @@ class MainWindow(QMainWindow):
     def _refresh_online_pages(self) -> None:
         """After a sync: the leaderboard on Progress reads the new rankings (the online pages listen themselves)."""
         page = self.pages.get("progress")
-        if page is not None and hasattr(page, "leaderboard"):
+        if page is not None and page.leaderboard is not None:
             page.leaderboard.refresh()
 
     def toggle_jobs(self) -> None:

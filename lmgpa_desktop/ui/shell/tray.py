@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
+from concurrent.futures import Future
 
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from lmgpa_desktop.ui.kit.background import Background
+from lmgpa_desktop.ui.kit.operations import Operations
 
 log = logging.getLogger(__name__)
 MESSAGE_MS = 8000
@@ -50,10 +50,10 @@ class Notifier(QObject):
 
         self.ctx, self.tray = ctx, tray
         self.shown: list = []  # rows shown in the tray (kept for the tests and the log)
-        self.background = Background(self, "notifier")
+        self.ops = Operations(self, "notifier")
         self.service = ReminderService(ctx, deliver=self._from_worker(self.popup), clock=clock)
         self._listener = self._from_worker(self.changed)
-        self._thread: threading.Thread | None = None
+        self._starting: Future | None = None
         self.popup.connect(self._show)
         self.changed.connect(lambda _row: self.refresh_count())
         notifications.subscribe(ctx, self._listener)
@@ -68,12 +68,11 @@ class Notifier(QObject):
         return relay
 
     def start(self) -> None:
-        """Start the scheduler on a worker thread (opening the job store reads the database)."""
+        """Start the scheduler off the UI thread (opening the job store reads the database)."""
         from lmgpa_desktop.core.progress import reminders
 
         reminders.preload()
-        self._thread = threading.Thread(target=self._start, name="reminders-start", daemon=True)
-        self._thread.start()
+        self._starting = self.ops.run(self._start)
         self.refresh_count()
 
     def _start(self) -> None:
@@ -82,21 +81,25 @@ class Notifier(QObject):
         except Exception:  # noqa: BLE001 - reminders are a convenience; the app works without them
             log.exception("the reminder scheduler did not start")
 
+    def wait_started(self) -> None:
+        """Block until the scheduler's start has finished (it may have failed; that is logged)."""
+        if self._starting is not None:
+            self._starting.result()
+
     def stop(self) -> None:
         """Stop the scheduler (its jobs stay in the database) and stop listening."""
         from lmgpa_desktop.core.progress import notifications
 
         notifications.unsubscribe(self.ctx, self._listener)
-        if self._thread is not None:
-            self._thread.join()  # a start still opening the store finishes first, so stop() sees its scheduler
+        self.wait_started()  # a start still opening the store finishes first, so stop() sees its scheduler
         self.service.stop()
-        self.background.close()
+        self.ops.close()
 
     def refresh_count(self) -> None:
         """Read the unread count off the UI thread and announce it."""
         from lmgpa_desktop.core.progress import notifications
 
-        self.background.run(lambda: notifications.unread_count(self.ctx),
+        self.ops.run_either(lambda: notifications.unread_count(self.ctx),
                             lambda n: self.unread.emit(n) if isinstance(n, int) else log.warning("unread: %s", n))
 
     def _show(self, row) -> None:

@@ -1,1 +1,9 @@
-"""Study pages: notes, generation, items to review, practice tests, flashcard review, chat, read-aloud."""
+"""Study pages: notes, generation, items to review, practice tests, flashcard review, chat.
+
+study_page       the Study page and its tabs: generate_tab, pending_tab (To review), notes_tab, practice_tab;
+                 common holds what the tabs share (labels, source links, empty-library advice)
+review_page      the Review page, made of deck_list (decks, counts, options), reviewer (the study screen, with
+                 card_audio for a card's sounds), card_browser (paged cards, with card_editor beside) and
+                 anki_transfer (Anki import and export jobs)
+chat_page        Chat: ask the library, answers stream in with citations
+"""

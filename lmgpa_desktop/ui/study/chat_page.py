@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import re
 import threading
+from concurrent.futures import wait
 
-from PySide6.QtCore import Qt, QThread, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMessageBox,
     QPlainTextEdit, QPushButton, QSplitter, QTextBrowser, QToolTip, QVBoxLayout, QWidget,
 )
 
-from lmgpa_desktop.core.study import chat
+from lmgpa_desktop.core.study import chat, conversations
+from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.library.search import Scope
-from lmgpa_desktop.storage import library_repo, sources_repo
-from lmgpa_desktop.ui.study.read_aloud import ReadAloudAction, ReadAloudBar
+from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.read_aloud import ReadAloudAction, ReadAloudBar
 
 WELCOME = ("Ask anything about your library. Answers come only from your own material and cite the passages "
            "they rest on: click a number like [1] to open the source at that page or second. Each sentence is "
@@ -30,27 +32,15 @@ def _escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-class _Answerer(QThread):
-    """Runs one answer off the UI thread and relays its pieces as they are generated."""
+class _AnswerStream(QObject):
+    """One answer being written: its pieces relayed to the UI thread as they are generated; `cancel` stops it."""
 
     token = Signal(str)
-    done = Signal(object)  # ChatEvent of kind "done"
-    failed = Signal(str)
 
-    def __init__(self, events_factory, parent=None):
+    def __init__(self, parent=None):
         super().__init__(parent)
         self.cancel = threading.Event()
-        self._factory = events_factory
-
-    def run(self) -> None:
-        try:
-            for event in self._factory(self.cancel):
-                if event.kind == "token":
-                    self.token.emit(event.text)
-                else:
-                    self.done.emit(event)
-        except Exception as exc:  # noqa: BLE001 - shown to the student; the question stays stored
-            self.failed.emit(str(exc))
+        self.future = None  # the compute lane's future, for waiting at shutdown
 
 
 class _Input(QPlainTextEdit):
@@ -75,8 +65,10 @@ class ChatPage(QWidget):
         super().__init__(parent)
         self.ctx, self.runner = ctx, runner
         self.conversation_id: int | None = None
-        self.messages: list[chat.Message] = []
-        self.worker: _Answerer | None = None
+        self.messages: list[conversations.Message] = []
+        # Answers run on the compute lane: seconds of model time must not hold up other pages' database reads.
+        self.ops = Operations(self, "chat", lane="compute")
+        self.stream: _AnswerStream | None = None
         self.streamed = ""
 
         title = QLabel("Chat")
@@ -89,7 +81,7 @@ class ChatPage(QWidget):
         self.rename_button = QPushButton("Rename…")
         self.rename_button.clicked.connect(self.rename_conversation)
         self.delete_button = QPushButton("Delete")
-        self.delete_button.clicked.connect(self.delete_conversation)
+        self.delete_button.clicked.connect(lambda: self.delete_conversation())  # Qt would pass checked=False as confirm
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -174,7 +166,7 @@ class ChatPage(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         chosen = None
-        for conv in chat.conversations(self.ctx):
+        for conv in conversations.conversations(self.ctx):
             item = QListWidgetItem(conv.title)
             item.setData(Qt.ItemDataRole.UserRole, conv.id)
             item.setToolTip(conv.title)
@@ -195,7 +187,7 @@ class ChatPage(QWidget):
 
     def new_conversation(self) -> int:
         """Start an empty conversation with the scope currently chosen."""
-        conv = chat.new_conversation(self.ctx, self._chosen_scope())
+        conv = conversations.new_conversation(self.ctx, self._chosen_scope())
         self.refresh_conversations(select=conv.id)
         self.input.setFocus()
         return conv.id
@@ -204,14 +196,14 @@ class ChatPage(QWidget):
         """Ask for a new title."""
         if self.conversation_id is None:
             return
-        current = chat.conversation(self.ctx, self.conversation_id).title
+        current = conversations.conversation(self.ctx, self.conversation_id).title
         title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=current)
         if ok and title.strip():
             self.rename_to(title)
 
     def rename_to(self, title: str) -> None:
         """Give the current conversation a new title."""
-        chat.rename(self.ctx, self.conversation_id, title)
+        conversations.rename(self.ctx, self.conversation_id, title)
         self.refresh_conversations()
 
     def delete_conversation(self, confirm: bool = True) -> None:
@@ -222,15 +214,15 @@ class ChatPage(QWidget):
                                             "Delete this conversation and all its messages?") \
                 != QMessageBox.StandardButton.Yes:
             return
-        chat.delete(self.ctx, self.conversation_id)
+        conversations.delete(self.ctx, self.conversation_id)
         self.conversation_id = None
         self.refresh_conversations()
 
     def _show(self, conversation_id: int | None) -> None:
         self.conversation_id = conversation_id
-        self.messages = chat.messages(self.ctx, conversation_id) if conversation_id else []
+        self.messages = conversations.messages(self.ctx, conversation_id) if conversation_id else []
         if conversation_id is not None:
-            self._select_scope(chat.scope_of(chat.conversation(self.ctx, conversation_id)))
+            self._select_scope(conversations.scope_of(conversations.conversation(self.ctx, conversation_id)))
         self.render()
         self._update_buttons()
 
@@ -240,10 +232,10 @@ class ChatPage(QWidget):
         keep = self._chosen_scope()
         self.scope.clear()
         self.scope.addItem("Everything in my library", Scope())
-        for course in library_repo.courses(self.ctx.db):
+        for course in library.courses(self.ctx):
             self.scope.addItem(f"Class: {course.name}", Scope(course_id=course.id))
-        for src in sources_repo.listing(self.ctx.db):
-            self.scope.addItem(f"Source: {src.title}", Scope(source_id=src.id))
+        for item in library.items(self.ctx):
+            self.scope.addItem(f"Source: {item.source.title}", Scope(source_id=item.source.id))
         self._select_scope(keep)
 
     def _chosen_scope(self) -> Scope:
@@ -259,7 +251,7 @@ class ChatPage(QWidget):
 
     def _scope_chosen(self, _index: int) -> None:
         if self.conversation_id is not None:
-            chat.set_scope(self.ctx, self.conversation_id, self._chosen_scope())
+            conversations.set_scope(self.ctx, self.conversation_id, self._chosen_scope())
 
     def showEvent(self, event) -> None:
         self.refresh_scopes()  # classes and sources may have changed on other pages
@@ -269,7 +261,7 @@ class ChatPage(QWidget):
     @property
     def busy(self) -> bool:
         """Whether an answer is being generated."""
-        return self.worker is not None
+        return self.stream is not None
 
     def _send_or_stop(self) -> None:
         if self.busy:
@@ -286,7 +278,7 @@ class ChatPage(QWidget):
             self.new_conversation()
         conv_id, scope = self.conversation_id, self._chosen_scope()
         self.input.clear()
-        self.messages.append(chat.Message(None, conv_id, "user", question))
+        self.messages.append(conversations.Message(None, conv_id, "user", question))
         self._start(lambda cancel: chat.ask(self.ctx, conv_id, question, scope, cancel=cancel))
 
     def regenerate(self) -> None:
@@ -300,20 +292,27 @@ class ChatPage(QWidget):
 
     def stop(self) -> None:
         """Stop the answer being written; what was written so far is kept."""
-        if self.worker is not None:
-            self.worker.cancel.set()
+        if self.stream is not None:
+            self.stream.cancel.set()
             self.status.setText("Stopping…")
 
     def _start(self, factory) -> None:
         self.streamed = ""
         self.render(pending=True)
         self.status.setText("Looking through your library…")
-        self.worker = _Answerer(factory, self)
-        self.worker.token.connect(self._on_token)
-        self.worker.done.connect(self._on_done)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.start()
+        stream = self.stream = _AnswerStream(self)
+        stream.token.connect(self._on_token)
+
+        def work():
+            done = None
+            for event in factory(stream.cancel):
+                if event.kind == "token":
+                    stream.token.emit(event.text)  # queued: arrives before the result, in order
+                else:
+                    done = event
+            return done
+
+        stream.future = self.ops.run(work, self._on_done, self._on_failed)
         self._update_buttons()
 
     def _on_token(self, text: str) -> None:
@@ -328,25 +327,27 @@ class ChatPage(QWidget):
         bar.setValue(bar.maximum())
 
     def _on_done(self, event) -> None:
-        self.status.setText("Stopped." if event.stopped else "")
+        self.status.setText("Stopped." if event is not None and event.stopped else "")
+        self._on_finished()
 
-    def _on_failed(self, message: str) -> None:
-        self.status.setText("")
-        QMessageBox.warning(self, "Chat", f"The answer could not be written: {message}")
+    def _on_failed(self, exc: BaseException) -> None:
+        self.status.setText("")  # shown to the student; the question stays stored
+        QMessageBox.warning(self, "Chat", f"The answer could not be written: {exc}")
+        self._on_finished()
 
     def _on_finished(self) -> None:
-        worker, self.worker = self.worker, None
-        worker.wait()
-        worker.deleteLater()
+        stream, self.stream = self.stream, None
+        stream.deleteLater()
         self.refresh_conversations()
         self._update_buttons()
 
     def shutdown(self) -> None:
         """Stop any answer in progress and wait for its thread (the app is closing)."""
         self.read_aloud.shutdown()
-        if self.worker is not None:
-            self.worker.cancel.set()
-            self.worker.wait()
+        if self.stream is not None:
+            self.stream.cancel.set()
+            if self.stream.future is not None:
+                wait([self.stream.future])
 
     # -- rendering ---------------------------------------------------------------------------------------------
     def render(self, pending: bool = False) -> None:
@@ -369,7 +370,7 @@ class ChatPage(QWidget):
             cursor.insertText(" ")
         self.body.verticalScrollBar().setValue(self.body.verticalScrollBar().maximum())
 
-    def _answer_markdown(self, m: chat.Message) -> str:
+    def _answer_markdown(self, m: conversations.Message) -> str:
         numbers = {c.number for c in m.citations}
 
         def link(match: re.Match) -> str:
@@ -390,7 +391,7 @@ class ChatPage(QWidget):
                              f" — “{_escape(c.snippet)}”")
         return "\n".join(lines)
 
-    def _citation(self, url: QUrl | str) -> chat.Citation | None:
+    def _citation(self, url: QUrl | str) -> conversations.Citation | None:
         match = re.fullmatch(r"cite:(\d+):(\d+)", url.toString() if isinstance(url, QUrl) else url)
         if not match:
             return None
@@ -411,7 +412,7 @@ class ChatPage(QWidget):
             QToolTip.showText(self.cursor().pos(), f"{c.source_title} {c.location}\n{c.snippet}", self.body)
 
     # -- actions -----------------------------------------------------------------------------------------------
-    def last_answer(self) -> chat.Message | None:
+    def last_answer(self) -> conversations.Message | None:
         """The latest assistant message of this conversation."""
         return next((m for m in reversed(self.messages) if m.role == "assistant"), None)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from lmgpa_desktop.core.study import generate
+from lmgpa_desktop.core.study import source_locations
 from lmgpa_desktop.core.library import library
 
 EMPTY_LIBRARY = ("Your library is empty. Import a lecture or PDF in Library first (or record one on the Record "
@@ -36,17 +36,17 @@ def section_title(text: str) -> QLabel:
 
 def location(ctx, source_id, page_no, start_s, end_s=None) -> str:
     """"“Title”, page 3" or "“Title”, 1:05–1:12" (empty when the item has no source)."""
-    return generate.describe_location(ctx, source_id, page_no, start_s, end_s)
+    return source_locations.describe_location(ctx, source_id, page_no, start_s, end_s)
 
 
 def source_link(source_id, page_no, start_s) -> str:
     """The lmgpa:// address of a source location, as notes use it."""
-    return generate.link(source_id, page_no, start_s)
+    return source_locations.link(source_id, page_no, start_s)
 
 
 def parse_link(url: str):
     """(source id, page, second) of an lmgpa:// address, or None."""
-    return generate.parse_link(url)
+    return source_locations.parse_link(url)
 
 
 def percent(score: float | None, max_score: float | None) -> str:

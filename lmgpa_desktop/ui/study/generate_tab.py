@@ -1,5 +1,4 @@
-"""Study → Generate: tick sources from the library, choose notes, flashcards or a practice test and how many,
-and queue the generation job (its progress and Cancel are in the jobs panel and the status bar)."""
+"""Study → Generate: pick library sources, choose notes, flashcards or a test and how many, queue the job."""
 
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from lmgpa_desktop.core.study import generate
+from lmgpa_desktop.core.study import generate, material
 from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import clock
@@ -43,7 +42,7 @@ class GeneratePanel(QWidget):
         self.what.currentIndexChanged.connect(self._what_changed)
         self.count_label = QLabel("How many")
         self.count = QSpinBox()
-        self.count.setRange(1, generate.MAX_COUNT)
+        self.count.setRange(1, material.MAX_COUNT)
         self.generate_button = QPushButton("Generate")
         self.generate_button.setObjectName("primary")
         self.generate_button.clicked.connect(self.start)
@@ -132,7 +131,7 @@ class GeneratePanel(QWidget):
         self.count.setVisible(not notes)
         self.count_label.setVisible(not notes)
         if not notes:
-            self.count.setValue(generate.DEFAULT_COUNT[what])
+            self.count.setValue(material.DEFAULT_COUNT[what])
         self._update_button()
 
     def _update_button(self) -> None:

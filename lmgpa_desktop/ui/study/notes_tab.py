@@ -1,5 +1,4 @@
-"""Study → Notes: the student's notes; a Markdown editor with a live preview side by side, save and delete,
-source references that open the source at their page or second, read aloud, export as audio or slides."""
+"""Study → Notes: a Markdown editor with live preview, source links, read aloud, export as audio or slides."""
 
 from __future__ import annotations
 
@@ -15,9 +14,9 @@ from PySide6.QtWidgets import (
 from lmgpa_desktop.core.study import notes
 from lmgpa_desktop.core.study import slides
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.ui.kit.background import Background
+from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.study.common import empty_text, message_label, parse_link
-from lmgpa_desktop.ui.study.read_aloud import ReadAloudBar
+from lmgpa_desktop.ui.kit.read_aloud import ReadAloudBar
 
 PREVIEW_DELAY_MS = 150  # the preview follows typing after this pause
 EMPTY = ("No notes yet. Generate notes from a lecture or PDF in the Generate tab (then accept them in To review), "
@@ -46,7 +45,7 @@ class NotesPanel(QWidget):
         self._shown_title = ""
         self._loading = False
         self.dirty = False
-        self.background = Background(self, "study-notes")
+        self.ops = Operations(self, "study-notes")
         self.export_jobs: list[int] = []
 
         self.list = QListWidget()
@@ -324,7 +323,7 @@ class NotesPanel(QWidget):
         note_id = self.note_id
         self.slides_button.setEnabled(False)
         self.message.setText(f"Writing slides to {path}…")
-        self.background.run(lambda: slides.export_note_pptx(self.ctx, note_id, path), self._slides_done)
+        self.ops.run_either(lambda: slides.export_note_pptx(self.ctx, note_id, path), self._slides_done)
 
     def _slides_done(self, result) -> None:
         self.slides_button.setEnabled(self.note_id is not None)

@@ -1,5 +1,4 @@
-"""Study → To review: generated flashcards, practice-test questions and notes wait here; accept, edit or reject
-each (or accept everything), and choose the deck accepted cards go to."""
+"""Study → To review: accept, edit or reject generated cards, questions and notes; choose the cards' deck."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit, QPushButton, QSplitter, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from lmgpa_desktop.core.study import generate
+from lmgpa_desktop.core.study import drafts
 from lmgpa_desktop.core.study import notes
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.core.errors import UserError
@@ -35,7 +34,7 @@ class PendingPanel(QWidget):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
-        self.pending = generate.Pending([], [], [])
+        self.pending = drafts.Pending([], [], [])
         self.tree = QTreeWidget()
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["Item", "Answer", "Source"])
@@ -99,7 +98,7 @@ class PendingPanel(QWidget):
     # -- listing -----------------------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Reload everything waiting for review."""
-        self.pending = generate.pending(self.ctx)
+        self.pending = drafts.pending(self.ctx)
         self._fill_decks()
         self.tree.clear()
         p = self.pending
@@ -261,17 +260,17 @@ class PendingPanel(QWidget):
         notes_ = [i for k, i in keys if k == "note"]
         parts = []
         if cards:
-            n = generate.accept_cards(self.ctx, cards, self.deck_choice())
+            n = drafts.accept_cards(self.ctx, cards, self.deck_choice())
             parts.append(f"{n} flashcard{'s' if n != 1 else ''}" + (f" to “{self.deck_choice()}”"
                                                                      if self.deck_choice() else ""))
         if questions:
-            n = generate.accept_questions(self.ctx, questions)
+            n = drafts.accept_questions(self.ctx, questions)
             parts.append(f"{n} question{'s' if n != 1 else ''}")
         for test_id in tests:
-            t = generate.accept_test(self.ctx, test_id)
+            t = drafts.accept_test(self.ctx, test_id)
             parts.append(f"the practice test “{t.title}”" if t else "a practice test")
         for note_id in notes_:
-            generate.accept_note(self.ctx, note_id)
+            drafts.accept_note(self.ctx, note_id)
         if notes_:
             parts.append(f"{len(notes_)} note{'s' if len(notes_) != 1 else ''}")
         return "Accepted " + ", ".join(parts) + "." if parts else ""
@@ -285,11 +284,11 @@ class PendingPanel(QWidget):
         notes_ = [i for k, i in keys if k == "note"]
         n = 0
         if cards:
-            n += generate.reject_cards(self.ctx, cards)
+            n += drafts.reject_cards(self.ctx, cards)
         if questions:
-            n += generate.reject_questions(self.ctx, list(dict.fromkeys(questions)))
+            n += drafts.reject_questions(self.ctx, list(dict.fromkeys(questions)))
         for note_id in notes_:
-            generate.reject_note(self.ctx, note_id)
+            drafts.reject_note(self.ctx, note_id)
             n += 1
         return f"Rejected {n} item{'s' if n != 1 else ''}." if n else ""
 
@@ -363,11 +362,11 @@ class PendingPanel(QWidget):
         """Store an edited item (values in the order of its fields); False with a message when refused."""
         try:
             if kind == "card":
-                generate.edit_card(self.ctx, ident, values[0], values[1])
+                drafts.edit_card(self.ctx, ident, values[0], values[1])
             elif kind == "question":
                 q = next(q for _, qs in self.pending.tests for q in qs if q.id == ident)
                 choices = [c for c in values[2].splitlines() if c.strip()] if q.kind == "mcq" else None
-                generate.edit_question(self.ctx, ident, values[0], values[1], choices, values[-1])
+                drafts.edit_question(self.ctx, ident, values[0], values[1], choices, values[-1])
             else:
                 notes.edit(self.ctx, ident, values[0], values[1])
         except UserError as exc:

@@ -1,8 +1,4 @@
-"""Study → Practice tests: ready tests with their last score; take one (timed with a countdown, or untimed; a
-scrolling form or one question at a time); typed answers are graded at once when matching can tell and by
-meaning and the model in the background (job practice.grade) otherwise; the score, the wrong answers with the
-right answer, the explanation and a button to their source, each typed answer's reason with a button to
-overrule its grade; the history of attempts."""
+"""Study → Practice tests: take a test (timed or not), graded by matching at once or by the model as a job."""
 
 from __future__ import annotations
 
@@ -18,18 +14,14 @@ from PySide6.QtWidgets import (
 from lmgpa_desktop.core.study import practice
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import clock
-from lmgpa_desktop.ui.study.common import empty_text, location, message_label, percent, section_title
+from lmgpa_desktop.ui.study.common import empty_text, message_label, percent, section_title
+from lmgpa_desktop.ui.study.practice_result import PracticeResult
 
 EMPTY = ("No practice tests yet. Generate a practice test from a lecture or PDF in the Generate tab, then accept "
          "its questions in To review.")
 TEST_COLUMNS = ["Test", "Questions", "Time limit", "Last score", "Attempts"]
 HISTORY_COLUMNS = ["Taken", "Score", "Time"]
 ROLE = Qt.ItemDataRole.UserRole
-
-
-def _typed(question) -> bool:
-    """Whether a question is answered by typing (its grade has a reason the student may overrule)."""
-    return question.kind not in ("mcq", "tf") or not question.choices
 
 
 def _now_like(moment: datetime) -> datetime:
@@ -87,7 +79,7 @@ class QuestionBox(QGroupBox):
         (self.line or (self.buttons[0] if self.buttons else self)).setFocus()
 
 
-class PracticePanel(QWidget):
+class PracticePanel(PracticeResult, QWidget):
     """Tests list and history, the sitting, and the result."""
 
     open_location = Signal(int, object, object)  # source id, page or None, second or None
@@ -418,123 +410,6 @@ class PracticePanel(QWidget):
                                     "not check count as not yet graded. Open the attempt again later from the "
                                     "history.")
         self.refresh()
-
-    # -- the result ----------------------------------------------------------------------------------------------
-    def _result_view(self) -> QWidget:
-        self.score_label = QLabel("")
-        self.score_label.setObjectName("pageTitle")
-        self.status = message_label()
-        self.wrong = QWidget()
-        self.wrong_layout = QVBoxLayout(self.wrong)
-        self.wrong_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.wrong)
-        self.again_button = QPushButton("Take it again")
-        self.again_button.clicked.connect(lambda: self.take(self.result.test.id, self.result.test.time_limit_s,
-                                                            self.one_at_a_time.isChecked()))
-        back = QPushButton("Back to the tests")
-        back.clicked.connect(self.back_to_list)
-        bar = QHBoxLayout()
-        bar.addStretch(1)
-        bar.addWidget(self.again_button)
-        bar.addWidget(back)
-        view = QWidget()
-        layout = QVBoxLayout(view)
-        layout.addWidget(self.score_label)
-        layout.addWidget(self.status)
-        layout.addWidget(section_title("What to look at again, and why each typed answer was graded as it was"))
-        layout.addWidget(scroll, 1)
-        layout.addLayout(bar)
-        return view
-
-    def show_result(self, attempt_id: int) -> None:
-        """Show a past attempt's result."""
-        self._show_result(practice.result(self.ctx, attempt_id), "")
-
-    def _show_result(self, result, note: str) -> None:
-        self.result = result
-        self.stack.setCurrentIndex(2)
-        waiting = [i for i in result.items if i.answer is not None and i.answer.correct is None]
-        self.score_label.setText(f"Score: {percent(result.score, result.max_score)}"
-                                 + (f" so far ({len(waiting)} being checked)" if waiting else ""))
-        took = f" in {clock(result.elapsed_s)}" if result.elapsed_s is not None else ""
-        self.status.setText(note or f"{result.test.title}: {len(result.items) - len(result.wrong)} of "
-                                    f"{len(result.items)} right{took}.")
-        while self.wrong_layout.count() > 1:
-            item = self.wrong_layout.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
-        wrong = [i for i in result.wrong if not (i.answer is not None and i.answer.correct is None)]
-        if not wrong and not waiting:
-            self.wrong_layout.insertWidget(0, QLabel("Everything right. Well done!"))
-        number = {i.question.id: n for n, i in enumerate(result.items, 1)}
-        # Typed answers that were accepted are listed too, so a grade the student disagrees with can be overruled.
-        accepted = [i for i in result.items if i.correct and _typed(i.question)]
-        for n, item in enumerate(wrong + accepted):
-            self.wrong_layout.insertWidget(self.wrong_layout.count() - 1,
-                                           self._answer_box(number[item.question.id], item))
-        self.again_button.setEnabled(result.test.status == "ready")
-
-    def _answer_box(self, number: int, item) -> QGroupBox:
-        q, a = item.question, item.answer
-        box = QGroupBox(f"Question {number}" + ("" if not item.correct else " (right)"))
-        box.setObjectName("rightAnswer" if item.correct else "wrongAnswer")
-        box.setProperty("question_id", q.id)
-        layout = QVBoxLayout(box)
-        prompt = message_label(q.prompt)
-        font = prompt.font()
-        font.setBold(True)
-        prompt.setFont(font)
-        layout.addWidget(prompt)
-        given = a.response if a and a.response else "(no answer)"
-        lines = [f"Your answer: {given}", f"Correct answer: {q.answer}"]
-        if q.explanation and not item.correct:
-            lines.append(f"Explanation: {q.explanation}")
-        if a and a.reason and _typed(q):
-            lines.append(f"Why: {a.reason}")
-        for text in lines:
-            layout.addWidget(message_label(text))
-        row = QHBoxLayout()
-        if q.source_id is not None and not item.correct:
-            where = item.location or location(self.ctx, q.source_id, q.source_page, q.source_start_s)
-            button = QPushButton(f"Open the source: {where}")
-            button.setProperty("location", (q.source_id, q.source_page, q.source_start_s))
-            button.clicked.connect(lambda _=False, s=q.source_id, p=q.source_page, t=q.source_start_s:
-                                   self.open_location.emit(s, p, t))
-            row.addWidget(button)
-        if a is not None and a.response and a.correct is not None and _typed(q):
-            mark = QPushButton("Mark wrong" if a.correct else "Mark correct")
-            mark.setObjectName("overrule")
-            mark.setToolTip("Overrule this grade: the score changes and the grader's reason stays visible")
-            mark.clicked.connect(lambda _=False, answer_id=a.id, ok=not a.correct: self.overrule(answer_id, ok))
-            row.addWidget(mark)
-        if row.count():
-            row.addStretch(1)
-            layout.addLayout(row)
-        return box
-
-    def overrule(self, answer_id: int, correct: bool) -> None:
-        """The student's own grade for a typed answer; the score shown and kept is updated."""
-        if self.result is None:
-            return
-        try:
-            practice.overrule(self.ctx, answer_id, correct)
-        except UserError as exc:
-            self.status.setText(str(exc))
-            return
-        self._show_result(practice.result(self.ctx, self.result.attempt.id),
-                          f"You marked your answer {'correct' if correct else 'wrong'}; the score is updated.")
-
-    def answer_boxes(self) -> list[QGroupBox]:
-        """Every answer shown: the wrong ones, then the typed answers that were accepted."""
-        return [self.wrong_layout.itemAt(i).widget() for i in range(self.wrong_layout.count())
-                if isinstance(self.wrong_layout.itemAt(i).widget(), QGroupBox)]
-
-    def wrong_boxes(self) -> list[QGroupBox]:
-        """The wrong answers shown."""
-        return [b for b in self.answer_boxes() if b.objectName() == "wrongAnswer"]
 
     def back_to_list(self) -> None:
         """Back to the tests and their history."""

@@ -1,5 +1,4 @@
-"""Study: turn library sources into flashcards, practice tests and notes (Generate), review what was generated
-before it joins a deck (To review), write and export notes (Notes), and take practice tests (Practice tests)."""
+"""The Study page: its Generate, To review, Notes and Practice tests tabs sharing open_location."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Accounts: register, sign-in, tokens and device sessions, passwords and resets, roles; the signed-in caller."""

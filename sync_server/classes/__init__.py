@@ -1,0 +1,1 @@
+"""Classes: join codes, rosters, assignments with files, submissions, grading, grade grids and due-soon reminders."""

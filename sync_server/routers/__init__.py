@@ -1,1 +1,0 @@
-"""HTTP routers, one per resource; thin: parse, call a service, wrap in the envelope."""

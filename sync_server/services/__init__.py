@@ -1,1 +1,0 @@
-"""Service modules: each owns the queries of one resource."""

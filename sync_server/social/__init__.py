@@ -1,0 +1,1 @@
+"""Social: connections between people, study groups with invite codes, group messages and shared notes/decks."""
