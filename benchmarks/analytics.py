@@ -49,6 +49,7 @@ BARE = {
 def build(ctx, days: int, reviews: int, n_sessions: int) -> None:
     """The generated history (see the module docstring)."""
     from lmgpa_desktop.storage import cards_repo, library_repo, progress_repo
+    from lmgpa_desktop.storage import review_logs_repo
     from lmgpa_desktop.storage.progress_repo import SessionDraft
 
     rng = random.Random(11)
@@ -89,9 +90,9 @@ def build(ctx, days: int, reviews: int, n_sessions: int) -> None:
                              "reviewed_at": t + timedelta(seconds=1), "state_before": 2})
         made += target
         if len(logs) >= 50_000:
-            cards_repo.append_review_logs(ctx.db, logs)
+            review_logs_repo.append_review_logs(ctx.db, logs)
             logs = []
-    cards_repo.append_review_logs(ctx.db, logs)
+    review_logs_repo.append_review_logs(ctx.db, logs)
     progress_repo.bulk_insert_sessions(ctx.db, drafts)
 
 

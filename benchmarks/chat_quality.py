@@ -73,7 +73,9 @@ def main() -> int:
     p.add_argument("--out", type=Path, help="write every answer here as JSON lines")
     args = p.parse_args()
 
-    from lmgpa_desktop.core.study import chat, chat_check, chat_prompt
+    from lmgpa_desktop.core.study.chat import ask as chat
+    from lmgpa_desktop.core.study.chat import check as chat_check
+    from lmgpa_desktop.core.study.chat import prompt as chat_prompt
     from lmgpa_desktop.storage import search_repo
 
     if args.shots is not None:

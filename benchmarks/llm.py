@@ -27,7 +27,7 @@ N_CTX = 4096
 
 def chat_prompt() -> str:
     """Three ~140-word passages of the reading and a question, in the chat's base-model format."""
-    from lmgpa_desktop.core.study.chat_prompt import base_prompt
+    from lmgpa_desktop.core.study.chat.prompt import base_prompt
 
     words = READING.read_text(encoding="utf-8").split()
     passages = [" ".join(words[i:i + 140]) for i in range(0, 420, 140)]
@@ -63,7 +63,7 @@ def main() -> int:
 
     from llama_cpp import Llama
 
-    from lmgpa_desktop.core.study.chat_prompt import BASE_STOPS
+    from lmgpa_desktop.core.study.chat.prompt import BASE_STOPS
     from lmgpa_desktop.core.model_registry import DEFAULTS
     from lmgpa_desktop.engines.llm import LlamaEngine
 
@@ -103,7 +103,7 @@ def main() -> int:
           f"time to first token {med['ours']['ttft'] / med['bare']['ttft']:.2f}x (lower is better)")
 
     if args.home:
-        from lmgpa_desktop.core.study import chat
+        from lmgpa_desktop.core.study.chat import ask as chat
         from lmgpa_desktop.core.profile import open_app
 
         ctx = open_app(args.home)

@@ -31,7 +31,7 @@ BARE_DUE = """SELECT id FROM cards WHERE status = 'active' AND due < ? AND delet
 
 def build(ctx, n: int) -> list[int]:
     """n cards in 10 decks (see the module docstring); returns the deck ids."""
-    from lmgpa_desktop.core.study import anki_import
+    from lmgpa_desktop.core.study.anki import importing as anki_import
     from lmgpa_desktop.storage import cards_repo
 
     source = anki_import.import_file(ctx, DECK)
@@ -86,7 +86,7 @@ def main() -> None:
 
     from lmgpa_desktop.core.study import review
     from lmgpa_desktop.core.profile import open_app
-    from lmgpa_desktop.storage import cards_repo
+    from lmgpa_desktop.storage import card_browse_repo
     from lmgpa_desktop.storage.base import UTCDateTime
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,11 +103,11 @@ def main() -> None:
             "next_card (all decks)": timed(lambda: review.next_card(ctx), args.rounds, answer),
             "next_card (one deck)": timed(lambda: review.next_card(ctx, deck_ids[3]), args.rounds, answer),
             "deck list with counts": timed(lambda: review.deck_counts(ctx), max(10, args.rounds // 10)),
-            "browser first page, by due": timed(lambda: cards_repo.browse(ctx.db, limit=100), args.rounds),
+            "browser first page, by due": timed(lambda: card_browse_repo.browse(ctx.db, limit=100), args.rounds),
             "browser first page, search 'capital'": timed(
-                lambda: cards_repo.browse(ctx.db, "capital", limit=100), args.rounds),
+                lambda: card_browse_repo.browse(ctx.db, "capital", limit=100), args.rounds),
             "browser count, search 'capital'": timed(
-                lambda: cards_repo.browse_count(ctx.db, "capital"), max(10, args.rounds // 10)),
+                lambda: card_browse_repo.browse_count(ctx.db, "capital"), max(10, args.rounds // 10)),
         }
         # The same due query and row fetch on a bare connection: the floor our layers add to.
         conn = sqlean.connect(str(ctx.db.path))

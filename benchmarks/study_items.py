@@ -87,11 +87,11 @@ def load(ctx, which: list[str], tmp: Path) -> dict[str, int]:
 
 def checks(ctx, item: dict, passages: list[str], topic: set[str]) -> dict[str, bool | None]:
     """The automatic checks of one stored item (None: the check does not apply)."""
-    from lmgpa_desktop.core.study import text_items as ex
-    from lmgpa_desktop.core.study import generated_items
+    from lmgpa_desktop.core.study.items import text_items as ex
+    from lmgpa_desktop.core.study.items import generated_items
     from lmgpa_desktop.core.words import content_words
-    from lmgpa_desktop.core.study import item_writer
-    from lmgpa_desktop.core.study import study_text as st
+    from lmgpa_desktop.core.study.items import item_writer
+    from lmgpa_desktop.core.study.items import study_text as st
 
     quote, answer, prompt, kind = item["quote"] or "", item["answer"], item["prompt"], item["kind"]
     cleaned = [ex.normalize(st.clean_passage(p)) for p in passages]
@@ -133,9 +133,10 @@ def checks(ctx, item: dict, passages: list[str], topic: set[str]) -> dict[str, b
 
 def generated(ctx, what: str, source_id: int, count: int) -> tuple[list[dict], dict, float]:
     """Run one generation job; returns its items (plain dicts), its stats and its wall time."""
-    from lmgpa_desktop.core.study import text_items as ex
-    from lmgpa_desktop.core.study import generate
+    from lmgpa_desktop.core.study.items import text_items as ex
+    from lmgpa_desktop.core.study.items import generate
     from lmgpa_desktop.storage import study_repo
+    from lmgpa_desktop.storage import practice_repo
 
     start = time.perf_counter()
     job = ctx.jobs.run_now(generate.queue(ctx, what, [source_id], count=count))
@@ -151,7 +152,7 @@ def generated(ctx, what: str, source_id: int, count: int) -> tuple[list[dict], d
             items.append({"kind": c.kind, "prompt": c.front, "answer": answer, "back": c.back, "quote": c.source_quote,
                           "choices": None, "origin": origin, "page": c.source_page, "start_s": c.source_start_s})
     else:
-        for q in study_repo.questions(ctx.db, r["test_id"]):
+        for q in practice_repo.questions(ctx.db, r["test_id"]):
             items.append({"kind": q.kind, "prompt": q.prompt, "answer": q.answer, "back": q.answer, "quote": q.source_quote,
                           "choices": q.choices, "origin": "", "page": q.source_page, "start_s": q.source_start_s})
     return items, r["stats"], wall
@@ -171,9 +172,10 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="lmgpa-items-"))
     home = args.home or tmp / "home"
     os.environ["LMGPA_HOME"] = str(home)
-    from lmgpa_desktop.core.study import text_items as ex
-    from lmgpa_desktop.core.study import drafts, material
-    from lmgpa_desktop.core.study import study_text as st
+    from lmgpa_desktop.core.study.items import text_items as ex
+    from lmgpa_desktop.core.study.items import drafts
+    from lmgpa_desktop.core.study.items import material
+    from lmgpa_desktop.core.study.items import study_text as st
     from lmgpa_desktop.core.profile import open_app
     from lmgpa_desktop.storage import study_repo
 

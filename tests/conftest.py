@@ -14,7 +14,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may download a model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # support modules (support, online_support, ...)
 
-from support import ROOT, SHARED, TESTS, lmgpa_cmd  # noqa: E402,F401 - re-exported for fixtures below
+from support import SHARED  # noqa: E402 - after the path is set
 
 
 @pytest.fixture

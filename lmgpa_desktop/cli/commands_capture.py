@@ -69,7 +69,7 @@ def cmd_demo(args) -> int:
     """Sample lecture -> library -> transcript, with the word error rate against the text it was read from."""
     from lmgpa_desktop import paths
     from lmgpa_desktop.core.formatting import clock
-    from lmgpa_desktop.core.study import chat
+    from lmgpa_desktop.core.study.chat import ask as chat
     from lmgpa_desktop.core.library.search import Scope, search
     from lmgpa_desktop.core.text_metrics import word_error_rate
 

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_ask(args) -> int:
     """Answer a question; in a terminal each sentence appears as soon as it is written and checked."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core.study import chat
+    from lmgpa_desktop.core.study.chat import ask as chat
 
     ctx = open_ctx(args)
     live = sys.stdout.isatty() and not args.json

@@ -51,7 +51,7 @@ def find_deck(ctx: AppContext, key: str):
 def cmd_import(args) -> int:
     """Import one Anki file with a progress bar; print what arrived."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core.study import anki_import
+    from lmgpa_desktop.core.study.anki import importing as anki_import
 
     anki_import.check_importable(args.file.expanduser())
     ctx = open_ctx(args)

@@ -63,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 # -- plain forms --------------------------------------------------------------------------------------------------
 def _source(ctx: AppContext, source_id, page, start_s, end_s, quote) -> dict:
-    from lmgpa_desktop.core.study.source_locations import describe_location
+    from lmgpa_desktop.core.study.items.source_locations import describe_location
 
     return {"source_id": source_id, "page": page, "start_s": start_s, "end_s": end_s,
             "location": describe_location(ctx, source_id, page, start_s, end_s), "quote": quote}
@@ -130,8 +130,11 @@ def _print_note(n: dict) -> None:
 def cmd_generate(args) -> int:
     """Generate notes, flashcards or a quiz from sources with a progress bar; print each item with its source."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core.study import drafts, generate, material
+    from lmgpa_desktop.core.study.items import drafts
+    from lmgpa_desktop.core.study.items import generate
+    from lmgpa_desktop.core.study.items import material
     from lmgpa_desktop.storage import sources_repo, study_repo
+    from lmgpa_desktop.storage import practice_repo
 
     ctx = open_ctx(args)
     for source_id in args.sources:
@@ -156,9 +159,9 @@ def cmd_generate(args) -> int:
     else:
         if args.accept and r["question_ids"]:
             drafts.accept_test(ctx, r["test_id"])
-        test = study_repo.get_test(ctx.db, r["test_id"])
+        test = practice_repo.get_test(ctx.db, r["test_id"])
         out["test"] = test_dict(test) if test else None
-        out["questions"] = [question_dict(ctx, q) for q in study_repo.questions(ctx.db, ids=r["question_ids"])]
+        out["questions"] = [question_dict(ctx, q) for q in practice_repo.questions(ctx.db, ids=r["question_ids"])]
     if args.json:
         print_json(out)
         return 0
@@ -184,7 +187,7 @@ def _print_generated(out: dict) -> None:
 def cmd_pending(args) -> int:
     """Everything generated and waiting for review."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core.study import drafts
+    from lmgpa_desktop.core.study.items import drafts
 
     ctx = open_ctx(args)
     p = drafts.pending(ctx)
@@ -209,8 +212,8 @@ def cmd_pending(args) -> int:
 
 def cmd_review(args) -> int:
     """Accept or reject generated cards, questions, whole tests or notes by id."""
-    from lmgpa_desktop.core.study import drafts
-    from lmgpa_desktop.storage import study_repo
+    from lmgpa_desktop.core.study.items import drafts
+    from lmgpa_desktop.storage import practice_repo, study_repo
 
     ctx = open_ctx(args)
     accept = args.action == "accept"
@@ -221,7 +224,7 @@ def cmd_review(args) -> int:
     elif args.kind == "test":
         n = 0
         for test_id in args.ids:
-            ids = [q.id for q in study_repo.questions(ctx.db, test_id, status="pending")]
+            ids = [q.id for q in practice_repo.questions(ctx.db, test_id, status="pending")]
             n += (drafts.accept_questions if accept else drafts.reject_questions)(ctx, ids)
     else:
         n = 0

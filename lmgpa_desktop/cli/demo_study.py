@@ -20,7 +20,7 @@ def _plain(card_html: str) -> str:
 
 def _generate(ctx: AppContext, what: str, source_id: int, count: int | None) -> dict:
     """Run one generation job here and return its result."""
-    from lmgpa_desktop.core.study import generate
+    from lmgpa_desktop.core.study.items import generate
 
     job_id = generate.queue(ctx, what, [source_id], count=count)
     return run_queued_with_bar(ctx, job_id, f"generating {what}").result
@@ -28,8 +28,8 @@ def _generate(ctx: AppContext, what: str, source_id: int, count: int | None) -> 
 
 def run(ctx: AppContext, source_id: int, out: Path, step: int) -> int:
     """Print each study step from `step` on; returns the next step number."""
-    from lmgpa_desktop.core.study import anki_export
-    from lmgpa_desktop.core.study import drafts
+    from lmgpa_desktop.core.study.anki import exporting as anki_export
+    from lmgpa_desktop.core.study.items import drafts
     from lmgpa_desktop.core.study import practice
     from lmgpa_desktop.core.study import read_aloud
     from lmgpa_desktop.core.study import review

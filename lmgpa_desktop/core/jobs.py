@@ -30,8 +30,8 @@ PERSIST_EVERY_S = 0.25  # progress rows are throttled; the UI still gets every r
 JOB_MODULES = ["lmgpa_desktop.core.maintenance", "lmgpa_desktop.core.capture.transcription",
                "lmgpa_desktop.core.capture.media_import", "lmgpa_desktop.core.capture.recording_finalize",
                "lmgpa_desktop.core.library.indexing", "lmgpa_desktop.core.library.library",
-               "lmgpa_desktop.core.study.generate", "lmgpa_desktop.core.study.anki_import",
-               "lmgpa_desktop.core.study.anki_export", "lmgpa_desktop.core.study.practice",
+               "lmgpa_desktop.core.study.items.generate", "lmgpa_desktop.core.study.anki.importing",
+               "lmgpa_desktop.core.study.anki.exporting", "lmgpa_desktop.core.study.practice",
                "lmgpa_desktop.core.study.read_aloud", "lmgpa_desktop.core.online.service"]
 
 

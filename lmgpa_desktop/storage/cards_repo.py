@@ -1,4 +1,4 @@
-"""Decks, cards, the review queue, the append-only review log and the card browser."""
+"""Decks, cards and the review queue (the review log: review_logs_repo; the card browser: card_browse_repo)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ NEW_BASE = datetime(3000, 1, 1, tzinfo=UTC)
 LIVE_STATUS = "active"
 LEARNING_STATES = (1, 3)  # FSRS learning and relearning
 REVIEW_STATE = 2
-SORTS = ("due", "created", "ease", "interval", "deck", "front")
 STATE_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review")
 
 
@@ -94,41 +93,6 @@ class CardRecord:
         return self.state == 0
 
 
-@dataclass(frozen=True)
-class BrowserRow:
-    """One line of the card browser."""
-
-    id: int
-    deck_id: int
-    deck: str
-    kind: str
-    front: str
-    back: str
-    tags: str
-    state: int
-    due: datetime
-    created_at: datetime
-    difficulty: float | None
-    interval_days: float | None
-    suspended: bool
-
-
-@dataclass(frozen=True)
-class ReviewLogRecord:
-    """One row of the append-only review log (rating 0 marks an undo, see core.review)."""
-
-    id: int
-    uuid: str
-    card_id: int
-    rating: int
-    reviewed_at: datetime
-    duration_ms: int | None
-    state_before: int | None
-    stability_after: float | None
-    difficulty_after: float | None
-    due_after: datetime | None
-
-
 def _deck(d: Deck) -> DeckRecord:
     return DeckRecord(d.id, d.uuid, d.name, d.description, d.course_id, d.new_per_day, d.anki_deck_id, d.media_dir,
                       d.created_at, d.deleted_at)
@@ -139,11 +103,6 @@ def _card(c: Card) -> CardRecord:
                       c.source_start_s, c.source_end_s, c.source_quote, c.anki_guid, c.anki_model, c.anki_fields,
                       c.anki_ord, bool(c.suspended), c.status, c.state, c.step, c.stability, c.difficulty, c.due,
                       c.last_review, c.created_at, c.deleted_at)
-
-
-def _log(r: ReviewLog) -> ReviewLogRecord:
-    return ReviewLogRecord(r.id, r.uuid, r.card_id, r.rating, r.reviewed_at, r.duration_ms, r.state_before,
-                           r.stability_after, r.difficulty_after, r.due_after)
 
 
 def _live_in(deck_ids: list[int] | None) -> list:
@@ -417,96 +376,6 @@ def next_learning_due(db: Database, deck_ids: list[int] | None = None) -> dateti
     with db.read() as s:
         return s.scalar(select(func.min(Card.due)).where(*_live_in(deck_ids), Card.due < NEW_BASE,
                                                          Card.state.in_(LEARNING_STATES)))
-
-
-# -- answering -----------------------------------------------------------------------------------------------
-def record_answer(db: Database, card_id: int, state: dict, log: dict) -> ReviewLogRecord:
-    """Store a card's new FSRS state and append its review log row, in one transaction."""
-    with db.write() as s:
-        card = s.get(Card, card_id)
-        if card is None or card.deleted_at is not None:
-            raise ValueError(f"there is no card {card_id}")
-        for key in STATE_FIELDS:
-            setattr(card, key, state[key])
-        row = ReviewLog(uuid=log.get("uuid") or new_uuid(), card_id=card_id, **{k: v for k, v in log.items()
-                                                                              if k != "uuid"})
-        s.add(row)
-        s.flush()
-        return _log(row)
-
-
-def card_state(db: Database, card_id: int) -> dict | None:
-    """The FSRS fields of a card (for an undo snapshot)."""
-    with db.read() as s:
-        card = s.get(Card, card_id)
-        return {k: getattr(card, k) for k in STATE_FIELDS} if card else None
-
-
-def review_logs(db: Database, card_id: int | None = None, since: datetime | None = None) -> list[ReviewLogRecord]:
-    """Review log rows, oldest first."""
-    with db.read() as s:
-        q = select(ReviewLog).order_by(ReviewLog.reviewed_at, ReviewLog.id)
-        if card_id is not None:
-            q = q.where(ReviewLog.card_id == card_id)
-        if since is not None:
-            q = q.where(ReviewLog.reviewed_at >= since)
-        return [_log(r) for r in s.scalars(q)]
-
-
-def append_review_logs(db: Database, rows: list[dict]) -> int:
-    """Append imported history; rows whose uuid is already there are skipped (re-import adds nothing)."""
-    if not rows:
-        return 0
-    with db.write() as s:
-        known = set(s.scalars(select(ReviewLog.uuid).where(ReviewLog.uuid.in_([r["uuid"] for r in rows]))))
-        fresh = [r for r in rows if r["uuid"] not in known]
-        if fresh:
-            s.execute(insert(ReviewLog), fresh)
-        return len(fresh)
-
-
-# -- card browser --------------------------------------------------------------------------------------------
-def _browse_filter(search: str, deck_id: int | None, status: str):
-    """WHERE terms of the browser: words in front/back/tags (all must match), `tag:NAME`, a deck."""
-    cond = [Card.deleted_at.is_(None), Card.status == status]
-    if deck_id is not None:
-        cond.append(Card.deck_id == deck_id)
-    for word in search.split():
-        if word.lower().startswith("tag:") and len(word) > 4:
-            cond.append((" " + Card.tags + " ").ilike(f"% {_like(word[4:])} %", escape="\\"))
-        else:
-            pattern = f"%{_like(word)}%"
-            cond.append(or_(Card.front.ilike(pattern, escape="\\"), Card.back.ilike(pattern, escape="\\"),
-                            Card.tags.ilike(pattern, escape="\\")))
-    return cond
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def browse(db: Database, search: str = "", deck_id: int | None = None, sort: str = "due", descending: bool = False,
-           limit: int = 100, offset: int = 0, status: str = LIVE_STATUS) -> list[BrowserRow]:
-    """One page of the card browser."""
-    if sort not in SORTS:
-        raise ValueError(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
-    interval = case((Card.last_review.is_not(None) & (Card.state != 0),
-                     func.julianday(Card.due) - func.julianday(Card.last_review)), else_=None)
-    key = {"due": Card.due, "created": Card.id, "ease": Card.difficulty, "interval": interval,
-           "deck": func.lower(Deck.name), "front": Card.front}[sort]
-    order = [key.desc() if descending else key.asc(), Card.id.desc() if descending else Card.id.asc()]
-    q = (select(Card.id, Card.deck_id, Deck.name, Card.kind, Card.front, Card.back, Card.tags, Card.state,
-                Card.due, Card.created_at, Card.difficulty, interval, Card.suspended)
-         .join(Deck, Deck.id == Card.deck_id).where(*_browse_filter(search, deck_id, status))
-         .order_by(*order).limit(limit).offset(offset))
-    with db.read() as s:
-        return [BrowserRow(*row[:12], bool(row[12])) for row in s.execute(q)]
-
-
-def browse_count(db: Database, search: str = "", deck_id: int | None = None, status: str = LIVE_STATUS) -> int:
-    """How many cards the browser's filter matches."""
-    with db.read() as s:
-        return s.scalar(select(func.count()).select_from(Card).where(*_browse_filter(search, deck_id, status)))
 
 
 # -- bulk insert and Anki re-import --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.study import notes
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.storage import cards_repo
+from lmgpa_desktop.storage import review_logs_repo
 
 
 def test_review_and_note_actions_are_recorded_in_order(ctx):
@@ -38,7 +39,7 @@ def test_a_failing_listener_is_logged_and_the_action_stands(ctx, caplog):
     finally:
         ctx.activity.unsubscribe(broken)
         ctx.activity.unsubscribe(watcher)
-    assert result.rating == 4 and len(cards_repo.review_logs(ctx.db, card.id)) == 1
+    assert result.rating == 4 and len(review_logs_repo.review_logs(ctx.db, card.id)) == 1
     assert seen == ["review"] and "listener bug" in caplog.text
 
 

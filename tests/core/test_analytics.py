@@ -14,8 +14,10 @@ from lmgpa_desktop.core.progress import analytics
 from lmgpa_desktop.core.study import practice
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.core.progress import sessions
-from lmgpa_desktop.storage import cards_repo, library_repo, study_repo
-from lmgpa_desktop.storage.study_repo import QuestionDraft
+from lmgpa_desktop.storage import cards_repo, library_repo
+from lmgpa_desktop.storage import practice_repo
+from lmgpa_desktop.storage import review_logs_repo
+from lmgpa_desktop.storage.practice_repo import QuestionDraft
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 NOW = datetime(2026, 3, 12, 20, 0, tzinfo=UTC)
@@ -53,7 +55,7 @@ def history(ctx):
 
 def _kept_logs(ctx):
     """Review logs minus undone answers, undoing like the review screen's stack: each undo pops its card's last."""
-    rows = sorted(cards_repo.review_logs(ctx.db), key=lambda r: r.id)
+    rows = sorted(review_logs_repo.review_logs(ctx.db), key=lambda r: r.id)
     stacks, cancelled = defaultdict(list), set()
     for r in rows:
         if r.rating == 0:
@@ -116,7 +118,7 @@ def test_class_filter_keeps_only_that_class(ctx, history):
 def test_reviews_per_day_and_true_retention_leave_out_undone_answers(ctx, history):
     rep = analytics.report(ctx, "month", now=NOW, tz=TZ)
     kept = _kept_logs(ctx)
-    all_rated = [r for r in cards_repo.review_logs(ctx.db) if r.rating > 0]
+    all_rated = [r for r in review_logs_repo.review_logs(ctx.db) if r.rating > 0]
     assert len(kept) < len(all_rated)  # the fixture did undo some answers
     per_day = Counter(r.reviewed_at.astimezone(TZ).date() for r in kept)
     assert {d: n for d, n in rep.reviews_by_day.items() if n} == dict(per_day)
@@ -171,7 +173,7 @@ def test_forecast_counts_due_seen_cards_per_day_with_overdue_today(ctx, history)
 def test_practice_test_scores_over_time(ctx):
     drafts = [QuestionDraft("tf", "Water boils at 100 C at sea level?", "true"),
               QuestionDraft("tf", "Ice sinks?", "false")]
-    tid, _ = study_repo.create_test(ctx.db, "Water", [], drafts, status="ready", question_status="active")
+    tid, _ = practice_repo.create_test(ctx.db, "Water", [], drafts, status="ready", question_status="active")
     percents = []
     for responses in (["true", "true"], ["true", "false"]):
         attempt = practice.start(ctx, tid)

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from lmgpa_desktop.core.study import anki_export, anki_import
+from lmgpa_desktop.core.study.anki import exporting as anki_export
+from lmgpa_desktop.core.study.anki import importing as anki_import
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.core.profile import open_app
 from lmgpa_desktop.core.job_progress import JobError
 from lmgpa_desktop.storage import cards_repo
+from lmgpa_desktop.storage import review_logs_repo
 
 DECKS = ["ultimate-geography/UG_EN_textonly.apkg", "ultimate-geography/UG_EN_textonly.colpkg",
          "anki-pylib/update1.apkg", "anki-pylib/update2.apkg", "anki-pylib/media.apkg",
@@ -131,7 +133,7 @@ def test_scheduling_and_review_history_map_to_fsrs(ctx, shared):
     assert basic.due == datetime(2019, 5, 5, 2, 0, tzinfo=UTC)
     assert basic.last_review == datetime(2019, 5, 1, 10, 26, 8, 375000, tzinfo=UTC)  # its last revlog row
     assert cards["No tag front"].state == 0
-    logs = cards_repo.review_logs(ctx.db)
+    logs = review_logs_repo.review_logs(ctx.db)
     assert len(logs) == 6 and [log.rating for log in logs] == [2, 1, 3, 2, 3, 3]
     assert {log.card_id for log in logs} <= {c.id for c in cards.values()}
     # Overdue since 2019: due today, and FSRS carries on from the imported state.

@@ -16,7 +16,11 @@ from chat_support import LONG_QUESTION, make_lecture_profile
 from support import SHARED
 
 from lmgpa_desktop.cli import commands_chat, run_handler
-from lmgpa_desktop.core.study import chat, chat_check, chat_prompt, chat_retrieval, conversations
+from lmgpa_desktop.core.study.chat import ask as chat
+from lmgpa_desktop.core.study.chat import check as chat_check
+from lmgpa_desktop.core.study.chat import prompt as chat_prompt
+from lmgpa_desktop.core.study.chat import retrieval as chat_retrieval
+from lmgpa_desktop.core.study.chat import conversations
 from lmgpa_desktop.core.library.search import Scope
 from lmgpa_desktop.engines.llm import LlamaEngine
 from lmgpa_desktop.storage import chat_repo, library_repo, search_repo

@@ -139,11 +139,11 @@ def test_blank_scan_has_no_text(tmp_path):
 
 
 def test_enormous_files_name_the_limit(shared, tmp_path, monkeypatch):
-    monkeypatch.setattr(extract, "MAX_BYTES", 50_000)
+    monkeypatch.setattr(document_text, "MAX_BYTES", 50_000)
     with pytest.raises(ExtractError, match=r"too large .*the limit is 0 MB"):
         list(document_text.extract(shared / PDF))
-    monkeypatch.setattr(extract, "MAX_BYTES", 300 * 2**20)
-    monkeypatch.setattr(extract, "MAX_PAGES", 10)
+    monkeypatch.setattr(document_text, "MAX_BYTES", 300 * 2**20)
+    monkeypatch.setattr(document_text, "MAX_PAGES", 10)
     with pytest.raises(ExtractError, match=r"16 pages; the limit is 10"):
         document_text.page_count(shared / PDF)
     with pytest.raises(ExtractError, match=r"the limit is 10"):

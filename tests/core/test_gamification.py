@@ -17,8 +17,9 @@ from lmgpa_desktop.core.progress import points
 from lmgpa_desktop.core.study import practice
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.core.profile import open_app
-from lmgpa_desktop.storage import cards_repo, gamification_repo, study_repo
-from lmgpa_desktop.storage.study_repo import QuestionDraft
+from lmgpa_desktop.storage import cards_repo, gamification_repo
+from lmgpa_desktop.storage import practice_repo
+from lmgpa_desktop.storage.practice_repo import QuestionDraft
 
 BERLIN = ZoneInfo("Europe/Berlin")
 QUESTIONS = [QuestionDraft("short", "What reads and executes Python code?", "interpreter"),
@@ -72,7 +73,7 @@ def unlocked(ctx) -> dict[str, datetime]:
 
 def take_test(ctx, monkeypatch, test_id: int, answers: list[str], finished: datetime):
     """Sit a practice test through core, finishing at a chosen instant."""
-    monkeypatch.setattr(study_repo, "utcnow", lambda: finished)
+    monkeypatch.setattr(practice_repo, "utcnow", lambda: finished)
     attempt = practice.start(ctx, test_id)
     for q, text in zip(practice.questions(ctx, test_id), answers, strict=True):
         practice.record(ctx, attempt.id, q.id, text)
@@ -144,13 +145,13 @@ def test_retention_below_target_earns_nothing(student):
 
 def test_tests_recordings_and_focus(student, monkeypatch):
     day = date(2026, 11, 5)
-    tid, _ = study_repo.create_test(student.db, "Python", [], QUESTIONS, status="ready", question_status="active")
+    tid, _ = practice_repo.create_test(student.db, "Python", [], QUESTIONS, status="ready", question_status="active")
     result = take_test(student, monkeypatch, tid, ["interpreter", "False"], at(day, 10))
     assert result.percent == 100.0
     assert by_rule(student) == {"test": 10, "test_pass": 15}
     take_test(student, monkeypatch, tid, ["interpreter", "False"], at(day, 11))  # same test, same day
     assert gamification.total_points(student) == 25
-    tid2, _ = study_repo.create_test(student.db, "Python 2", [], QUESTIONS, status="ready", question_status="active")
+    tid2, _ = practice_repo.create_test(student.db, "Python 2", [], QUESTIONS, status="ready", question_status="active")
     low = take_test(student, monkeypatch, tid2, ["compiler", "False"], at(day, 12))
     assert low.percent == 50.0 and by_rule(student) == {"test": 20, "test_pass": 15}
     activity.record(student, "recording", amount=25 * 60, at=at(day, 14))  # two full 10-minute parts
@@ -188,7 +189,7 @@ def test_achievements_unlock_once_with_time_and_are_announced(student, monkeypat
         answer_many(student, student.cards[2:120], at(day, 12))
         gamification.drain(student)
         assert {"cards_100", "goal_first"} <= {u.code for u in seen}
-        tid, _ = study_repo.create_test(student.db, "T", [], QUESTIONS, status="ready", question_status="active")
+        tid, _ = practice_repo.create_test(student.db, "T", [], QUESTIONS, status="ready", question_status="active")
         take_test(student, monkeypatch, tid, ["interpreter", "False"], at(day, 13))
         activity.record(student, "recording", amount=600, at=at(day, 23, 30))  # night owl, in Berlin
         activity.record(student, "focus", amount=55 * 60, at=at(day + timedelta(days=1), 15))
@@ -326,7 +327,7 @@ def test_personal_bests(student, monkeypatch):
     day = date(2026, 11, 10)
     answer_many(student, student.cards[:30], at(day, 9))
     answer_many(student, student.cards[30:52], at(day + timedelta(days=1), 9))
-    tid, _ = study_repo.create_test(student.db, "T", [], QUESTIONS, status="ready", question_status="active")
+    tid, _ = practice_repo.create_test(student.db, "T", [], QUESTIONS, status="ready", question_status="active")
     take_test(student, monkeypatch, tid, ["compiler", "False"], at(day, 10))
     activity.record(student, "focus", amount=40 * 60, at=at(day, 11))
     activity.record(student, "focus", amount=25 * 60, at=at(day, 12))
@@ -343,7 +344,7 @@ def test_personal_bests(student, monkeypatch):
 def test_a_week_of_study(student, monkeypatch):
     goals.add(student, "cards", "daily", 20)  # the student's own goal: minutes do not decide a day
     monday = date(2026, 11, 23)
-    tid, _ = study_repo.create_test(student.db, "Week test", [], QUESTIONS, status="ready", question_status="active")
+    tid, _ = practice_repo.create_test(student.db, "Week test", [], QUESTIONS, status="ready", question_status="active")
     for i in range(7):
         day = monday + timedelta(days=i)
         answer_many(student, student.cards[i * 20:(i + 1) * 20], at(day, 9))

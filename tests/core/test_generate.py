@@ -13,11 +13,16 @@ from dataclasses import replace
 import pytest
 from support import SHARED
 
-from lmgpa_desktop.core.study import drafts, flashcards, generate, generated_items, material
-from lmgpa_desktop.core.study import item_writer
-from lmgpa_desktop.core.study import study_text as st
+from lmgpa_desktop.core.study.items import drafts
+from lmgpa_desktop.core.study.items import flashcards
+from lmgpa_desktop.core.study.items import generate
+from lmgpa_desktop.core.study.items import generated_items
+from lmgpa_desktop.core.study.items import material
+from lmgpa_desktop.core.study.items import item_writer
+from lmgpa_desktop.core.study.items import study_text as st
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.storage import search_repo, study_repo
+from lmgpa_desktop.storage import practice_repo
 
 pytestmark = pytest.mark.slow
 LECTURE_S = 231.1  # LJ001-0001_0032_concat_16k.flac
@@ -132,10 +137,10 @@ def test_flashcards_from_the_book_point_at_their_page(profile):
 def test_a_practice_test_from_the_book(profile):
     ctx, book, _ = profile
     result = _run(ctx, "quiz", book, count=5)
-    test = study_repo.get_test(ctx.db, result["test_id"])
+    test = practice_repo.get_test(ctx.db, result["test_id"])
     assert test.status == "draft" and test.pending == 5 and test.source_ids == [book]
     assert result["stats"]["llm_tried"] >= 2
-    questions = study_repo.questions(ctx.db, test.id)
+    questions = practice_repo.questions(ctx.db, test.id)
     assert {q.kind for q in questions} >= {"mcq", "tf"}
     _check_questions(ctx, book, questions, audio=False)
 
@@ -163,7 +168,7 @@ def test_study_tools_from_a_transcribed_lecture_point_at_their_seconds(profile):
     for c in cards:
         for word in _norm(_card_answer(c)).split():
             assert heard[lecture].get(word, 1.0) >= material.HEARD_ANSWER, (c.front, word)
-    questions = study_repo.questions(ctx.db, ids=_run(ctx, "quiz", lecture, count=4, use_llm=False)["question_ids"])
+    questions = practice_repo.questions(ctx.db, ids=_run(ctx, "quiz", lecture, count=4, use_llm=False)["question_ids"])
     _check_questions(ctx, lecture, questions, audio=True)
     note = study_repo.get_note(ctx.db, _run(ctx, "notes", lecture, use_llm=False)["note_id"])
     assert re.search(r"\]\(lmgpa://source/\d+\?t=[\d.]+\)", note.body_md)
@@ -204,16 +209,16 @@ def test_accept_reject_and_edit(profile):
         drafts.edit_card(ctx, a, "", "")
 
     quiz = _run(ctx, "quiz", book, count=4, use_llm=False)
-    q1, q2, *rest = study_repo.questions(ctx.db, ids=quiz["question_ids"])
+    q1, q2, *rest = practice_repo.questions(ctx.db, ids=quiz["question_ids"])
     if q1.kind == "mcq":
         with pytest.raises(UserError):
             drafts.edit_question(ctx, q1.id, q1.prompt, "not one of the choices")
     drafts.edit_question(ctx, q2.id, "Reworded: " + q2.prompt, q2.answer)
-    assert study_repo.questions(ctx.db, ids=[q2.id])[0].prompt.startswith("Reworded: ")
+    assert practice_repo.questions(ctx.db, ids=[q2.id])[0].prompt.startswith("Reworded: ")
     drafts.reject_questions(ctx, [q1.id])
-    assert study_repo.get_test(ctx.db, quiz["test_id"]).status == "draft"  # some still wait for review
+    assert practice_repo.get_test(ctx.db, quiz["test_id"]).status == "draft"  # some still wait for review
     drafts.accept_questions(ctx, [q2.id] + [q.id for q in rest])
-    test = study_repo.get_test(ctx.db, quiz["test_id"])
+    test = practice_repo.get_test(ctx.db, quiz["test_id"])
     assert (test.status, test.active, test.pending) == ("ready", 3, 0)
     assert all(t.id != test.id for t, _ in drafts.pending(ctx).tests)
 
@@ -242,11 +247,11 @@ def test_cancel_stops_the_generation_under_way(profile, monkeypatch):
             yield piece
 
     monkeypatch.setattr(engine, "chat", chat)
-    tests_before = len(study_repo.tests(ctx.db))
+    tests_before = len(practice_repo.tests(ctx.db))
     job_id = generate.queue(ctx, "quiz", [book], count=10)
     threading.Thread(target=lambda: started.wait(120) and ctx.jobs.cancel(job_id), daemon=True).start()
     job = ctx.jobs.run_now(job_id)
     assert job.state == "cancelled"
     assert seen and all(isinstance(e, threading.Event) and e.is_set() for e in seen)
     assert len(seen) <= 2 and len(after_cancel) <= 1  # stopped inside the first question, not after all five
-    assert len(study_repo.tests(ctx.db)) == tests_before  # nothing half-made was stored
+    assert len(practice_repo.tests(ctx.db)) == tests_before  # nothing half-made was stored

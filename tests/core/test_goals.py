@@ -14,8 +14,9 @@ from lmgpa_desktop.core.progress import goals
 from lmgpa_desktop.core.study import practice
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.storage import cards_repo, library_repo, study_repo
-from lmgpa_desktop.storage.study_repo import QuestionDraft
+from lmgpa_desktop.storage import cards_repo, library_repo
+from lmgpa_desktop.storage import practice_repo
+from lmgpa_desktop.storage.practice_repo import QuestionDraft
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -85,10 +86,10 @@ def test_progress_counts_minutes_cards_and_tests_per_class(student, monkeypatch)
     review.answer(student, bio_cards[2], 3, now=at(wednesday, 9, 2))
     review.undo_last(student, now=at(wednesday, 9, 3))  # taken back: not a card reviewed
     activity.record(student, "focus", amount=15 * 60, at=at(wednesday, 11))
-    tid, _ = study_repo.create_test(student.db, "T", [], [QuestionDraft("short", "2+2?", "4")], status="ready",
+    tid, _ = practice_repo.create_test(student.db, "T", [], [QuestionDraft("short", "2+2?", "4")], status="ready",
                                     question_status="active")
     for when in (at(monday - timedelta(days=1), 20), at(monday, 20)):  # last Sunday's is not this week's
-        monkeypatch.setattr(study_repo, "utcnow", lambda when=when: when)
+        monkeypatch.setattr(practice_repo, "utcnow", lambda when=when: when)
         attempt = practice.start(student, tid)
         practice.finish(student, attempt.id, use_llm=False)
 

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from lmgpa_desktop.core.study import grading
-from lmgpa_desktop.storage.study_repo import QuestionRow
+from lmgpa_desktop.storage.practice_repo import QuestionRow
 
 # Measured here (2 shared cores, Qwen2.5-Coder-0.5B-Instruct): the ladder agreed on 55 of 61 (90%): exact 6, fuzzy
 # 6, meaning 21, model 28; the 6 misses were 5 wrong answers the model passed ("a syntax error" for a semantic

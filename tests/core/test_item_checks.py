@@ -4,7 +4,7 @@ and the model's answer back counts as the chosen one only when it is (numbers mu
 
 from __future__ import annotations
 
-from lmgpa_desktop.core.study import item_writer as iw
+from lmgpa_desktop.core.study.items import item_writer as iw
 
 IBM = ("IBM was founded in 1911 as the Computing-Tabulating-Recording Company (CTR), a holding company of "
        "manufacturers of record-keeping and measuring systems.")

@@ -12,8 +12,8 @@ from lmgpa_desktop.core.study import grading
 from lmgpa_desktop.core.study import practice
 from lmgpa_desktop.core.profile import open_app
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.storage import study_repo
-from lmgpa_desktop.storage.study_repo import QuestionDraft
+from lmgpa_desktop.storage import practice_repo
+from lmgpa_desktop.storage.practice_repo import QuestionDraft
 
 # Questions as a student's reviewed test holds them (wording from Think Python, chapters 1-2).
 DRAFTS = [
@@ -32,7 +32,7 @@ DRAFTS = [
 @pytest.fixture
 def test_id(ctx):
     """A ready test with the questions above, accepted."""
-    tid, _ = study_repo.create_test(ctx.db, "Think Python 1-2", [], DRAFTS, status="ready", question_status="active")
+    tid, _ = practice_repo.create_test(ctx.db, "Think Python 1-2", [], DRAFTS, status="ready", question_status="active")
     return tid
 
 
@@ -66,7 +66,7 @@ def test_exact_fuzzy_and_wrong_answers(ctx, test_id):
 
 
 def test_a_typed_choice_wins_over_its_position(ctx):
-    tid, _ = study_repo.create_test(ctx.db, "years", [], [QuestionDraft("mcq", "Which?", "3", ["1", "2", "3", "4"])],
+    tid, _ = practice_repo.create_test(ctx.db, "years", [], [QuestionDraft("mcq", "Which?", "3", ["1", "2", "3", "4"])],
                                     status="ready", question_status="active")
     q = practice.questions(ctx, tid)[0]
     assert practice.grade(q, "3").correct is True  # the choice "3", not the third choice
@@ -161,7 +161,7 @@ def test_attempts_are_kept_with_their_score(ctx, test_id):
 
 
 def test_a_test_needs_accepted_questions(ctx):
-    tid, _ = study_repo.create_test(ctx.db, "draft", [], DRAFTS[:1])  # still pending review
+    tid, _ = practice_repo.create_test(ctx.db, "draft", [], DRAFTS[:1])  # still pending review
     with pytest.raises(UserError, match="no accepted questions"):
         practice.start(ctx, tid)
 

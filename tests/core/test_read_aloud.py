@@ -300,7 +300,7 @@ def _seconds_heard(bar) -> float:
 
 @pytest.mark.slow
 def test_chat_page_reads_the_last_answer_with_play_pause_and_stop(qtbot, ctx):
-    from lmgpa_desktop.core.study import conversations
+    from lmgpa_desktop.core.study.chat import conversations
     from lmgpa_desktop.ui.kit.read_aloud import NO_OUTPUT
 
     win = _window(qtbot, ctx, "chat")

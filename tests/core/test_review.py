@@ -13,6 +13,8 @@ from lmgpa_desktop.core.study import review
 from lmgpa_desktop.core.profile import open_app
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.storage import cards_repo
+from lmgpa_desktop.storage import review_logs_repo
+from lmgpa_desktop.storage import card_browse_repo
 from lmgpa_desktop.storage.models import ReviewLog
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -67,7 +69,7 @@ def test_state_survives_a_restart_and_scheduling_continues(home):
         assert again.due == first.due
         second = review.answer(ctx, ids[0], 3, now=first.due)
         assert second.state == 2 and second.stability > first.stability and second.interval > first.interval
-        logs = cards_repo.review_logs(ctx.db, ids[0])
+        logs = review_logs_repo.review_logs(ctx.db, ids[0])
         assert [(log.rating, log.state_before) for log in logs] == [(4, 0), (3, 2)]
         assert logs[1].stability_after == pytest.approx(second.stability)
     finally:
@@ -84,7 +86,7 @@ def test_undo_restores_the_card_and_appends_a_compensating_row(ctx):
     assert (restored.state, restored.step, restored.stability, restored.difficulty, restored.due,
             restored.last_review) == (before.state, before.step, before.stability, before.difficulty, before.due,
                                       before.last_review)
-    logs = cards_repo.review_logs(ctx.db, ids[0])
+    logs = review_logs_repo.review_logs(ctx.db, ids[0])
     assert [(log.rating, log.state_before) for log in logs] == [(3, 0), (0, 0)]  # nothing deleted or changed
     assert logs[0].duration_ms == 2500
     assert review.counts(ctx, deck.id, now=NOW).new == 1  # the new card is available again
@@ -106,7 +108,7 @@ def test_review_log_is_append_only(ctx):
         s.execute(update(ReviewLog).values(rating=4))
     with pytest.raises(Exception, match="append-only"), ctx.db.write() as s:
         s.execute(delete(ReviewLog))
-    assert len(cards_repo.review_logs(ctx.db)) == 1
+    assert len(review_logs_repo.review_logs(ctx.db)) == 1
 
 
 def test_queue_goes_learning_then_review_then_new(ctx):
@@ -210,7 +212,7 @@ def test_decks_and_cards_can_be_edited_and_deleted(ctx):
     assert cards_repo.delete_deck(ctx.db, other.id) == "deleted"
     assert cards_repo.delete_deck(ctx.db, deck.id) == "tombstoned"
     assert [d.name for d in cards_repo.decks(ctx.db)] == []
-    assert len(cards_repo.review_logs(ctx.db)) == 1
+    assert len(review_logs_repo.review_logs(ctx.db)) == 1
 
 
 def test_card_browser_searches_filters_sorts_and_pages(ctx):
@@ -220,29 +222,29 @@ def test_card_browser_searches_filters_sorts_and_pages(ctx):
              "back": "mitochondria" if i % 10 == 0 else f"definition {i}", "tags": "exam" if i % 3 == 0 else "",
              } for i in range(250)]
     assert cards_repo.bulk_insert_cards(ctx.db, rows) == 250
-    page1 = cards_repo.browse(ctx.db, sort="created", limit=100)
-    page2 = cards_repo.browse(ctx.db, sort="created", limit=100, offset=100)
-    page3 = cards_repo.browse(ctx.db, sort="created", limit=100, offset=200)
+    page1 = card_browse_repo.browse(ctx.db, sort="created", limit=100)
+    page2 = card_browse_repo.browse(ctx.db, sort="created", limit=100, offset=100)
+    page3 = card_browse_repo.browse(ctx.db, sort="created", limit=100, offset=200)
     assert [len(p) for p in (page1, page2, page3)] == [100, 100, 50]
     assert len({r.id for r in page1 + page2 + page3}) == 250
     assert [r.front for r in page1[:2]] == ["Term 000", "Term 001"]
-    assert cards_repo.browse(ctx.db, sort="created", descending=True, limit=1)[0].front == "Term 249"
-    assert cards_repo.browse_count(ctx.db, "MITOCHONDRIA") == 25
-    assert cards_repo.browse_count(ctx.db, "mitochondria", deck_id=chem.id) == 25
-    assert cards_repo.browse_count(ctx.db, "tag:exam") == 84
-    assert cards_repo.browse_count(ctx.db, "tag:exam term") == 84
-    assert cards_repo.browse_count(ctx.db, "100%") == 0  # LIKE wildcards are taken literally
-    assert {r.deck for r in cards_repo.browse(ctx.db, deck_id=bio.id, limit=500)} == {"Biology"}
-    assert cards_repo.browse(ctx.db, sort="deck", limit=1)[0].deck == "Biology"
+    assert card_browse_repo.browse(ctx.db, sort="created", descending=True, limit=1)[0].front == "Term 249"
+    assert card_browse_repo.browse_count(ctx.db, "MITOCHONDRIA") == 25
+    assert card_browse_repo.browse_count(ctx.db, "mitochondria", deck_id=chem.id) == 25
+    assert card_browse_repo.browse_count(ctx.db, "tag:exam") == 84
+    assert card_browse_repo.browse_count(ctx.db, "tag:exam term") == 84
+    assert card_browse_repo.browse_count(ctx.db, "100%") == 0  # LIKE wildcards are taken literally
+    assert {r.deck for r in card_browse_repo.browse(ctx.db, deck_id=bio.id, limit=500)} == {"Biology"}
+    assert card_browse_repo.browse(ctx.db, sort="deck", limit=1)[0].deck == "Biology"
     # Review a few so ease and interval sorts have values.
-    for i, row in enumerate(cards_repo.browse(ctx.db, sort="created", limit=3)):
+    for i, row in enumerate(card_browse_repo.browse(ctx.db, sort="created", limit=3)):
         review.answer(ctx, row.id, (2, 3, 4)[i], now=NOW)
-    by_interval = cards_repo.browse(ctx.db, sort="interval", descending=True, limit=3)
+    by_interval = card_browse_repo.browse(ctx.db, sort="interval", descending=True, limit=3)
     assert [r.front for r in by_interval] == ["Term 002", "Term 001", "Term 000"]
     assert by_interval[0].interval_days > by_interval[1].interval_days
-    assert cards_repo.browse(ctx.db, sort="ease", descending=True, limit=1)[0].front == "Term 000"
+    assert card_browse_repo.browse(ctx.db, sort="ease", descending=True, limit=1)[0].front == "Term 000"
     with pytest.raises(ValueError):
-        cards_repo.browse(ctx.db, sort="nonsense")
+        card_browse_repo.browse(ctx.db, sort="nonsense")
 
 
 def test_new_cards_queue_in_creation_order_even_with_ordinary_due(ctx):

@@ -10,8 +10,9 @@ from lmgpa_desktop.core.progress import focus
 from lmgpa_desktop.core.study import practice
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.core.progress import sessions
-from lmgpa_desktop.storage import cards_repo, library_repo, study_repo
-from lmgpa_desktop.storage.study_repo import QuestionDraft
+from lmgpa_desktop.storage import cards_repo, library_repo
+from lmgpa_desktop.storage import practice_repo
+from lmgpa_desktop.storage.practice_repo import QuestionDraft
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -100,7 +101,7 @@ def test_undo_extends_the_review_session_and_rebuild_gives_the_same_sessions(ctx
 
 
 def test_a_practice_test_through_core_is_a_test_session(ctx):
-    tid, _ = study_repo.create_test(ctx.db, "Cells", [], [QuestionDraft("tf", "Cells have walls?", "false")],
+    tid, _ = practice_repo.create_test(ctx.db, "Cells", [], [QuestionDraft("tf", "Cells have walls?", "false")],
                                     status="ready", question_status="active")
     attempt = practice.start(ctx, tid)
     practice.record(ctx, attempt.id, practice.questions(ctx, tid)[0].id, "false")

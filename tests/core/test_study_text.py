@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from support import SHARED
 
-from lmgpa_desktop.core.study import text_items as ex
-from lmgpa_desktop.core.study import study_text as st
-from lmgpa_desktop.core.study.distractors import Pool
+from lmgpa_desktop.core.study.items import text_items as ex
+from lmgpa_desktop.core.study.items import study_text as st
+from lmgpa_desktop.core.study.items.distractors import Pool
 
 THINKPYTHON = (SHARED / "documents" / "pdf" / "thinkpython2_ch01-02.pdfium-text.txt").read_text(encoding="utf-8")
 IBM = (SHARED / "documents" / "markdown" / "wiki.md").read_text(encoding="utf-8")

@@ -10,7 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication, QTextCursor
 
 from lmgpa_desktop.app import build_window
-from lmgpa_desktop.core.study import chat, chat_retrieval, conversations
+from lmgpa_desktop.core.study.chat import ask as chat
+from lmgpa_desktop.core.study.chat import retrieval as chat_retrieval
+from lmgpa_desktop.core.study.chat import conversations
 from lmgpa_desktop.core.library.search import Scope
 from lmgpa_desktop.storage import library_repo, search_repo
 

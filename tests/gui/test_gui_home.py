@@ -67,14 +67,14 @@ def test_resume_points_skip_things_that_are_gone(ctx):
 
 def test_continue_opens_the_note_deck_and_test_in_their_pages(qtbot, ctx):
     from lmgpa_desktop.app import build_window
-    from lmgpa_desktop.storage import study_repo
-    from lmgpa_desktop.storage.study_repo import QuestionDraft
+    from lmgpa_desktop.storage import practice_repo
+    from lmgpa_desktop.storage.practice_repo import QuestionDraft
 
     deck = cards_repo.create_deck(ctx.db, "Chemistry")
     cards_repo.create_card(ctx.db, deck.id, "H2O is?", "Water")
     note = notes.create(ctx, body_md="# Acids\n- an acid donates a proton")
     draft = QuestionDraft("short", "What does an acid donate?", "a proton")
-    test_id, _ = study_repo.create_test(ctx.db, "Acids quiz", [], [draft], status="ready", question_status="active")
+    test_id, _ = practice_repo.create_test(ctx.db, "Acids quiz", [], [draft], status="ready", question_status="active")
     win = build_window(ctx)
     qtbot.addWidget(win)
     win.show()

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QLabel, QPushButton
 
 from lmgpa_desktop.app import build_window
 from lmgpa_desktop.core.study import practice
-from lmgpa_desktop.storage import study_repo
-from lmgpa_desktop.storage.study_repo import QuestionDraft
+from lmgpa_desktop.storage import practice_repo
+from lmgpa_desktop.storage.practice_repo import QuestionDraft
 
 # Wording from Think Python, chapters 1-2.
 DRAFTS = [
@@ -29,7 +29,7 @@ def _button(box, text: str) -> QPushButton:
 
 
 def test_mark_correct_overrules_a_grade(qtbot, ctx):
-    test_id, _ = study_repo.create_test(ctx.db, "Think Python 1-2", [], DRAFTS, status="ready",
+    test_id, _ = practice_repo.create_test(ctx.db, "Think Python 1-2", [], DRAFTS, status="ready",
                                         question_status="active")
     win = build_window(ctx)
     qtbot.addWidget(win)

@@ -11,8 +11,9 @@ from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.progress import analytics
 from lmgpa_desktop.core.study import practice
 from lmgpa_desktop.core.study import review
-from lmgpa_desktop.storage import cards_repo, library_repo, study_repo
-from lmgpa_desktop.storage.study_repo import QuestionDraft
+from lmgpa_desktop.storage import cards_repo, library_repo
+from lmgpa_desktop.storage import practice_repo
+from lmgpa_desktop.storage.practice_repo import QuestionDraft
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def studied(ctx):
             review.answer(ctx, card, 4 if i % 3 else 1, duration_ms=8000, now=t + timedelta(seconds=40 * i))
     activity.record(ctx, "recording", course_id=bio, amount=1200, at=now - timedelta(days=1, hours=3),
                     details={"started_at": (now - timedelta(days=1, hours=3, minutes=20)).isoformat()})
-    tid, _ = study_repo.create_test(ctx.db, "Cells quiz", [], [QuestionDraft("tf", "Cells have nuclei?", "true")],
+    tid, _ = practice_repo.create_test(ctx.db, "Cells quiz", [], [QuestionDraft("tf", "Cells have nuclei?", "true")],
                                     status="ready", question_status="active")
     attempt = practice.start(ctx, tid)
     practice.record(ctx, attempt.id, practice.questions(ctx, tid)[0].id, "true")

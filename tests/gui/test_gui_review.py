@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, QUrl
 
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.storage import cards_repo, sources_repo
+from lmgpa_desktop.storage import review_logs_repo
 from lmgpa_desktop.ui.kit.job_runner import JobRunner
 from lmgpa_desktop.ui.study.card_browser import PAGE_SIZE
 from lmgpa_desktop.ui.study.review_page import ReviewPage
@@ -80,19 +81,19 @@ def test_study_by_keyboard_with_undo(page, qtbot, ctx, shared):
     qtbot.keyClick(screen, Qt.Key.Key_3)  # Good: written off the UI thread, then the next card
     qtbot.waitUntil(lambda: page.ops.pending == 0)
     assert page.card.id != first.id and not page.reviewer.revealed
-    assert [log.rating for log in cards_repo.review_logs(ctx.db, first.id)] == [3]
+    assert [log.rating for log in review_logs_repo.review_logs(ctx.db, first.id)] == [3]
     left = page.reviewer.left_label
     qtbot.waitUntil(lambda: "1 learning" in left.text() and "7 new" in left.text())
 
     qtbot.keyClick(screen, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo shows the card again
     qtbot.waitUntil(lambda: page.ops.pending == 0)
     assert page.card.id == first.id and not page.reviewer.revealed
-    assert [log.rating for log in cards_repo.review_logs(ctx.db, first.id)] == [3, 0]
+    assert [log.rating for log in review_logs_repo.review_logs(ctx.db, first.id)] == [3, 0]
     assert cards_repo.get_card(ctx.db, first.id).state == 0
     qtbot.waitUntil(lambda: "8 new" in page.reviewer.left_label.text())
 
     qtbot.keyClick(screen, Qt.Key.Key_2)  # rating before revealing does nothing
-    assert len(cards_repo.review_logs(ctx.db)) == 8  # 6 imported + answer + undo
+    assert len(review_logs_repo.review_logs(ctx.db)) == 8  # 6 imported + answer + undo
 
     answered = 0
     while page.card is not None and answered < 20:
@@ -102,7 +103,7 @@ def test_study_by_keyboard_with_undo(page, qtbot, ctx, shared):
         qtbot.waitUntil(lambda: page.ops.pending == 0)
         answered += 1
     assert answered == 8 and "Well done" in page.reviewer.card_view.toPlainText()
-    assert len(cards_repo.review_logs(ctx.db)) == 16  # one answer per card
+    assert len(review_logs_repo.review_logs(ctx.db)) == 16  # one answer per card
     assert review.counts(ctx, deck_id).total == 0
     qtbot.keyClick(screen, Qt.Key.Key_Escape)
     assert page.study_stack.currentIndex() == 0

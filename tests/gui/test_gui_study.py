@@ -17,6 +17,7 @@ from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.study import notes
 from lmgpa_desktop.core.study import practice
 from lmgpa_desktop.storage import study_repo
+from lmgpa_desktop.storage import practice_repo
 from lmgpa_desktop.ui.study.study_page import StudyPage
 from lmgpa_desktop.ui.study.pending_tab import KEEP_DECK
 
@@ -94,12 +95,12 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     assert "Not saved" in pending.message.text()
 
     # reject one question (not the typed-answer one), accept everything else
-    kinds = {q.id: q.kind for q in study_repo.questions(ctx.db)}
+    kinds = {q.id: q.kind for q in practice_repo.questions(ctx.db)}
     assert "short" in kinds.values()
     dropped = next(k for k in reversed(questions) if kinds[k[1]] != "short")
     pending.select([dropped])
     pending.reject_button.click()
-    assert study_repo.questions(ctx.db, ids=[dropped[1]]) == []
+    assert practice_repo.questions(ctx.db, ids=[dropped[1]]) == []
     pending.deck.setCurrentText(KEEP_DECK)
     pending.accept_all_button.click()
     assert pending.items() == [] and pending.empty.isVisible() and not pending.controls.isVisible()
@@ -201,7 +202,7 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     assert "being checked" not in pp.score_label.text(), pp.status.text()
     latest = practice.attempts(ctx, tests[0].id)[0]
     assert latest.finished_at is not None and latest.score in (n - 1, n)
-    judged = next(a for a in study_repo.answers(ctx.db, latest.id) if a.question_id == typed[0].question.id)
+    judged = next(a for a in practice_repo.answers(ctx.db, latest.id) if a.question_id == typed[0].question.id)
     assert judged.graded_by in ("meaning", "model") and judged.reason
     assert any(t == f"Why: {judged.reason}" for b in pp.answer_boxes()
                for t in (label.text() for label in b.findChildren(QLabel)))

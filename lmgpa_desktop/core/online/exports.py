@@ -6,7 +6,8 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lmgpa_desktop.core.study import anki_export, decks, notes
+from lmgpa_desktop.core.study import decks, notes
+from lmgpa_desktop.core.study.anki import exporting as anki_export
 
 
 def export_note(ctx, note_id: int, folder: Path) -> Path:

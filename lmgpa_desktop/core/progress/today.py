@@ -12,6 +12,7 @@ from lmgpa_desktop.core.progress import gamification
 from lmgpa_desktop.core.progress import goals
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.storage import cards_repo, chat_repo, sources_repo, study_repo
+from lmgpa_desktop.storage import practice_repo
 
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext
@@ -56,8 +57,8 @@ def _resume_item(ctx: AppContext, event) -> Resume | None:
         note = study_repo.get_note(ctx.db, event.ref_id)
         return Resume("note", f"Note: {note.title}", note.id, event.at) if note else None
     if event.kind == "test":
-        attempt = study_repo.get_attempt(ctx.db, event.ref_id)
-        test = study_repo.get_test(ctx.db, attempt.test_id) if attempt else None
+        attempt = practice_repo.get_attempt(ctx.db, event.ref_id)
+        test = practice_repo.get_test(ctx.db, attempt.test_id) if attempt else None
         return Resume("test", f"Practice test: {test.title}", test.id, event.at) if test else None
     if event.kind == "chat":
         conv = chat_repo.get_conversation(ctx.db, event.ref_id)

@@ -1,10 +1,13 @@
 """Studying: notes, flashcards and spaced review, practice tests and grading, grounded chat, read-aloud.
 
-Generating study items: generate (the jobs) from material (passages and what they say), through flashcards,
-quizzes and note_drafts; generated_items (checks, de-duplication, choice), model_items (the model's questions and
-summaries, with item_writer), text_items and study_text (what to ask, without a model), distractors (wrong choices),
-source_locations (where an item points); drafts (accepting, editing, rejecting what was generated).
-Notes: notes, slides, read_aloud. Flashcards: review (FSRS), decks; Anki files: anki_import, anki_export,
-anki_format (note types and templates), anki_package (opening the file). Practice tests: practice, grading.
-Chat: chat (asking, streaming), chat_retrieval, chat_prompt, chat_check (sentence by sentence), conversations.
+  items/          study items generated from the student's sources (notes, flashcards, practice questions)
+  chat/           grounded chat: retrieval, prompt, sentence-by-sentence checking, conversations
+  anki/           Anki files: import .apkg/.colpkg/.anki2, export .apkg
+  review          spaced repetition with FSRS: next card, answer, undo, counts
+  decks           decks and cards as the pages see them (browse, edit, sizes)
+  practice        taking practice tests: attempts, scores, overruling a grade
+  grading         grading a typed answer: exact, fuzzy, same meaning, then the model
+  notes           the student's Markdown notes and the source locations they cite
+  read_aloud      Markdown made speakable, spoken by the Piper voice, exported as audio
+  slides          a note as a PPTX deck
 """

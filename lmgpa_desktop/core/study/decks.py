@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from lmgpa_desktop.core.library import library
 from lmgpa_desktop.storage import cards_repo
-from lmgpa_desktop.storage.cards_repo import BrowserRow, CardRecord, DeckCounts, DeckRecord
+from lmgpa_desktop.storage import card_browse_repo
+from lmgpa_desktop.storage.cards_repo import CardRecord, DeckCounts, DeckRecord
+from lmgpa_desktop.storage.card_browse_repo import BrowserRow
 from lmgpa_desktop.storage.sources_repo import SourceRecord
 
 __all__ = ["BrowserRow", "CardRecord", "DeckCounts", "DeckRecord", "SourceRecord"]
@@ -45,12 +47,12 @@ def deck_sizes(ctx) -> dict[int, int]:
 def browse(ctx, search: str = "", deck_id: int | None = None, sort: str = "due", descending: bool = False,
            limit: int = 100, offset: int = 0) -> list[BrowserRow]:
     """One page of the card browser."""
-    return cards_repo.browse(ctx.db, search, deck_id, sort, descending, limit, offset)
+    return card_browse_repo.browse(ctx.db, search, deck_id, sort, descending, limit, offset)
 
 
 def browse_count(ctx, search: str = "", deck_id: int | None = None) -> int:
     """How many cards the browser's filter matches."""
-    return cards_repo.browse_count(ctx.db, search, deck_id)
+    return card_browse_repo.browse_count(ctx.db, search, deck_id)
 
 
 # -- cards ---------------------------------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rapidfuzz import fuzz
 
-from lmgpa_desktop.core.study import text_items as ex
+from lmgpa_desktop.core.study.items import text_items as ex
 from lmgpa_desktop.core.words import content_words
 from lmgpa_desktop.engines.errors import ModelError
-from lmgpa_desktop.storage.study_repo import QuestionRow
+from lmgpa_desktop.storage.practice_repo import QuestionRow
 
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext

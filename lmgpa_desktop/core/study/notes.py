@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.core.study.source_locations import describe_location, link, parse_link
+from lmgpa_desktop.core.study.items.source_locations import describe_location, link, parse_link
 from lmgpa_desktop.storage import sources_repo, study_repo
 from lmgpa_desktop.storage.study_repo import NoteRow
 

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.study import grading
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.core.study.source_locations import describe_location
+from lmgpa_desktop.core.study.items.source_locations import describe_location
 from lmgpa_desktop.core.study.grading import Grade, judge, tidy
 from lmgpa_desktop.core.jobs import Cancelled, JobRun, job_kind
 from lmgpa_desktop.core.job_progress import JobError, Progress
-from lmgpa_desktop.storage import study_repo
-from lmgpa_desktop.storage.study_repo import AnswerRow, AttemptRow, QuestionRow, TestRow
+from lmgpa_desktop.storage import practice_repo
+from lmgpa_desktop.storage.practice_repo import AnswerRow, AttemptRow, QuestionRow, TestRow
 
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext
@@ -84,12 +84,12 @@ class Result:
 # -- tests and questions -----------------------------------------------------------------------------------------
 def tests(ctx: AppContext, status: str | None = "ready") -> list[TestRow]:
     """Practice tests, newest first."""
-    return study_repo.tests(ctx.db, status)
+    return practice_repo.tests(ctx.db, status)
 
 
 def get_test(ctx: AppContext, test_id: int) -> TestRow:
     """One test; UserError when it is gone."""
-    test = study_repo.get_test(ctx.db, test_id)
+    test = practice_repo.get_test(ctx.db, test_id)
     if test is None:
         raise UserError(f"practice test {test_id} does not exist (it may have been deleted)")
     return test
@@ -97,12 +97,12 @@ def get_test(ctx: AppContext, test_id: int) -> TestRow:
 
 def questions(ctx: AppContext, test_id: int) -> list[QuestionRow]:
     """The accepted questions of a test, in order."""
-    return study_repo.questions(ctx.db, test_id, status="active")
+    return practice_repo.questions(ctx.db, test_id, status="active")
 
 
 def set_time_limit(ctx: AppContext, test_id: int, seconds: int | None) -> TestRow:
     """Give a test a time limit (None: untimed)."""
-    return study_repo.update_test(ctx.db, get_test(ctx, test_id).id,
+    return practice_repo.update_test(ctx.db, get_test(ctx, test_id).id,
                                   time_limit_s=int(seconds) if seconds and seconds > 0 else None)
 
 
@@ -111,12 +111,12 @@ def rename_test(ctx: AppContext, test_id: int, title: str) -> TestRow:
     title = " ".join(title.split())
     if not title:
         raise UserError("a practice test needs a title")
-    return study_repo.update_test(ctx.db, get_test(ctx, test_id).id, title=title[:500])
+    return practice_repo.update_test(ctx.db, get_test(ctx, test_id).id, title=title[:500])
 
 
 def delete_test(ctx: AppContext, test_id: int) -> None:
     """Delete a test (its past attempts stay in the history)."""
-    study_repo.delete_test(ctx.db, test_id)
+    practice_repo.delete_test(ctx.db, test_id)
 
 
 # -- grading -----------------------------------------------------------------------------------------------------
@@ -131,16 +131,16 @@ def start(ctx: AppContext, test_id: int) -> AttemptRow:
     test = get_test(ctx, test_id)
     if not questions(ctx, test.id):
         raise UserError("this test has no accepted questions yet: review it first")
-    return study_repo.create_attempt(ctx.db, test.id)
+    return practice_repo.create_attempt(ctx.db, test.id)
 
 
 def _question(ctx: AppContext, attempt_id: int, question_id: int) -> tuple[AttemptRow, QuestionRow]:
-    attempt = study_repo.get_attempt(ctx.db, attempt_id)
+    attempt = practice_repo.get_attempt(ctx.db, attempt_id)
     if attempt is None:
         raise UserError("that attempt no longer exists")
     if attempt.finished_at is not None:
         raise UserError("this attempt is finished; start a new one to answer again")
-    found = [q for q in study_repo.questions(ctx.db, attempt.test_id, status="active") if q.id == question_id]
+    found = [q for q in practice_repo.questions(ctx.db, attempt.test_id, status="active") if q.id == question_id]
     if not found:
         raise UserError("that question is not part of this test")
     return attempt, found[0]
@@ -150,7 +150,7 @@ def record(ctx: AppContext, attempt_id: int, question_id: int, response: str) ->
     """Keep an answer, graded at once when exact or fuzzy matching can tell (else left for finish())."""
     _, question = _question(ctx, attempt_id, question_id)
     g = grade(question, response)
-    return study_repo.save_answer(ctx.db, attempt_id, question_id, response.strip(), g.correct, g.score,
+    return practice_repo.save_answer(ctx.db, attempt_id, question_id, response.strip(), g.correct, g.score,
                                   g.graded_by, g.reason or None)
 
 
@@ -159,23 +159,23 @@ def answer(ctx: AppContext, attempt_id: int, question_id: int, response: str, us
     """Keep and grade an answer now, through the whole ladder in this thread (it waits for the models)."""
     _, question = _question(ctx, attempt_id, question_id)
     g = grading.grade(ctx, question, response, use_llm, cancel)
-    return study_repo.save_answer(ctx.db, attempt_id, question_id, response.strip(), g.correct, g.score,
+    return practice_repo.save_answer(ctx.db, attempt_id, question_id, response.strip(), g.correct, g.score,
                                   g.graded_by, g.reason or None)
 
 
 def grade_pending(ctx: AppContext, attempt_id: int, use_llm: bool = True, cancel: threading.Event | None = None):
     """Grade the answers matching could not decide, by meaning then the model; yields Progress."""
-    attempt = study_repo.get_attempt(ctx.db, attempt_id)
+    attempt = practice_repo.get_attempt(ctx.db, attempt_id)
     if attempt is None:
         raise UserError("that attempt no longer exists")
-    by_id = {q.id: q for q in study_repo.questions(ctx.db, attempt.test_id)}
-    waiting = [a for a in study_repo.answers(ctx.db, attempt_id) if a.correct is None and a.question_id in by_id]
+    by_id = {q.id: q for q in practice_repo.questions(ctx.db, attempt.test_id)}
+    waiting = [a for a in practice_repo.answers(ctx.db, attempt_id) if a.correct is None and a.question_id in by_id]
     for n, a in enumerate(waiting, 1):
         yield Progress(n - 1, len(waiting), f"grading answer {n} of {len(waiting)}")
         g = grading.grade(ctx, by_id[a.question_id], a.response, use_llm, cancel)
         if g.correct is None:
             return
-        study_repo.save_answer(ctx.db, attempt_id, a.question_id, a.response, g.correct, g.score, g.graded_by,
+        practice_repo.save_answer(ctx.db, attempt_id, a.question_id, a.response, g.correct, g.score, g.graded_by,
                                g.reason)
     yield Progress(len(waiting), len(waiting), "graded")
 
@@ -190,7 +190,7 @@ def finish(ctx: AppContext, attempt_id: int, use_llm: bool = True, cancel: threa
 def _close(ctx: AppContext, attempt_id: int) -> Result:
     current = result(ctx, attempt_id)
     if current.attempt.finished_at is None:
-        study_repo.finish_attempt(ctx.db, attempt_id, current.score, current.max_score)
+        practice_repo.finish_attempt(ctx.db, attempt_id, current.score, current.max_score)
         closed = result(ctx, attempt_id)
         activity.record(ctx, "test", course_id=closed.test.course_id, ref_id=attempt_id,
                         at=closed.attempt.finished_at,
@@ -214,17 +214,17 @@ def _overruled_from(answer: AnswerRow) -> str:
 
 def overrule(ctx: AppContext, answer_id: int, correct: bool) -> AnswerRow:
     """The student's own grade for an answer: kept with the grader's reason, and the attempt's score updated."""
-    found = study_repo.get_answer(ctx.db, answer_id)
+    found = practice_repo.get_answer(ctx.db, answer_id)
     if found is None:
         raise UserError("that answer no longer exists")
     earlier = _overruled_from(found)
     reason = f"You marked this {'correct' if correct else 'wrong'}" + (f" ({earlier})" if earlier else ".")
-    saved = study_repo.save_answer(ctx.db, found.attempt_id, found.question_id, found.response, bool(correct),
+    saved = practice_repo.save_answer(ctx.db, found.attempt_id, found.question_id, found.response, bool(correct),
                                    1.0 if correct else 0.0, "student", reason)
-    attempt = study_repo.get_attempt(ctx.db, found.attempt_id)
+    attempt = practice_repo.get_attempt(ctx.db, found.attempt_id)
     if attempt is not None and attempt.finished_at is not None:
         current = result(ctx, attempt.id)
-        study_repo.rescore_attempt(ctx.db, attempt.id, current.score, current.max_score)
+        practice_repo.rescore_attempt(ctx.db, attempt.id, current.score, current.max_score)
     return saved
 
 
@@ -233,7 +233,7 @@ def grade_job(run: JobRun, payload: dict):
     """Grade an attempt's remaining typed answers by meaning and the model, and close it with its score."""
     ctx = run.services
     attempt_id = int(payload["attempt_id"])
-    if study_repo.get_attempt(ctx.db, attempt_id) is None:
+    if practice_repo.get_attempt(ctx.db, attempt_id) is None:
         raise JobError(f"attempt {attempt_id} no longer exists")
     yield Progress(0, None, "grading")
     cancel = run.cancel_event
@@ -246,21 +246,21 @@ def grade_job(run: JobRun, payload: dict):
 
 def result(ctx: AppContext, attempt_id: int) -> Result:
     """An attempt with its test, every question, the answers and where each answer is in the source."""
-    attempt = study_repo.get_attempt(ctx.db, attempt_id)
+    attempt = practice_repo.get_attempt(ctx.db, attempt_id)
     if attempt is None:
         raise UserError("that attempt no longer exists")
-    test = study_repo.get_test(ctx.db, attempt.test_id) or TestRow(attempt.test_id, "", "(deleted test)", None, [],
+    test = practice_repo.get_test(ctx.db, attempt.test_id) or TestRow(attempt.test_id, "", "(deleted test)", None, [],
                                                                     None, "ready", 0, 0, attempt.started_at)
-    given = {a.question_id: a for a in study_repo.answers(ctx.db, attempt_id)}
+    given = {a.question_id: a for a in practice_repo.answers(ctx.db, attempt_id)}
     items = [ResultItem(q, given.get(q.id), describe_location(ctx, q.source_id, q.source_page, q.source_start_s,
                                                               q.source_end_s))
-             for q in study_repo.questions(ctx.db, attempt.test_id, status="active")]
+             for q in practice_repo.questions(ctx.db, attempt.test_id, status="active")]
     return Result(attempt, test, items)
 
 
 def attempts(ctx: AppContext, test_id: int | None = None) -> list[AttemptRow]:
     """Past sittings, newest first (analytics reads these)."""
-    return study_repo.attempts(ctx.db, test_id)
+    return practice_repo.attempts(ctx.db, test_id)
 
 
 def time_left(test: TestRow, attempt: AttemptRow, now: datetime) -> float | None:

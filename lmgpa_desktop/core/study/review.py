@@ -23,6 +23,7 @@ from fsrs import Rating, Scheduler, State
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.storage import cards_repo
+from lmgpa_desktop.storage import review_logs_repo
 from lmgpa_desktop.storage.cards_repo import CardRecord, DeckCounts
 
 if TYPE_CHECKING:
@@ -213,7 +214,7 @@ def answer(ctx: AppContext, card_id: int, rating: int, duration_ms: int | None =
                                         review_duration=duration_ms)
     after = _state_of(new)
     before = {k: getattr(card, k) for k in cards_repo.STATE_FIELDS}
-    log = cards_repo.record_answer(ctx.db, card_id, after, {
+    log = review_logs_repo.record_answer(ctx.db, card_id, after, {
         "rating": rating, "reviewed_at": now, "duration_ms": duration_ms, "state_before": card.state,
         "stability_after": new.stability, "difficulty_after": new.difficulty, "due_after": new.due})
     stack = _stack(ctx)
@@ -239,12 +240,12 @@ def undo_last(ctx: AppContext, now: datetime | None = None) -> CardRecord | None
     if not stack:
         return None
     entry = stack.pop()
-    current = cards_repo.card_state(ctx.db, entry.card_id)
+    current = review_logs_repo.card_state(ctx.db, entry.card_id)
     if current is None or any(current[k] != entry.after[k] for k in ("state", "due", "last_review")):
         stack.clear()  # older entries describe states that no longer exist either
         raise UserError("this card was changed since it was answered, so the answer cannot be undone")
     before = entry.before
-    cards_repo.record_answer(ctx.db, entry.card_id, before, {
+    review_logs_repo.record_answer(ctx.db, entry.card_id, before, {
         "rating": UNDO_RATING, "reviewed_at": now or utcnow(), "duration_ms": None,
         "state_before": before["state"], "stability_after": before["stability"],
         "difficulty_after": before["difficulty"], "due_after": before["due"]})
@@ -286,7 +287,7 @@ def _html(text: str, is_html: bool) -> tuple[str, tuple[str, ...]]:
 
 def faces(ctx: AppContext, card: CardRecord) -> CardFaces:
     """Question and answer of a card as HTML (cloze deletions hidden on the question)."""
-    from lmgpa_desktop.core.study import anki_format
+    from lmgpa_desktop.core.study.anki import note_types as anki_format
 
     imported = card.anki_fields is not None
     question, answer = card.front, card.back

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from lmgpa_desktop.core.study import anki_import
+from lmgpa_desktop.core.study.anki import importing as anki_import
 
 
 class AnkiTransfer(QObject):

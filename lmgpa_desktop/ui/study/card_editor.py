@@ -9,7 +9,8 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.core.study import anki_import, decks
+from lmgpa_desktop.core.study import decks
+from lmgpa_desktop.core.study.anki import importing as anki_import
 from lmgpa_desktop.core.study.decks import CardRecord, DeckCounts
 
 STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}

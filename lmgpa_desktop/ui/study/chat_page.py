@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (
     QPlainTextEdit, QPushButton, QSplitter, QTextBrowser, QToolTip, QVBoxLayout, QWidget,
 )
 
-from lmgpa_desktop.core.study import chat, conversations
+from lmgpa_desktop.core.study.chat import ask as chat
+from lmgpa_desktop.core.study.chat import conversations
 from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.library.search import Scope
 from lmgpa_desktop.ui.kit.operations import Operations

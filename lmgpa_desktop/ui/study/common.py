@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from lmgpa_desktop.core.study import source_locations
+from lmgpa_desktop.core.study.items import source_locations
 from lmgpa_desktop.core.library import library
 
 EMPTY_LIBRARY = ("Your library is empty. Import a lecture or PDF in Library first (or record one on the Record "

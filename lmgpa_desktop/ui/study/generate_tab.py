@@ -7,7 +7,8 @@ from PySide6.QtWidgets import (
     QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from lmgpa_desktop.core.study import generate, material
+from lmgpa_desktop.core.study.items import generate
+from lmgpa_desktop.core.study.items import material
 from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import clock

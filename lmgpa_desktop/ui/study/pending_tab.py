@@ -11,11 +11,11 @@ from PySide6.QtWidgets import (
     QPlainTextEdit, QPushButton, QSplitter, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from lmgpa_desktop.core.study import drafts
+from lmgpa_desktop.core.study.items import drafts
 from lmgpa_desktop.core.study import notes
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.core.study.text_items import cloze_answer
+from lmgpa_desktop.core.study.items.text_items import cloze_answer
 from lmgpa_desktop.ui.study.common import empty_text, location, message_label, parse_link, source_link
 
 KEEP_DECK = "The deck named after the sources"

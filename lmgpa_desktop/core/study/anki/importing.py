@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.jobs import JobRun, job_kind
 from lmgpa_desktop.core.job_progress import JobError, Progress
-from lmgpa_desktop.core.study.anki_format import (NoteType, Template, load_note_types, named_fields, render_card,
+from lmgpa_desktop.core.study.anki.note_types import (NoteType, Template, load_note_types, named_fields, render_card,
                                                   safe_name, save_note_types)
-from lmgpa_desktop.core.study.anki_package import Package, decode, open_package
+from lmgpa_desktop.core.study.anki.package import Package, decode, open_package
 from lmgpa_desktop.storage import anki_file, cards_repo
+from lmgpa_desktop.storage import review_logs_repo
 
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext
@@ -239,7 +240,7 @@ def _import_rows(ctx: AppContext, path: Path, pkg: Package, rows,
                      "rating": ease, "reviewed_at": datetime.fromtimestamp(rid / 1000, UTC),
                      "duration_ms": int(taken) if taken else None, "state_before": state_before,
                      "stability_after": None, "difficulty_after": None, "due_after": None})
-    result.review_logs = cards_repo.append_review_logs(ctx.db, logs)
+    result.review_logs = review_logs_repo.append_review_logs(ctx.db, logs)
     yield Progress(4, 4, f"imported {result.notes} notes into {', '.join(result.decks) or 'no deck'}")
     return result
 

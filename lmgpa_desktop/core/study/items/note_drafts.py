@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.core.job_progress import Progress
 from lmgpa_desktop.core.library.search import Hit
-from lmgpa_desktop.core.study import text_items as ex
-from lmgpa_desktop.core.study.generated_items import Item, Stats
-from lmgpa_desktop.core.study.material import AUDIO_KINDS, Material, Request
-from lmgpa_desktop.core.study.model_items import llm_summary, writer_for
-from lmgpa_desktop.core.study.source_locations import Locator, link, location_of
+from lmgpa_desktop.core.study.items import text_items as ex
+from lmgpa_desktop.core.study.items.generated_items import Item, Stats
+from lmgpa_desktop.core.study.items.material import AUDIO_KINDS, Material, Request
+from lmgpa_desktop.core.study.items.model_items import llm_summary, writer_for
+from lmgpa_desktop.core.study.items.source_locations import Locator, link, location_of
 
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext

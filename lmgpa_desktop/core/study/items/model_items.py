@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.job_progress import Progress
-from lmgpa_desktop.core.study import item_writer
-from lmgpa_desktop.core.study import text_items as ex
-from lmgpa_desktop.core.study.generated_items import Item, Stats, supported
-from lmgpa_desktop.core.study.material import Material, Plan, Request
+from lmgpa_desktop.core.study.items import item_writer
+from lmgpa_desktop.core.study.items import text_items as ex
+from lmgpa_desktop.core.study.items.generated_items import Item, Stats, supported
+from lmgpa_desktop.core.study.items.material import Material, Plan, Request
 
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from lmgpa_desktop.core.study.chat_prompt import MARKER, Plan
-from lmgpa_desktop.core.study.chat_retrieval import Passage, sentences_of
-from lmgpa_desktop.core.study.conversations import Citation
+from lmgpa_desktop.core.study.chat.prompt import MARKER, Plan
+from lmgpa_desktop.core.study.chat.retrieval import Passage, sentences_of
+from lmgpa_desktop.core.study.chat.conversations import Citation
 from lmgpa_desktop.core.words import STOPWORDS, content_words, stem, tokens
 
 SUPPORT_MIN = 0.6  # share of a sentence's content words its passage must contain for the sentence to be shown

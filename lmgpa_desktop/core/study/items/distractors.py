@@ -12,8 +12,8 @@ import re
 
 import numpy as np
 
-from lmgpa_desktop.core.study import text_items as ex
-from lmgpa_desktop.core.study import study_text as st
+from lmgpa_desktop.core.study.items import text_items as ex
+from lmgpa_desktop.core.study.items import study_text as st
 
 TOO_SIMILAR = 0.86  # cosine above which a candidate may mean the same as the answer
 TOO_FAR = 0.12  # cosine below which a candidate is obviously unrelated

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from lmgpa_desktop.core.study import text_items as ex
+from lmgpa_desktop.core.study.items import text_items as ex
 from lmgpa_desktop.core.words import content_words
 
 QUESTION_TOKENS = 48

@@ -6,8 +6,8 @@ import itertools
 import re
 from dataclasses import dataclass
 
-from lmgpa_desktop.core.study.chat_retrieval import Passage, sentences_of
-from lmgpa_desktop.core.study.conversations import Message
+from lmgpa_desktop.core.study.chat.retrieval import Passage, sentences_of
+from lmgpa_desktop.core.study.chat.conversations import Message
 
 ANSWER_TOKENS = 160
 SAFETY_TOKENS = 16

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from lmgpa_desktop.core.library.search import Hit
-from lmgpa_desktop.core.study import text_items as ex
+from lmgpa_desktop.core.study.items import text_items as ex
 from lmgpa_desktop.core.words import content_words
 
 DUPLICATE_SIMILARITY = 88  # rapidfuzz token_set_ratio at or above which two items say the same

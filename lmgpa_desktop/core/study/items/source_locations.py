@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from lmgpa_desktop.core.capture import transcripts
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.core.library.search import Hit
-from lmgpa_desktop.core.study import text_items as ex
-from lmgpa_desktop.core.study.generated_items import Item
-from lmgpa_desktop.core.study.material import AUDIO_KINDS
+from lmgpa_desktop.core.study.items import text_items as ex
+from lmgpa_desktop.core.study.items.generated_items import Item
+from lmgpa_desktop.core.study.items.material import AUDIO_KINDS
 from lmgpa_desktop.storage import sources_repo
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from lmgpa_desktop.core.study import text_items as ex
+from lmgpa_desktop.core.study.items import text_items as ex
 from lmgpa_desktop.core.words import STOPWORDS, content_words
 
 TOPIC_SHARE = 0.12  # a term in more than this share of the sentences is the topic, not an answer

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from lmgpa_desktop.core.capture import transcripts
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.library.search import Hit
-from lmgpa_desktop.core.study import study_text as st
-from lmgpa_desktop.core.study import text_items as ex
+from lmgpa_desktop.core.study.items import study_text as st
+from lmgpa_desktop.core.study.items import text_items as ex
 from lmgpa_desktop.core.words import STOPWORDS
 from lmgpa_desktop.storage import search_repo, sources_repo, study_repo
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.jobs import JobRun, job_kind
 from lmgpa_desktop.core.job_progress import JobError, Progress
-from lmgpa_desktop.core.study.anki_format import NOTETYPES_FILE, NoteType, load_note_types, safe_name
+from lmgpa_desktop.core.study.anki.note_types import NOTETYPES_FILE, NoteType, load_note_types, safe_name
 from lmgpa_desktop.storage import cards_repo
 
 if TYPE_CHECKING:

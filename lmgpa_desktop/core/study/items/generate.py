@@ -18,14 +18,15 @@ from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.jobs import Cancelled, JobRun, job_kind
 from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.core.library.search import Hit
-from lmgpa_desktop.core.study import text_items as ex
-from lmgpa_desktop.core.study.flashcards import card_draft, flashcard_items
-from lmgpa_desktop.core.study.generated_items import Stats
-from lmgpa_desktop.core.study.material import WHAT, Request, analyse, heard_words, load_passages
-from lmgpa_desktop.core.study.note_drafts import notes_markdown
-from lmgpa_desktop.core.study.quizzes import question_draft, quiz_items
-from lmgpa_desktop.core.study.source_locations import Locator
+from lmgpa_desktop.core.study.items import text_items as ex
+from lmgpa_desktop.core.study.items.flashcards import card_draft, flashcard_items
+from lmgpa_desktop.core.study.items.generated_items import Stats
+from lmgpa_desktop.core.study.items.material import WHAT, Request, analyse, heard_words, load_passages
+from lmgpa_desktop.core.study.items.note_drafts import notes_markdown
+from lmgpa_desktop.core.study.items.quizzes import question_draft, quiz_items
+from lmgpa_desktop.core.study.items.source_locations import Locator
 from lmgpa_desktop.storage import sources_repo, study_repo
+from lmgpa_desktop.storage import practice_repo
 
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext
@@ -92,7 +93,7 @@ def _run(run: JobRun, what: str, payload: dict):
     if not chosen:
         raise JobError("no questions could be made from these passages (they may hold too little text)")
     drafts = [question_draft(locator.place(i)) for i in chosen]
-    test_id, ids = study_repo.create_test(ctx.db, f"Practice: {name}", source_ids, drafts)
+    test_id, ids = practice_repo.create_test(ctx.db, f"Practice: {name}", source_ids, drafts)
     yield Progress(1, 1, f"{len(ids)} questions ready for review")
     return {"what": what, "test_id": test_id, "question_ids": ids, "source_ids": source_ids,
             "stats": stats.as_dict()}

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.library.search import Scope
-from lmgpa_desktop.core.study import chat_check, chat_prompt
-from lmgpa_desktop.core.study.chat_prompt import Plan, build_prompt
-from lmgpa_desktop.core.study.chat_retrieval import is_follow_up, relevant_passages
-from lmgpa_desktop.core.study.conversations import (DEFAULT_TITLE, Citation, Message, conversation, messages,
+from lmgpa_desktop.core.study.chat import check as chat_check
+from lmgpa_desktop.core.study.chat import prompt as chat_prompt
+from lmgpa_desktop.core.study.chat.prompt import Plan, build_prompt
+from lmgpa_desktop.core.study.chat.retrieval import is_follow_up, relevant_passages
+from lmgpa_desktop.core.study.chat.conversations import (DEFAULT_TITLE, Citation, Message, conversation, messages,
                                                     scope_label, scope_of, scope_to_dict, store_answer, title_from)
 from lmgpa_desktop.core.words import content_words
 from lmgpa_desktop.storage import chat_repo

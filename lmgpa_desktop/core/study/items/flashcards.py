@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.job_progress import Progress
-from lmgpa_desktop.core.study import text_items as ex
-from lmgpa_desktop.core.study.generated_items import Item, Stats, check, choose, dedupe
-from lmgpa_desktop.core.study.material import HEARD_ANSWER, STOP_TERMS, Material, Plan, Request, plans
-from lmgpa_desktop.core.study.model_items import LLM_SHARE, llm_items, writer_for
+from lmgpa_desktop.core.study.items import text_items as ex
+from lmgpa_desktop.core.study.items.generated_items import Item, Stats, check, choose, dedupe
+from lmgpa_desktop.core.study.items.material import HEARD_ANSWER, STOP_TERMS, Material, Plan, Request, plans
+from lmgpa_desktop.core.study.items.model_items import LLM_SHARE, llm_items, writer_for
 from lmgpa_desktop.storage.study_repo import CardDraft
 
 if TYPE_CHECKING:

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.core.study import text_items as ex
+from lmgpa_desktop.core.study.items import text_items as ex
 from lmgpa_desktop.storage import study_repo
-from lmgpa_desktop.storage.study_repo import CardRow, QuestionRow
+from lmgpa_desktop.storage import practice_repo
+from lmgpa_desktop.storage.study_repo import CardRow
+from lmgpa_desktop.storage.practice_repo import QuestionRow
 
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext
@@ -20,7 +22,7 @@ class Pending:
     """Everything generated and not yet accepted or rejected."""
 
     cards: list[CardRow]
-    tests: list[tuple[study_repo.TestRow, list[QuestionRow]]]
+    tests: list[tuple[practice_repo.TestRow, list[QuestionRow]]]
     notes: list[study_repo.NoteRow]
 
     @property
@@ -31,7 +33,7 @@ class Pending:
 
 def pending(ctx: AppContext) -> Pending:
     """Generated items waiting for review."""
-    tests = [(t, study_repo.questions(ctx.db, t.id, status="pending")) for t in study_repo.tests(ctx.db, "draft")]
+    tests = [(t, practice_repo.questions(ctx.db, t.id, status="pending")) for t in practice_repo.tests(ctx.db, "draft")]
     return Pending(study_repo.cards(ctx.db, "pending"), [(t, q) for t, q in tests if q],
                    study_repo.notes(ctx.db, "pending"))
 
@@ -71,48 +73,48 @@ def edit_card(ctx: AppContext, card_id: int, front: str, back: str) -> CardRow:
 
 def accept_questions(ctx: AppContext, question_ids: list[int]) -> int:
     """Accepted questions join their test; a test with nothing left to review becomes ready."""
-    n = study_repo.set_question_status(ctx.db, question_ids, "active")
+    n = practice_repo.set_question_status(ctx.db, question_ids, "active")
     if n:
         activity.record(ctx, "accept", amount=n, details={"what": "questions"})
-    for test_id in {q.test_id for q in study_repo.questions(ctx.db, ids=question_ids)}:
+    for test_id in {q.test_id for q in practice_repo.questions(ctx.db, ids=question_ids)}:
         _settle(ctx, test_id)
     return n
 
 
 def reject_questions(ctx: AppContext, question_ids: list[int]) -> int:
     """Rejected questions are deleted; a test with nothing left to review becomes ready (or goes, when empty)."""
-    tests = {q.test_id for q in study_repo.questions(ctx.db, ids=question_ids)}
-    n = study_repo.delete_pending_questions(ctx.db, question_ids)
+    tests = {q.test_id for q in practice_repo.questions(ctx.db, ids=question_ids)}
+    n = practice_repo.delete_pending_questions(ctx.db, question_ids)
     for test_id in tests:
         _settle(ctx, test_id)
     return n
 
 
 def _settle(ctx: AppContext, test_id: int) -> None:
-    test = study_repo.get_test(ctx.db, test_id)
+    test = practice_repo.get_test(ctx.db, test_id)
     if test is None or test.status != "draft" or test.pending:
         return
     if test.active:
-        study_repo.update_test(ctx.db, test_id, status="ready")
+        practice_repo.update_test(ctx.db, test_id, status="ready")
     else:
-        study_repo.delete_test(ctx.db, test_id)
+        practice_repo.delete_test(ctx.db, test_id)
 
 
-def accept_test(ctx: AppContext, test_id: int) -> study_repo.TestRow:
+def accept_test(ctx: AppContext, test_id: int) -> practice_repo.TestRow:
     """Accept every question of a draft test still waiting; the test becomes ready."""
-    pending_ids = [q.id for q in study_repo.questions(ctx.db, test_id, status="pending")]
-    study_repo.set_question_status(ctx.db, pending_ids, "active")
+    pending_ids = [q.id for q in practice_repo.questions(ctx.db, test_id, status="pending")]
+    practice_repo.set_question_status(ctx.db, pending_ids, "active")
     if pending_ids:
         activity.record(ctx, "accept", amount=len(pending_ids), details={"what": "questions"})
     _settle(ctx, test_id)
-    return study_repo.get_test(ctx.db, test_id)
+    return practice_repo.get_test(ctx.db, test_id)
 
 
 def edit_question(ctx: AppContext, question_id: int, prompt: str, answer: str, choices: list[str] | None = None,
                   explanation: str | None = None) -> QuestionRow:
     """Change a question's wording, answer key, choices or explanation."""
     prompt, answer = prompt.strip(), answer.strip()
-    found = study_repo.questions(ctx.db, ids=[question_id])
+    found = practice_repo.questions(ctx.db, ids=[question_id])
     if not found:
         raise UserError("that question no longer exists")
     if not prompt or not answer:
@@ -129,7 +131,7 @@ def edit_question(ctx: AppContext, question_id: int, prompt: str, answer: str, c
     fields = {"prompt": prompt, "answer": answer, "choices": choices if q.kind != "short" else None}
     if explanation is not None:
         fields["explanation"] = explanation.strip() or None
-    return study_repo.update_question(ctx.db, question_id, **fields)
+    return practice_repo.update_question(ctx.db, question_id, **fields)
 
 
 def accept_note(ctx: AppContext, note_id: int) -> study_repo.NoteRow:

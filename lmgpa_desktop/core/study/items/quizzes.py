@@ -10,14 +10,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.job_progress import Progress
-from lmgpa_desktop.core.study import item_writer
-from lmgpa_desktop.core.study import text_items as ex
-from lmgpa_desktop.core.study.distractors import Pool as Distractors
-from lmgpa_desktop.core.study.generated_items import TF_PREFIX, Item, Stats, check, choose, dedupe
-from lmgpa_desktop.core.study.material import STOP_TERMS, Material, Plan, Request, plans
-from lmgpa_desktop.core.study.model_items import LLM_SHARE, llm_items, writer_for
-from lmgpa_desktop.core.study.source_locations import reference
-from lmgpa_desktop.storage.study_repo import QuestionDraft
+from lmgpa_desktop.core.study.items import item_writer
+from lmgpa_desktop.core.study.items import text_items as ex
+from lmgpa_desktop.core.study.items.distractors import Pool as Distractors
+from lmgpa_desktop.core.study.items.generated_items import TF_PREFIX, Item, Stats, check, choose, dedupe
+from lmgpa_desktop.core.study.items.material import STOP_TERMS, Material, Plan, Request, plans
+from lmgpa_desktop.core.study.items.model_items import LLM_SHARE, llm_items, writer_for
+from lmgpa_desktop.core.study.items.source_locations import reference
+from lmgpa_desktop.storage.practice_repo import QuestionDraft
 
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext
