@@ -305,6 +305,7 @@ def test_chat_page_reads_the_last_answer_with_play_pause_and_stop(qtbot, ctx):
 
     win = _window(qtbot, ctx, "chat")
     page = win.pages["chat"]
+    qtbot.waitUntil(lambda: page.ops.pending == 0)  # the conversation list has loaded (it would redraw the page)
     page.messages = [conversations.Message(None, None, "user", "What did the Middle Ages perfect?"),
                      conversations.Message(None, None, "assistant", ANSWER)]
     page.render()

@@ -74,7 +74,7 @@ def test_answer_streams_and_stop_keeps_the_partial_answer(page, qtbot, lecture):
     cursor.setPosition(cursor.selectionEnd())
     assert cursor.charFormat().fontWeight() <= QFont.Weight.Normal  # the answer is not shown in bold
     qtbot.mouseClick(page.send_button, Qt.MouseButton.LeftButton)  # Stop
-    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
+    qtbot.waitUntil(lambda: not page.busy and page.ops.pending == 0, timeout=600_000)
     assert page.send_button.text() == "Send" and (page.status.text() == "Stopped." or not several)
     stored = conversations.messages(ctx, page.conversation_id)
     assert [m.role for m in stored] == ["user", "assistant"] and stored[0].content == LONG_QUESTION
@@ -88,7 +88,7 @@ def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lectur
     ctx, source, book = lecture
     page.new_conversation()
     _ask(qtbot, page, "Who printed the first dated Bible?")
-    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
+    qtbot.waitUntil(lambda: not page.busy and page.ops.pending == 0, timeout=600_000)
     answer = page.last_answer()
     assert answer.grounded and "schofer" in answer.content.lower()
     cite = answer.citations[0]
@@ -108,7 +108,7 @@ def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lectur
     window.show_area("chat")
 
     _ask(qtbot, page, "What is a bug?")  # a book: the citation opens its page
-    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
+    qtbot.waitUntil(lambda: not page.busy and page.ops.pending == 0, timeout=600_000)
     answer = page.last_answer()
     cite = answer.citations[0]
     assert cite.source_id == book.id and cite.page_no is not None
@@ -130,7 +130,7 @@ def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lectur
 
     page.regenerate()
     assert page.busy
-    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
+    qtbot.waitUntil(lambda: not page.busy and page.ops.pending == 0, timeout=600_000)
     stored = conversations.messages(ctx, page.conversation_id)
     assert [m.role for m in stored] == ["user", "assistant"] * 2 and stored[-1].grounded
     assert stored[-1].created_at > answer.created_at  # the last answer was replaced, the first one kept
@@ -141,7 +141,7 @@ def test_nothing_relevant_is_said_plainly(page, qtbot):
     assert page.body.toPlainText().startswith("Ask anything about your library.") and "\\" not in \
         page.body.toPlainText()
     _ask(qtbot, page, "What is photosynthesis?")
-    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
+    qtbot.waitUntil(lambda: not page.busy and page.ops.pending == 0, timeout=600_000)
     answer = page.last_answer()
     assert not answer.grounded and "couldn't find anything" in page.body.toPlainText()
     assert "Sources:" not in page.body.toPlainText()
@@ -159,10 +159,12 @@ def test_conversations_and_scope(page, qtbot, lecture):
     page.scope.activated.emit(page.scope.currentIndex())
     assert conversations.scope_of(conversations.conversation(ctx, conv_id)) == Scope(course_id=course.id)
     _ask(qtbot, page, "When was the Gutenberg Bible printed?")
-    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
+    qtbot.waitUntil(lambda: not page.busy and page.ops.pending == 0, timeout=600_000)
     assert "the class History of the book" in page.last_answer().content  # that class holds nothing yet
     page.rename_to("Empty class")
+    qtbot.waitUntil(lambda: page.ops.pending == 0)
     assert page.list.currentItem().text() == "Empty class"
     count = page.list.count()
     page.delete_conversation(confirm=False)
+    qtbot.waitUntil(lambda: page.ops.pending == 0)
     assert page.list.count() == count - 1 and conv_id not in [c.id for c in conversations.conversations(ctx)]

@@ -38,6 +38,7 @@ def test_mark_correct_overrules_a_grade(qtbot, ctx):
     page = win.pages["study"]
     page.show_tab("practice")
     pp = page.practice
+    qtbot.waitUntil(lambda: pp.ops.pending == 0)
     pp.select_test(test_id)
     pp.take_button.click()
     variable, interpreter, integer = pp.boxes
@@ -65,6 +66,7 @@ def test_mark_correct_overrules_a_grade(qtbot, ctx):
     attempt = practice.attempts(ctx, test_id)[0]
     assert attempt.score == 3.0 and attempt.finished_at is not None
     pp.back_to_list()
+    qtbot.waitUntil(lambda: pp.ops.pending == 0)
     assert pp.tests_table.item(0, 3).text().startswith("3 / 3")
 
     pp.show_result(attempt.id)  # from the history: the student's grade is kept, and can be undone

@@ -164,11 +164,13 @@ def test_browser_pages_searches_sorts_and_edits(page, qtbot, ctx, shared, tmp_pa
     browser, editor = page.browser, page.browser.editor
     qtbot.waitUntil(lambda: browser.model.rowCount() == 2 and browser.count_label.text() == "2 cards", timeout=10_000)
     page.browser.table.selectRow(0)
+    qtbot.waitUntil(lambda: page.ops.pending == 0)  # the editor reads the card off the UI thread
     assert [name for name, _ in page.browser.editor._field_boxes] == ["Front", "Back"]
     assert editor.field_values() == ["Tree", "Baum"] and editor.tags_box.text() == "english german noun"
     page.browser.editor.set_field_values(["Tree", "der Baum"])
     page.browser.editor.tags_box.setText("english german noun tree")
     page.browser.editor.save_card()
+    qtbot.waitUntil(lambda: page.ops.pending == 0)
     cards = cards_repo.cards_by_guid(ctx.db, page.browser.editor.card.anki_guid)
     assert len(cards) == 2 and {c.tags for c in cards} == {"english german noun tree"}
     assert {c.anki_ord: c.front for c in cards}[1] == "der Baum"  # the reversed card was rendered again
@@ -184,10 +186,13 @@ def test_browser_pages_searches_sorts_and_edits(page, qtbot, ctx, shared, tmp_pa
     page.browser.new_card()
     page.browser.editor.set_field_values(["Photosynthesis makes?", "Glucose and oxygen"])
     page.browser.editor.tags_box.setText("bio")
-    new_id = page.browser.editor.save_card()
+    page.browser.editor.save_card()
+    qtbot.waitUntil(lambda: page.ops.pending == 0)
+    new_id = page.browser.editor.card.id  # the editor shows the card it stored
     assert cards_repo.get_card(ctx.db, new_id).deck_id == bulk.id
     qtbot.waitUntil(lambda: page.browser.count_label.text() == "1,001 cards", timeout=10_000)
     page.browser.delete_selected_card(confirm=False)
+    qtbot.waitUntil(lambda: page.ops.pending == 0)
     assert cards_repo.get_card(ctx.db, new_id) is None
     qtbot.waitUntil(lambda: page.browser.count_label.text() == "1,000 cards", timeout=10_000)
 

@@ -60,6 +60,7 @@ def _shot(qtbot, widget, path) -> None:
 def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     page = window.pages["study"]
     assert isinstance(page, StudyPage)
+    qtbot.waitUntil(lambda: page.pending.ops.pending == 0 and page.pending.items() != [])
     assert page.current_tab() == "review"  # something waits for review, so the page opens there
     pending = page.pending
     cards = [k for k in pending.items() if k[0] == "card"]
@@ -77,6 +78,7 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     pending.deck.setCurrentText("Think Python")
     pending.select(cards[:2])
     pending.accept_button.click()
+    qtbot.waitUntil(lambda: pending.ops.pending == 0)
     accepted = study_repo.cards(ctx.db, "active")
     assert sorted(c.id for c in accepted) == sorted(i for _, i in cards[:2])
     assert {c.deck_name for c in accepted} == {"Think Python"}
@@ -84,14 +86,18 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     pending.select([cards[2]])
     pending.tree.setFocus()
     qtbot.keyClick(pending.tree, Qt.Key.Key_Delete)  # the keyboard rejects too
+    qtbot.waitUntil(lambda: pending.ops.pending == 0)
     assert study_repo.cards(ctx.db, None, ids=[cards[2][1]]) == []
     assert cards[2] not in pending.items()
     card = study_repo.cards(ctx.db, "pending", ids=[cards[3][1]])[0]
     values = ["What does the print function do?", card.back] if card.kind == "basic" else \
         [card.front + " (edited)", ""]
-    assert pending.save_edit("card", card.id, values)
+    pending.save_edit("card", card.id, values)
+    qtbot.waitUntil(lambda: pending.ops.pending == 0)
+    assert pending.message.text().startswith("Saved your changes") and pending.selected() == [("card", card.id)]
     assert study_repo.cards(ctx.db, None, ids=[card.id])[0].front == values[0]
-    assert not pending.save_edit("question", questions[0][1], ["", "x", ""])  # refused: no prompt
+    pending.save_edit("question", questions[0][1], ["", "x", ""])  # refused: no prompt
+    qtbot.waitUntil(lambda: pending.ops.pending == 0)
     assert "Not saved" in pending.message.text()
 
     # reject one question (not the typed-answer one), accept everything else
@@ -100,9 +106,11 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     dropped = next(k for k in reversed(questions) if kinds[k[1]] != "short")
     pending.select([dropped])
     pending.reject_button.click()
+    qtbot.waitUntil(lambda: pending.ops.pending == 0)
     assert practice_repo.questions(ctx.db, ids=[dropped[1]]) == []
     pending.deck.setCurrentText(KEEP_DECK)
     pending.accept_all_button.click()
+    qtbot.waitUntil(lambda: pending.ops.pending == 0)
     assert pending.items() == [] and pending.empty.isVisible() and not pending.controls.isVisible()
     assert page.tabs.tabText(1) == "To review"
     assert study_repo.cards(ctx.db, "pending") == []
@@ -125,6 +133,7 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     qtbot.keyClick(panel.editor, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert not panel.dirty
     assert "A **variable** names a value." in notes.get(ctx, panel.note_id).body_md
+    qtbot.waitUntil(lambda: panel.ops.pending == 0)
     assert panel.references.count() >= 1
     assert panel.read_aloud.text_provider() == panel.editor.toPlainText()
     _shot(qtbot, page, tmp_path / "study_notes.png")
@@ -143,6 +152,7 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     # practice: take the test, one answer wrong
     page.show_tab("practice")
     pp = page.practice
+    qtbot.waitUntil(lambda: pp.ops.pending == 0)
     assert pp.test_ids() == [tests[0].id]
     assert pp.tests_table.item(0, 3).text() == "not taken yet"
     pp.one_at_a_time.setChecked(False)
@@ -186,6 +196,7 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     _shot(qtbot, page, tmp_path / "study_result.png")
     assert shown[0].isVisible() and source_button.isVisible()
     pp.back_to_list()
+    qtbot.waitUntil(lambda: pp.ops.pending == 0)
     assert pp.tests_table.item(0, 3).text().startswith(f"{n - 1} / {n}") and pp.history.rowCount() == 1
 
     # an answer in other words goes to the model in the background; the page does not wait for it
@@ -207,6 +218,7 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     assert any(t == f"Why: {judged.reason}" for b in pp.answer_boxes()
                for t in (label.text() for label in b.findChildren(QLabel)))
     pp.back_to_list()
+    qtbot.waitUntil(lambda: pp.ops.pending == 0)
     assert pp.history.rowCount() == 2
 
     # a timed sitting counts down; leaving it grades nothing
@@ -219,6 +231,7 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     pp.next_button.click()
     assert pp.position.text() == f"2 of {n}"
     pp.abandon_button.click()
+    qtbot.waitUntil(lambda: pp.ops.pending == 0)
     assert pp.stack.currentIndex() == 0 and pp.history.rowCount() == 2
     assert pp.tests_table.item(0, 2).text() == "2:00"
     pp.take_button.click()  # when the time runs out, what was answered is graded
@@ -229,6 +242,7 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     assert pp.score_label.text().startswith("Score: 1 / ")
     del pp.time_left
     pp.back_to_list()
+    qtbot.waitUntil(lambda: pp.ops.pending == 0)
     assert pp.history.rowCount() == 3
 
     # the Generate button queues a job through the runner (its model work is cancelled here)
@@ -264,13 +278,16 @@ def test_empty_states_say_what_to_do(qtbot, ctx, tmp_path):
     assert "Import a lecture or PDF in Library first" in page.generate.empty.text()
     assert page.generate.empty.isVisible() and not page.generate.controls.isVisible()
     page.show_tab("review")
+    qtbot.waitUntil(lambda: page.pending.ops.pending == 0)
     assert page.pending.empty.isVisible() and "Generate" in page.pending.empty.text()
     assert not page.pending.controls.isVisible()
     assert "import a lecture or PDF in Library first" in page.pending.empty.text()
     page.show_tab("notes")
+    qtbot.waitUntil(lambda: page.notes.ops.pending == 0)
     assert page.notes.empty.isVisible() and "New note" in page.notes.empty.text()
     assert not page.notes.editor.isEnabled()
     note_id = page.notes.new_note()
+    qtbot.waitUntil(lambda: page.notes.ops.pending == 0)
     assert page.notes.editor.isEnabled() and page.notes.note_ids() == [note_id]
     page.notes.editor.setPlainText("# Short note\n\nA variable is a name that refers to a value.\n")
     audio = tmp_path / "short.wav"
@@ -279,8 +296,10 @@ def test_empty_states_say_what_to_do(qtbot, ctx, tmp_path):
     qtbot.waitUntil(lambda: page.notes.message.text().startswith(("Saved", "The audio")), timeout=120_000)
     assert page.notes.message.text().startswith("Saved") and audio.stat().st_size > 10_000
     page.notes.delete(confirm=False)
+    qtbot.waitUntil(lambda: page.notes.ops.pending == 0)
     assert page.notes.note_ids() == [] and notes.listing(ctx) == []
     page.show_tab("practice")
+    qtbot.waitUntil(lambda: page.practice.ops.pending == 0)
     assert page.practice.empty.isVisible() and "Generate" in page.practice.empty.text()
     _shot(qtbot, page, ctx.home / "empty.png")
     win.close()

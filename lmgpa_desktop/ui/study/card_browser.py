@@ -200,7 +200,7 @@ class CardBrowser(QWidget):
         delete_key.triggered.connect(lambda: self.delete_selected_card())
         self.table.addAction(delete_key)
 
-        self.editor = CardEditor(ctx)
+        self.editor = CardEditor(ctx, ops)
         self.editor.message.connect(self.message)
         self.editor.changed.connect(self._changed)
         self.table.selectionModel().currentRowChanged.connect(

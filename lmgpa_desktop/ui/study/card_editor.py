@@ -12,20 +12,22 @@ from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.study import decks
 from lmgpa_desktop.core.study.anki import importing as anki_import
 from lmgpa_desktop.core.study.decks import CardRecord, DeckCounts
+from lmgpa_desktop.ui.kit.operations import Operations
 
 STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
 
 
 class CardEditor(QWidget):
-    """Edits one card (or writes a new one); Ctrl+S saves."""
+    """Edits one card (or writes a new one); Ctrl+S saves; reads and writes run on the page's operations."""
 
     message = Signal(str)
     changed = Signal()  # a card was added, saved or deleted
 
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx, ops: Operations, parent=None):
         super().__init__(parent)
-        self.ctx = ctx
+        self.ctx, self.ops = ctx, ops
         self.card: CardRecord | None = None
+        self._wanted: int | None = None  # the card last asked for: a slower, older read is not shown over it
         self._field_boxes: list[tuple[str, QPlainTextEdit]] = []
         self.deck_box = QComboBox()
         self.tags_box = QLineEdit()
@@ -97,11 +99,21 @@ class CardEditor(QWidget):
         self.save_button.setEnabled(True)
 
     def edit_card(self, card_id: int | None) -> None:
-        """Load a card into the editor."""
-        self.set_card(decks.get_card(self.ctx, card_id) if card_id is not None else None)
+        """Load a card into the editor (read off the UI thread)."""
+        self._wanted = card_id
+        if card_id is None:
+            self.set_card(None)
+            return
+        ctx = self.ctx
+        self.ops.run(lambda: decks.get_card(ctx, card_id), lambda card: self._loaded(card_id, card))
+
+    def _loaded(self, card_id: int, card: CardRecord | None) -> None:
+        if card_id == self._wanted:
+            self.set_card(card)
 
     def new_card(self, deck_id: int | None) -> None:
         """Clear the editor for a new card in deck_id (None: the deck menu's choice)."""
+        self._wanted = None
         self.set_card(None)
         if deck_id is not None:
             self.deck_box.setCurrentIndex(max(0, self.deck_box.findData(deck_id)))
@@ -117,46 +129,63 @@ class CardEditor(QWidget):
         for (_, box), value in zip(self._field_boxes, values, strict=False):
             box.setPlainText(value)
 
-    def save_card(self) -> int | None:
-        """Save the editor: a new card, an edited card, or an edited Anki note (all its cards re-rendered)."""
+    def save_card(self) -> None:
+        """Save the editor (off the UI thread): a new card, an edited card, or an edited Anki note (all its cards
+        re-rendered); then the editor shows the card as stored."""
         values = self.field_values()
         deck_id = self.deck_box.currentData()
         tags = self.tags_box.text()
-        card = self.card
-        try:
-            if card is None:
-                if deck_id is None:
-                    deck_id = decks.create_deck(self.ctx, "Default").id
-                    self.changed.emit()  # the new deck joins the lists
-                if not values or not values[0].strip():
-                    self.message.emit("A card needs a front.")
-                    return None
-                card = decks.create_card(self.ctx, deck_id, values[0], values[1], tags=tags)
-                self.message.emit("Card added.")
-            elif card.anki_fields is not None:
-                anki_import.update_note(self.ctx, card.id, values, tags)
-                card = decks.update_card(self.ctx, card.id, deck_id=deck_id)
-                self.message.emit("Note saved.")
-            else:
-                card = decks.update_card(self.ctx, card.id, front=values[0], back=values[1], tags=tags,
-                                         deck_id=deck_id)
-                self.message.emit("Card saved.")
-        except (ValueError, UserError) as exc:
-            self.message.emit(str(exc))
-            return None
+        card, ctx = self.card, self.ctx
+
+        def work() -> tuple[bool, str, CardRecord | None]:
+            """(a Default deck was made, what to say, the card as stored or None when not saved)."""
+            made_deck, target = False, deck_id
+            try:
+                if card is None:
+                    if target is None:
+                        target = decks.create_deck(ctx, "Default").id
+                        made_deck = True
+                    if not values or not values[0].strip():
+                        return made_deck, "A card needs a front.", None
+                    saved, text = decks.create_card(ctx, target, values[0], values[1], tags=tags), "Card added."
+                elif card.anki_fields is not None:
+                    anki_import.update_note(ctx, card.id, values, tags)
+                    saved, text = decks.update_card(ctx, card.id, deck_id=target), "Note saved."
+                else:
+                    saved = decks.update_card(ctx, card.id, front=values[0], back=values[1], tags=tags,
+                                              deck_id=target)
+                    text = "Card saved."
+            except (ValueError, UserError) as exc:
+                return made_deck, str(exc), None
+            return made_deck, text, decks.get_card(ctx, saved.id)
+
+        self.ops.run(work, self._saved)
+
+    def _saved(self, outcome: tuple[bool, str, CardRecord | None]) -> None:
+        made_deck, text, card = outcome
+        if made_deck:
+            self.changed.emit()  # the new deck joins the lists
+        self.message.emit(text)
+        if card is None:
+            return
         self.changed.emit()
-        self.set_card(decks.get_card(self.ctx, card.id))
-        return card.id
+        self._wanted = card.id
+        self.set_card(card)
 
     def delete_card(self, confirm: bool = True) -> None:
-        """Delete the card in the editor."""
+        """Delete the card in the editor (off the UI thread)."""
         card = self.card
         if card is None:
             return
         if confirm and QMessageBox.question(self, "Delete card", "Delete this card?") \
                 != QMessageBox.StandardButton.Yes:
             return
-        decks.delete_card(self.ctx, card.id)
+        ctx = self.ctx
+        self.ops.run(lambda: decks.delete_card(ctx, card.id), lambda _none: self._deleted(card.id))
+
+    def _deleted(self, card_id: int) -> None:
         self.message.emit("Card deleted.")
-        self.set_card(None)
+        if self.card is not None and self.card.id == card_id:
+            self._wanted = None
+            self.set_card(None)
         self.changed.emit()

@@ -57,6 +57,14 @@ class _Input(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
+def _read_conversation(ctx, conversation_id: int | None) -> tuple[int | None, list, Scope | None]:
+    """(id, messages, scope) of a conversation, for showing it (None: nothing to show)."""
+    if conversation_id is None:
+        return None, [], None
+    return (conversation_id, conversations.messages(ctx, conversation_id),
+            conversations.scope_of(conversations.conversation(ctx, conversation_id)))
+
+
 class ChatPage(QWidget):
     """Conversations on the left, the selected one on the right with its scope, input and actions."""
 
@@ -66,6 +74,7 @@ class ChatPage(QWidget):
         super().__init__(parent)
         self.ctx, self.runner = ctx, runner
         self.conversation_id: int | None = None
+        self._wanted: int | None = None  # the conversation last chosen: an older read is not shown over it
         self.messages: list[conversations.Message] = []
         # Answers run on the compute lane: seconds of model time must not hold up other pages' database reads.
         self.ops = Operations(self, "chat", lane="compute")
@@ -161,27 +170,38 @@ class ChatPage(QWidget):
         self._update_buttons()
 
     # -- conversations -----------------------------------------------------------------------------------------
-    def refresh_conversations(self, select: int | None = None) -> None:
-        """Reload the conversation list and select one (the current one, or the most recent)."""
-        wanted = select if select is not None else self.conversation_id
+    def refresh_conversations(self, select: int | None = None, before=None) -> None:
+        """Reload the conversation list (off the UI thread, after `before()` if given: a write to make first) and
+        show one: the current one, or the most recent."""
+        wanted = self._wanted = select if select is not None else self.conversation_id
+        ctx = self.ctx
+
+        def read():
+            if before is not None:
+                before()
+            rows = conversations.conversations(ctx)
+            chosen = wanted if wanted in {c.id for c in rows} else (rows[0].id if rows else None)
+            return rows, _read_conversation(ctx, chosen)
+
+        self.ops.run(read, lambda found: self._fill_conversations(wanted, *found), lane="db")
+
+    def _fill_conversations(self, wanted: int | None, rows, shown) -> None:
+        # Another conversation was chosen (or started) while this was read: the list follows, the screen stays.
+        moved_on = self._wanted != wanted
+        current = self.conversation_id if moved_on else shown[0]
         self.list.blockSignals(True)
         self.list.clear()
-        chosen = None
-        for conv in conversations.conversations(self.ctx):
+        for conv in rows:
             item = QListWidgetItem(conv.title)
             item.setData(Qt.ItemDataRole.UserRole, conv.id)
             item.setToolTip(conv.title)
             self.list.addItem(item)
-            if conv.id == wanted:
-                chosen = item
+            if conv.id == current:
+                self.list.setCurrentItem(item)
         self.list.blockSignals(False)
-        if chosen is None and self.list.count():
-            chosen = self.list.item(0)
-        if chosen is not None:
-            self.list.setCurrentItem(chosen)
-            self._show(chosen.data(Qt.ItemDataRole.UserRole))
-        else:
-            self._show(None)
+        if moved_on or (self.busy and shown[0] == self.conversation_id):
+            return  # (busy: an answer is being written into it, so the screen shows more than is stored)
+        self._display(*shown)
 
     def _conversation_selected(self, item, _previous) -> None:
         self._show(item.data(Qt.ItemDataRole.UserRole) if item else None)
@@ -189,6 +209,7 @@ class ChatPage(QWidget):
     def new_conversation(self) -> int:
         """Start an empty conversation with the scope currently chosen."""
         conv = conversations.new_conversation(self.ctx, self._chosen_scope())
+        self._display(conv.id, [], None)  # new, so empty: the question can be asked before the list is read
         self.refresh_conversations(select=conv.id)
         self.input.setFocus()
         return conv.id
@@ -197,15 +218,16 @@ class ChatPage(QWidget):
         """Ask for a new title."""
         if self.conversation_id is None:
             return
-        current = conversations.conversation(self.ctx, self.conversation_id).title
+        item = self.list.currentItem()
+        current = item.text() if item is not None else ""
         title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=current)
         if ok and title.strip():
             self.rename_to(title)
 
     def rename_to(self, title: str) -> None:
-        """Give the current conversation a new title."""
-        conversations.rename(self.ctx, self.conversation_id, title)
-        self.refresh_conversations()
+        """Give the current conversation a new title (stored off the UI thread)."""
+        ctx, conv_id = self.ctx, self.conversation_id
+        self.refresh_conversations(before=lambda: conversations.rename(ctx, conv_id, title))
 
     def delete_conversation(self, confirm: bool = True) -> None:
         """Delete the current conversation (after asking)."""
@@ -215,15 +237,25 @@ class ChatPage(QWidget):
                                             "Delete this conversation and all its messages?") \
                 != QMessageBox.StandardButton.Yes:
             return
-        conversations.delete(self.ctx, self.conversation_id)
+        ctx, conv_id = self.ctx, self.conversation_id
         self.conversation_id = None
-        self.refresh_conversations()
+        self.refresh_conversations(before=lambda: conversations.delete(ctx, conv_id))
 
     def _show(self, conversation_id: int | None) -> None:
-        self.conversation_id = conversation_id
-        self.messages = conversations.messages(self.ctx, conversation_id) if conversation_id else []
-        if conversation_id is not None:
-            self._select_scope(conversations.scope_of(conversations.conversation(self.ctx, conversation_id)))
+        """Switch to a conversation: its messages and scope are read off the UI thread."""
+        self._wanted = conversation_id
+        if conversation_id is None:
+            self._display(None, [], None)
+            return
+        ctx = self.ctx
+        self.ops.run(lambda: _read_conversation(ctx, conversation_id),
+                     lambda shown: self._display(*shown) if self._wanted == conversation_id else None, lane="db")
+
+    def _display(self, conversation_id: int | None, messages: list, scope: Scope | None) -> None:
+        self._wanted = self.conversation_id = conversation_id
+        self.messages = messages
+        if scope is not None:
+            self._select_scope(scope)
         self.render()
         self._update_buttons()
 

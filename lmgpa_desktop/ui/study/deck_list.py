@@ -147,8 +147,13 @@ class DeckList(QWidget):
         return item.data(Qt.ItemDataRole.UserRole) if item else None
 
     def deck_name(self, deck_id: int | None) -> str:
-        """A deck's name; "All decks" for None."""
-        deck = decks.get_deck(self.ctx, deck_id) if deck_id is not None else None
+        """A deck's name; "All decks" for None (from the list on screen; read only for a deck not listed yet)."""
+        if deck_id is None:
+            return "All decks"
+        listed = next((row.name for row in self.rows if row.deck_id == deck_id), None)
+        if listed is not None:
+            return listed
+        deck = decks.get_deck(self.ctx, deck_id)
         return deck.name if deck else "All decks"
 
     # -- changing decks ----------------------------------------------------------------------------------------

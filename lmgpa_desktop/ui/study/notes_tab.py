@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
@@ -23,6 +24,11 @@ EMPTY = ("No notes yet. Generate notes from a lecture or PDF in the Generate tab
          "or press “New note” to write your own.")
 
 
+def _read_note(ctx, note_id: int) -> tuple:
+    """(note, its source references) for showing it."""
+    return notes.get(ctx, note_id), notes.references(ctx, note_id)
+
+
 def _first_line(body_md: str) -> str:
     """The note's first line without its heading marks (what a title defaults to)."""
     return next((line.strip() for line in body_md.splitlines() if line.strip()), "").lstrip("#").strip()
@@ -41,6 +47,7 @@ class NotesPanel(QWidget):
         super().__init__(parent)
         self.ctx, self.runner = ctx, runner
         self.note_id: int | None = None
+        self._wanted: int | None = None  # the note last asked for: an older read is not shown over it
         self._title_follows = False
         self._shown_title = ""
         self._loading = False
@@ -124,8 +131,18 @@ class NotesPanel(QWidget):
 
     # -- listing -----------------------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Reload the list of notes, keeping the open one."""
-        rows = notes.listing(self.ctx)
+        """Reload the list of notes (off the UI thread), keeping the open one; with none open, the first opens."""
+        ctx, first = self.ctx, self._wanted is None
+
+        def read():
+            rows = notes.listing(ctx)
+            opened = _read_note(ctx, rows[0].id) if first and rows else None
+            return rows, (empty_text(ctx, EMPTY) if not rows else ""), opened
+
+        self.ops.run(read, self._fill)
+
+    def _fill(self, found) -> None:
+        rows, empty, opened = found
         self.list.blockSignals(True)
         self.list.clear()
         for n in rows:
@@ -137,11 +154,11 @@ class NotesPanel(QWidget):
         self.list.blockSignals(False)
         self.empty.setVisible(not rows)
         if not rows:
-            self.empty.setText(empty_text(self.ctx, EMPTY))
+            self.empty.setText(empty)
         if self.note_id is not None and self.note_id not in {n.id for n in rows}:
             self._show(None)
-        elif self.note_id is None and rows:
-            self.open_note(rows[0].id)
+        elif self.note_id is None and self._wanted is None and opened is not None:
+            self._opened(opened)
         self._update_buttons()
 
     def note_ids(self) -> list[int]:
@@ -152,27 +169,38 @@ class NotesPanel(QWidget):
         if current is not None:
             self.open_note(current.data(Qt.ItemDataRole.UserRole))
 
-    def open_note(self, note_id: int) -> None:
-        """Show a note in the editor (the one open before is saved first when changed)."""
+    def open_note(self, note_id: int, then=None) -> None:
+        """Show a note in the editor, read off the UI thread (the one open before is saved first when changed);
+        then() runs once it is shown."""
         if note_id == self.note_id:
             return
         if self.dirty and not self.save():
             return
-        try:
-            note = notes.get(self.ctx, note_id)
-        except UserError as exc:
-            self.message.setText(str(exc))
+        self._wanted, ctx = note_id, self.ctx
+        self.ops.run(lambda: _read_note(ctx, note_id),
+                     lambda opened: self._opened(opened, then) if self._wanted == note_id else None,
+                     self._not_opened)
+
+    def _not_opened(self, exc: BaseException) -> None:
+        if not isinstance(exc, UserError):
+            sys.excepthook(type(exc), exc, exc.__traceback__)  # a bug: the error dialog
             return
-        self._show(note)
+        self.message.setText(str(exc))
+
+    def _opened(self, opened, then=None) -> None:
+        note, refs = opened
+        self._show(note, refs)
         for i in range(self.list.count()):
-            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == note_id:
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == note.id:
                 self.list.blockSignals(True)
                 self.list.setCurrentRow(i)
                 self.list.blockSignals(False)
+        if then is not None:
+            then()
 
-    def _show(self, note) -> None:
+    def _show(self, note, refs=()) -> None:
         self._loading = True
-        self.note_id = note.id if note else None
+        self._wanted = self.note_id = note.id if note else None
         # A title that is the first heading follows the heading when it is edited.
         self._title_follows = bool(note) and note.title == (_first_line(note.body_md) or notes.UNTITLED)
         self.title.setText(note.title if note else "")
@@ -181,14 +209,21 @@ class NotesPanel(QWidget):
         self._loading = False
         self.dirty = False
         self.update_preview()
-        self._fill_references()
+        self._show_references(refs)
         self._update_buttons()
 
     def _fill_references(self) -> None:
-        self.references.clear()
+        """Read the open note's references again (off the UI thread)."""
         if self.note_id is None:
+            self._show_references(())
             return
-        for ref in notes.references(self.ctx, self.note_id):
+        ctx, note_id = self.ctx, self.note_id
+        self.ops.run(lambda: notes.references(ctx, note_id),
+                     lambda refs: self._show_references(refs) if self.note_id == note_id else None)
+
+    def _show_references(self, refs) -> None:
+        self.references.clear()
+        for ref in refs:
             item = QListWidgetItem(ref.label + (f" — “{ref.quote[:80]}”" if ref.quote else ""))
             item.setData(Qt.ItemDataRole.UserRole, (ref.source_id, ref.page_no, ref.start_s))
             self.references.addItem(item)
@@ -227,10 +262,14 @@ class NotesPanel(QWidget):
             return self.note_id
         note = notes.create(self.ctx, "", "# New note\n\n")
         self.note_id = None
+        self._wanted = note.id  # the list read next does not open another note first
         self.refresh()
-        self.open_note(note.id)
-        self.editor.setFocus()
-        self.editor.moveCursor(self.editor.textCursor().MoveOperation.End)
+
+        def focus_end() -> None:
+            self.editor.setFocus()
+            self.editor.moveCursor(self.editor.textCursor().MoveOperation.End)
+
+        self.open_note(note.id, focus_end)
         return note.id
 
     def save(self) -> bool:

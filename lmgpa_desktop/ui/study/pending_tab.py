@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import sys
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QKeySequence, QTextDocument
@@ -16,6 +18,7 @@ from lmgpa_desktop.core.study import notes
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.study.items.text_items import cloze_answer
+from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.study.common import empty_text, location, message_label, parse_link, source_link
 
 KEEP_DECK = "The deck named after the sources"
@@ -25,16 +28,41 @@ KIND_NAMES = {"basic": "card", "cloze": "cloze", "mcq": "multiple choice", "tf":
 ROLE = Qt.ItemDataRole.UserRole
 
 
+@dataclass
+class Listing:
+    """What the tab shows, read off the UI thread: the items, the decks, each source place's name."""
+
+    pending: drafts.Pending
+    deck_names: list[str] = field(default_factory=list)
+    places: dict[tuple, str] = field(default_factory=dict)  # (source id, page, start, end) -> "“Title”, page 3"
+    empty_text: str = EMPTY
+
+
+def read_listing(ctx) -> Listing:
+    """Everything the tab shows (the generated items took 738 ms to list on a large profile: off the UI thread)."""
+    p = drafts.pending(ctx)
+    rows = list(p.cards) + [q for _, qs in p.tests for q in qs]
+    places = {}
+    for r in rows:
+        key = (r.source_id, r.source_page, r.source_start_s, r.source_end_s)
+        if key not in places:
+            places[key] = location(ctx, *key)
+    return Listing(p, [d.name for d in review.deck_counts(ctx)], places, empty_text(ctx, EMPTY) if p.empty else EMPTY)
+
+
 class PendingPanel(QWidget):
     """What generation made, before it joins a deck, a test or the notes."""
 
     changed = Signal()  # something was accepted or rejected
+    loaded = Signal()  # the list on screen was (re)read
     open_location = Signal(int, object, object)  # source id, page or None, second or None
 
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
+        self.ops = Operations(self, "study-pending")
         self.pending = drafts.Pending([], [], [])
+        self.places: dict[tuple, str] = {}
         self.tree = QTreeWidget()
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["Item", "Answer", "Source"])
@@ -96,10 +124,17 @@ class PendingPanel(QWidget):
         self.refresh()
 
     # -- listing -----------------------------------------------------------------------------------------------
-    def refresh(self) -> None:
-        """Reload everything waiting for review."""
-        self.pending = drafts.pending(self.ctx)
-        self._fill_decks()
+    def refresh(self, select: list[tuple[str, int]] | None = None) -> None:
+        """Reload everything waiting for review (off the UI thread), then select these items if given."""
+        ctx = self.ctx
+        self.ops.run(lambda: read_listing(ctx), lambda listing: self._fill(listing, select))
+
+    def _where(self, source_id, page_no, start_s, end_s) -> str:
+        return self.places.get((source_id, page_no, start_s, end_s), "")
+
+    def _fill(self, listing: Listing, select: list[tuple[str, int]] | None = None) -> None:
+        self.pending, self.places = listing.pending, listing.places
+        self._fill_decks(listing.deck_names)
         self.tree.clear()
         p = self.pending
         if p.cards:
@@ -108,12 +143,12 @@ class PendingPanel(QWidget):
                 front = c.front.replace("{{c1::", "[").replace("}}", "]") if c.kind == "cloze" else c.front
                 self._child(group, ("card", c.id), f"{front}  [{KIND_NAMES.get(c.kind, c.kind)}]",
                             cloze_answer(c.front) if c.kind == "cloze" else c.back,
-                            location(self.ctx, c.source_id, c.source_page, c.source_start_s, c.source_end_s))
+                            self._where(c.source_id, c.source_page, c.source_start_s, c.source_end_s))
         for test, questions in p.tests:
             group = self._group(f"Practice test: {test.title} ({len(questions)} to review)", ("test", test.id))
             for q in questions:
                 self._child(group, ("question", q.id), f"{q.prompt}  [{KIND_NAMES.get(q.kind, q.kind)}]", q.answer,
-                            location(self.ctx, q.source_id, q.source_page, q.source_start_s, q.source_end_s))
+                            self._where(q.source_id, q.source_page, q.source_start_s, q.source_end_s))
         if p.notes:
             group = self._group(f"Notes ({len(p.notes)})", ("notes", None))
             for n in p.notes:
@@ -123,11 +158,14 @@ class PendingPanel(QWidget):
         self.tree.expandAll()
         self.empty.setVisible(p.empty)
         if p.empty:
-            self.empty.setText(empty_text(self.ctx, EMPTY))
+            self.empty.setText(listing.empty_text)
         self.controls.setVisible(not p.empty)
         for b in (self.accept_button, self.edit_button, self.reject_button, self.accept_all_button):
             b.setEnabled(not p.empty)
+        if select:
+            self.select(select)
         self._show_detail()
+        self.loaded.emit()
 
     def _group(self, title: str, key: tuple) -> QTreeWidgetItem:
         item = QTreeWidgetItem([title])
@@ -147,13 +185,13 @@ class PendingPanel(QWidget):
         group.addChild(item)
         return item
 
-    def _fill_decks(self) -> None:
+    def _fill_decks(self, names: list[str]) -> None:
         typed = self.deck.currentText()
         self.deck.blockSignals(True)
         self.deck.clear()
         self.deck.addItem(KEEP_DECK)
-        for d in review.deck_counts(self.ctx):
-            self.deck.addItem(d.name)
+        for name in names:
+            self.deck.addItem(name)
         self.deck.setCurrentText(typed or KEEP_DECK)
         self.deck.blockSignals(False)
 
@@ -240,7 +278,7 @@ class PendingPanel(QWidget):
     def _source_html(self, source_id, page_no, start_s, end_s, quote) -> str:
         if source_id is None:
             return ""
-        where = location(self.ctx, source_id, page_no, start_s, end_s)
+        where = self._where(source_id, page_no, start_s, end_s)
         out = f"<p><b>From</b> <a href='{source_link(source_id, page_no, start_s)}'>{html.escape(where)}</a></p>"
         if quote:
             out += f"<blockquote>{html.escape(quote)}</blockquote>"
@@ -252,45 +290,17 @@ class PendingPanel(QWidget):
             self.open_location.emit(*parsed)
 
     # -- deciding ----------------------------------------------------------------------------------------------
-    def accept(self, keys: list[tuple[str, int | None]]) -> str:
-        """Accept items: cards join the chosen deck, questions their test, notes the notes; returns a summary."""
-        cards = [i for k, i in keys if k == "card"]
-        questions = [i for k, i in keys if k == "question"]
-        tests = [i for k, i in keys if k == "test"]
-        notes_ = [i for k, i in keys if k == "note"]
-        parts = []
-        if cards:
-            n = drafts.accept_cards(self.ctx, cards, self.deck_choice())
-            parts.append(f"{n} flashcard{'s' if n != 1 else ''}" + (f" to “{self.deck_choice()}”"
-                                                                     if self.deck_choice() else ""))
-        if questions:
-            n = drafts.accept_questions(self.ctx, questions)
-            parts.append(f"{n} question{'s' if n != 1 else ''}")
-        for test_id in tests:
-            t = drafts.accept_test(self.ctx, test_id)
-            parts.append(f"the practice test “{t.title}”" if t else "a practice test")
-        for note_id in notes_:
-            drafts.accept_note(self.ctx, note_id)
-        if notes_:
-            parts.append(f"{len(notes_)} note{'s' if len(notes_) != 1 else ''}")
-        return "Accepted " + ", ".join(parts) + "." if parts else ""
+    def accept(self, keys: list[tuple[str, int | None]]) -> None:
+        """Accept items: cards join the chosen deck, questions their test, notes the notes; then say what."""
+        ctx, deck = self.ctx, self.deck_choice()
+        self._decide(lambda: accept_items(ctx, keys, deck))
 
-    def reject(self, keys: list[tuple[str, int | None]]) -> str:
-        """Reject (delete) items; returns a summary."""
-        cards = [i for k, i in keys if k == "card"]
-        questions = [i for k, i in keys if k == "question"]
-        for test_id in [i for k, i in keys if k == "test"]:
-            questions += [q.id for t, qs in self.pending.tests if t.id == test_id for q in qs]
-        notes_ = [i for k, i in keys if k == "note"]
-        n = 0
-        if cards:
-            n += drafts.reject_cards(self.ctx, cards)
-        if questions:
-            n += drafts.reject_questions(self.ctx, list(dict.fromkeys(questions)))
-        for note_id in notes_:
-            drafts.reject_note(self.ctx, note_id)
-            n += 1
-        return f"Rejected {n} item{'s' if n != 1 else ''}." if n else ""
+    def reject(self, keys: list[tuple[str, int | None]]) -> None:
+        """Reject (delete) items, a test's standing for the questions listed under it; then say how many."""
+        keys = list(keys) + [("question", q.id) for kind, test_id in keys if kind == "test"
+                             for t, qs in self.pending.tests if t.id == test_id for q in qs]
+        ctx = self.ctx
+        self._decide(lambda: reject_items(ctx, keys))
 
     def _after(self, text: str) -> None:
         self.refresh()
@@ -304,7 +314,7 @@ class PendingPanel(QWidget):
         if not keys:
             self.message.setText("Select items to accept first (or press “Accept all”).")
             return
-        self._decide(self.accept, keys)
+        self.accept(keys)
 
     def reject_selected(self) -> None:
         """Reject what is selected."""
@@ -312,70 +322,126 @@ class PendingPanel(QWidget):
         if not keys:
             self.message.setText("Select items to reject first.")
             return
-        self._decide(self.reject, keys)
+        self.reject(keys)
 
     def accept_all(self) -> None:
         """Accept every card, question and note waiting."""
         p = self.pending
         keys = [("card", c.id) for c in p.cards] + [("test", t.id) for t, _ in p.tests] + \
                [("note", n.id) for n in p.notes]
-        self._decide(self.accept, keys)
+        self.accept(keys)
 
-    def _decide(self, action, keys) -> None:
-        try:
-            text = action(keys)
-        except UserError as exc:
-            self.refresh()
-            self.message.setText(str(exc))
+    def _decide(self, work) -> None:
+        self.ops.run(work, self._after, self._refused)
+
+    def _refused(self, exc: BaseException) -> None:
+        """A refusal (UserError) is said on the message line; anything else is a bug for the error dialog."""
+        if not isinstance(exc, UserError):
+            sys.excepthook(type(exc), exc, exc.__traceback__)  # a bug: the error dialog
             return
-        self._after(text)
+        self.refresh()
+        self.message.setText(str(exc))
 
     # -- editing -----------------------------------------------------------------------------------------------
     def edit_selected(self) -> None:
-        """Edit the selected item in a dialog."""
+        """Edit the selected item in a dialog (a note is read first, off the UI thread)."""
         chosen = [k for k in self.selected() if k[0] in ("card", "question", "note")]
         if not chosen:
             self.message.setText("Select one card, question or note to edit.")
             return
         kind, ident = chosen[0]
-        dialog = EditDialog(self, *self._fields(kind, ident))
+        if kind == "note":
+            ctx = self.ctx
+            self.ops.run(lambda: notes.get(ctx, ident),
+                         lambda n: self._edit(kind, ident, "Edit note", [("Title", n.title, False),
+                                                                          ("Markdown", n.body_md, True)]),
+                         self._refused)
+        else:
+            self._edit(kind, ident, *self._fields(kind, ident))
+
+    def _edit(self, kind: str, ident: int, title: str, fields: list[tuple[str, str, bool]]) -> None:
+        dialog = EditDialog(self, title, fields)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.save_edit(kind, ident, dialog.values())
 
     def _fields(self, kind: str, ident: int) -> tuple[str, list[tuple[str, str, bool]]]:
-        """Dialog title and (label, value, multi-line) fields for an item."""
+        """Dialog title and (label, value, multi-line) fields for a card or question (from the list on screen)."""
         if kind == "card":
             c = next(c for c in self.pending.cards if c.id == ident)
             hint = " (hide the answer like {{c1::answer}})" if c.kind == "cloze" else ""
             return "Edit flashcard", [("Front" + hint, c.front, True), ("Back", c.back, True)]
-        if kind == "question":
-            q = next(q for _, qs in self.pending.tests for q in qs if q.id == ident)
-            fields = [("Question", q.prompt, True), ("Answer", q.answer, False)]
-            if q.kind == "mcq":
-                fields.append(("Choices (one a line)", "\n".join(q.choices or []), True))
-            fields.append(("Explanation", q.explanation or "", True))
-            return "Edit question", fields
-        n = notes.get(self.ctx, ident)
-        return "Edit note", [("Title", n.title, False), ("Markdown", n.body_md, True)]
+        q = next(q for _, qs in self.pending.tests for q in qs if q.id == ident)
+        fields = [("Question", q.prompt, True), ("Answer", q.answer, False)]
+        if q.kind == "mcq":
+            fields.append(("Choices (one a line)", "\n".join(q.choices or []), True))
+        fields.append(("Explanation", q.explanation or "", True))
+        return "Edit question", fields
 
-    def save_edit(self, kind: str, ident: int, values: list[str]) -> bool:
-        """Store an edited item (values in the order of its fields); False with a message when refused."""
-        try:
-            if kind == "card":
-                drafts.edit_card(self.ctx, ident, values[0], values[1])
-            elif kind == "question":
-                q = next(q for _, qs in self.pending.tests for q in qs if q.id == ident)
-                choices = [c for c in values[2].splitlines() if c.strip()] if q.kind == "mcq" else None
-                drafts.edit_question(self.ctx, ident, values[0], values[1], choices, values[-1])
-            else:
-                notes.edit(self.ctx, ident, values[0], values[1])
-        except UserError as exc:
-            self.message.setText(f"Not saved: {exc}.")
-            return False
-        self.refresh()
-        self.select([(kind, ident)])
+    def save_edit(self, kind: str, ident: int, values: list[str]) -> None:
+        """Store an edited item (values in the order of its fields), off the UI thread; a refusal is said."""
+        ctx = self.ctx
+        if kind == "card":
+            def work():
+                drafts.edit_card(ctx, ident, values[0], values[1])
+        elif kind == "question":
+            q = next(q for _, qs in self.pending.tests for q in qs if q.id == ident)
+            choices = [c for c in values[2].splitlines() if c.strip()] if q.kind == "mcq" else None
+
+            def work():
+                drafts.edit_question(ctx, ident, values[0], values[1], choices, values[-1])
+        else:
+            def work():
+                notes.edit(ctx, ident, values[0], values[1])
+        self.ops.run(work, lambda _none: self._saved(kind, ident), self._not_saved)
+
+    def _saved(self, kind: str, ident: int) -> None:
+        self.refresh(select=[(kind, ident)])
         self.message.setText("Saved your changes; the item still waits for you to accept it.")
-        return True
+
+    def _not_saved(self, exc: BaseException) -> None:
+        if not isinstance(exc, UserError):
+            sys.excepthook(type(exc), exc, exc.__traceback__)  # a bug: the error dialog
+            return
+        self.message.setText(f"Not saved: {exc}.")
+
+
+def accept_items(ctx, keys: list[tuple[str, int | None]], deck: str | None) -> str:
+    """Accept cards (into `deck`, None: where generation put them), questions, tests and notes; a summary."""
+    cards = [i for k, i in keys if k == "card"]
+    questions = [i for k, i in keys if k == "question"]
+    tests = [i for k, i in keys if k == "test"]
+    notes_ = [i for k, i in keys if k == "note"]
+    parts = []
+    if cards:
+        n = drafts.accept_cards(ctx, cards, deck)
+        parts.append(f"{n} flashcard{'s' if n != 1 else ''}" + (f" to “{deck}”" if deck else ""))
+    if questions:
+        n = drafts.accept_questions(ctx, questions)
+        parts.append(f"{n} question{'s' if n != 1 else ''}")
+    for test_id in tests:
+        t = drafts.accept_test(ctx, test_id)
+        parts.append(f"the practice test “{t.title}”" if t else "a practice test")
+    for note_id in notes_:
+        drafts.accept_note(ctx, note_id)
+    if notes_:
+        parts.append(f"{len(notes_)} note{'s' if len(notes_) != 1 else ''}")
+    return "Accepted " + ", ".join(parts) + "." if parts else ""
+
+
+def reject_items(ctx, keys: list[tuple[str, int | None]]) -> str:
+    """Reject (delete) cards, questions and notes; a summary (a test's key is skipped: list its questions)."""
+    cards = [i for k, i in keys if k == "card"]
+    questions = list(dict.fromkeys(i for k, i in keys if k == "question"))
+    notes_ = [i for k, i in keys if k == "note"]
+    n = 0
+    if cards:
+        n += drafts.reject_cards(ctx, cards)
+    if questions:
+        n += drafts.reject_questions(ctx, questions)
+    for note_id in notes_:
+        drafts.reject_note(ctx, note_id)
+        n += 1
+    return f"Rejected {n} item{'s' if n != 1 else ''}." if n else ""
 
 
 class EditDialog(QDialog):

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 from lmgpa_desktop.core.study import practice
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import clock
+from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.study.common import empty_text, message_label, percent, section_title
 from lmgpa_desktop.ui.study.practice_result import PracticeResult
 
@@ -79,6 +80,13 @@ class QuestionBox(QGroupBox):
         (self.line or (self.buttons[0] if self.buttons else self)).setFocus()
 
 
+def read_tests(ctx) -> tuple[list[tuple], str]:
+    """The ready tests, each with its finished attempts (newest first), and the empty state's text."""
+    listing = [(t, [a for a in practice.attempts(ctx, t.id) if a.finished_at is not None])
+               for t in practice.tests(ctx)]
+    return listing, "" if listing else empty_text(ctx, EMPTY)
+
+
 class PracticePanel(PracticeResult, QWidget):
     """Tests list and history, the sitting, and the result."""
 
@@ -87,6 +95,9 @@ class PracticePanel(PracticeResult, QWidget):
     def __init__(self, ctx, runner, parent=None):
         super().__init__(parent)
         self.ctx, self.runner = ctx, runner
+        self.ops = Operations(self, "study-practice")
+        self.listed: dict[int, tuple] = {}  # test id -> (test, its finished attempts, newest first), as listed
+        self._asked: int | None = None  # a test chosen with select_test: still chosen when the list is read again
         self.attempt = None
         self.test = None
         self.boxes: list[QuestionBox] = []
@@ -172,13 +183,19 @@ class PracticePanel(PracticeResult, QWidget):
         return view
 
     def refresh(self) -> None:
-        """Reload the ready tests with their last score."""
-        chosen = self.selected_test_id()
-        rows = practice.tests(self.ctx)
+        """Reload the ready tests with their last score (read off the UI thread)."""
+        ctx = self.ctx
+        self.ops.run(lambda: read_tests(ctx), self._fill)
+
+    def _fill(self, found: tuple[list, str]) -> None:
+        listing, empty = found
+        chosen = self._asked if self._asked is not None else self.selected_test_id()
+        self._asked = None
+        rows = [t for t, _ in listing]
+        self.listed = {t.id: (t, done) for t, done in listing}
         self.tests_table.blockSignals(True)
         self.tests_table.setRowCount(len(rows))
-        for r, t in enumerate(rows):
-            done = [a for a in practice.attempts(self.ctx, t.id) if a.finished_at is not None]
+        for r, (t, done) in enumerate(listing):
             last = percent(done[0].score, done[0].max_score) if done else "not taken yet"
             values = [t.title, str(t.active), clock(t.time_limit_s) if t.time_limit_s else "untimed", last,
                       str(len(done))]
@@ -189,12 +206,12 @@ class PracticePanel(PracticeResult, QWidget):
         self.tests_table.blockSignals(False)
         self.empty.setVisible(not rows)
         if not rows:
-            self.empty.setText(empty_text(self.ctx, EMPTY))
+            self.empty.setText(empty)
         for w in (self.tests_table, self.controls, self.history_box):
             w.setVisible(bool(rows))
         ids = [t.id for t in rows]
         if rows:
-            self.select_test(chosen if chosen in ids else ids[0])
+            self._select(chosen if chosen in ids else ids[0])
         else:
             self._test_selected()
 
@@ -208,7 +225,12 @@ class PracticePanel(PracticeResult, QWidget):
         return self.tests_table.item(min(rows), 0).data(ROLE) if rows else None
 
     def select_test(self, test_id: int) -> None:
-        """Select a test in the list."""
+        """Select a test in the list (and again once a reload in progress has listed it)."""
+        if self.ops.pending:
+            self._asked = test_id
+        self._select(test_id)
+
+    def _select(self, test_id: int) -> None:
         for r in range(self.tests_table.rowCount()):
             if self.tests_table.item(r, 0).data(ROLE) == test_id:
                 self.tests_table.selectRow(r)
@@ -221,11 +243,10 @@ class PracticePanel(PracticeResult, QWidget):
         self.history.setRowCount(0)
         if test_id is None:
             return
-        test = practice.get_test(self.ctx, test_id)
+        test, done = self.listed[test_id]
         self.timed.setChecked(bool(test.time_limit_s))
         if test.time_limit_s:
             self.minutes.setValue(max(1, round(test.time_limit_s / 60)))
-        done = [a for a in practice.attempts(self.ctx, test_id) if a.finished_at is not None]
         self.history.setRowCount(len(done))
         for r, a in enumerate(done):
             took = clock((a.finished_at - a.started_at).total_seconds())
@@ -243,8 +264,8 @@ class PracticePanel(PracticeResult, QWidget):
         if confirm and QMessageBox.question(self, "Delete test", "Delete this practice test?") \
                 != QMessageBox.StandardButton.Yes:
             return
-        practice.delete_test(self.ctx, test_id)
-        self.refresh()
+        ctx = self.ctx
+        self.ops.run(lambda: practice.delete_test(ctx, test_id), lambda _none: self.refresh())
 
     # -- taking a test -----------------------------------------------------------------------------------------
     def _sitting_view(self) -> QWidget:

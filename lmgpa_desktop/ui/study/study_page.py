@@ -41,8 +41,16 @@ class StudyPage(QWidget):
             panel.open_location.connect(self.open_location)
         self.generate.generated.connect(self._generated)
         self.pending.changed.connect(self._accepted)
-        self._count_pending()
-        if not self.pending.pending.empty:
+        self.pending.loaded.connect(self._count_pending)
+        self.pending.loaded.connect(self._first_load)
+        self._first_loaded = False
+
+    def _first_load(self) -> None:
+        """Open on To review when something waits there (unless the student already chose a tab)."""
+        if self._first_loaded:
+            return
+        self._first_loaded = True
+        if not self.pending.pending.empty and self.tabs.currentIndex() == 0:
             self.show_tab("review")
 
     def show_tab(self, key: str) -> None:
@@ -59,20 +67,17 @@ class StudyPage(QWidget):
         self.pending.refresh()
         self.notes.refresh()
         self.practice.refresh()
-        self._count_pending()
 
     def showEvent(self, event) -> None:
         """Coming back to the page shows what changed elsewhere (new sources, tests finished)."""
         super().showEvent(event)
         self.generate.refresh()
         self.pending.refresh()
-        self._count_pending()
 
     def _tab_changed(self, index: int) -> None:
         key = TABS[index]
         if key == "review":
             self.pending.refresh()
-            self._count_pending()
         elif key == "notes" and not self.notes.dirty:
             self.notes.refresh()
         elif key == "practice" and self.practice.stack.currentIndex() == 0:
@@ -81,16 +86,15 @@ class StudyPage(QWidget):
             self.generate.refresh()
 
     def _count_pending(self) -> None:
+        """The To review tab's title counts what waits (after each reload of the list)."""
         p = self.pending.pending
         n = len(p.cards) + sum(len(q) for _, q in p.tests) + len(p.notes)
         self.tabs.setTabText(TABS.index("review"), f"To review ({n})" if n else "To review")
 
     def _generated(self, job) -> None:
         self.pending.refresh()
-        self._count_pending()
 
     def _accepted(self) -> None:
-        self._count_pending()
         if not self.notes.dirty:
             self.notes.refresh()
         if self.practice.stack.currentIndex() == 0:

@@ -3,6 +3,9 @@
 Revision ID: 0001
 Revises: 
 Create Date: 2026-11-27
+
+Longer than our other modules on purpose: a migration records the whole schema at one moment and is never
+edited or split once released (later changes are new revisions).
 """
 
 from alembic import op
