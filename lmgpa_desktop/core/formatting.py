@@ -21,3 +21,8 @@ def clock(seconds: float) -> str:
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def amount(value: float) -> str:
+    """A count or number of minutes for a goal or a bar: whole from 10 up, one decimal below ("3.0", not 3.03333)."""
+    return f"{value:.0f}" if float(value).is_integer() or value >= 10 else f"{value:.1f}"

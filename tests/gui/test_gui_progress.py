@@ -117,3 +117,36 @@ def test_the_main_window_builds_the_progress_area(qtbot, ctx):
     assert isinstance(page, ProgressPage) and win.current_area() == "progress"
     qtbot.waitUntil(lambda: page.report is not None and page.ops.pending == 0)
     win.ctx = None  # no job runner was attached, so closing has nothing to stop
+
+
+def _wheel_down(widget) -> None:
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    event = QWheelEvent(QPointF(5, 5), QPointF(widget.mapToGlobal(QPoint(5, 5))), QPoint(0, 0), QPoint(0, -120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+
+
+def test_the_wheel_scrolls_past_the_range_selector_unless_it_was_clicked(qtbot, ctx):
+    from lmgpa_desktop.ui.shell.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.ctx = ctx
+    win.resize(1024, 700)
+    win.show()
+    win.show_area("progress")
+    page = win.pages["progress"]
+    qtbot.waitUntil(lambda: page.report is not None and page.ops.pending == 0)
+    chosen = page.range.currentIndex()
+    win.setFocus()
+    _wheel_down(page.range)  # scrolling the page over the drop-down leaves the range alone
+    assert page.range.currentIndex() == chosen and not page.range.hasFocus()
+    page.range.setFocus()
+    qtbot.waitUntil(page.range.hasFocus)
+    _wheel_down(page.range)  # once the student chose the control, the wheel changes it
+    assert page.range.currentIndex() == chosen + 1
+    qtbot.waitUntil(lambda: page.ops.pending == 0)
+    win.ctx = None  # no job runner was attached, so closing has nothing to stop

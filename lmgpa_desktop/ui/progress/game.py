@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from lmgpa_desktop.core.formatting import amount
 from lmgpa_desktop.core.progress import gamification
 from lmgpa_desktop.core.progress import goals
 from lmgpa_desktop.core.library import library
@@ -40,10 +41,6 @@ GRID_COLUMNS = 4
 def _when(at: datetime | None) -> str:
     """An unlock time in the computer's local time."""
     return at.astimezone().strftime("%d %b %Y, %H:%M") if at else ""
-
-
-def _amount(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() or value >= 10 else f"{value:.1f}"
 
 
 def _title(text: str) -> QLabel:
@@ -153,7 +150,7 @@ class GoalsPanel(QFrame):
         bar = QProgressBar()
         bar.setRange(0, 1000)
         bar.setValue(round(p.fraction * 1000))
-        bar.setFormat(f"{_amount(p.done)} / {p.target}" + ("  ✓" if p.met else ""))
+        bar.setFormat(f"{amount(p.done)} / {p.target}" + ("  ✓" if p.met else ""))
         bar.setProperty("met", p.met)
         self.rows.addWidget(label, row, 0)
         self.rows.addWidget(bar, row, 1)
@@ -204,7 +201,7 @@ class AchievementTile(QFrame):
         condition = QLabel(status.description)
         condition.setWordWrap(True)
         state = QLabel(f"Unlocked {_when(status.unlocked_at)}" if status.unlocked else
-                       f"Locked · {_amount(min(status.current, status.needed))} / {_amount(status.needed)}")
+                       f"Locked · {amount(min(status.current, status.needed))} / {amount(status.needed)}")
         self.state = state
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)

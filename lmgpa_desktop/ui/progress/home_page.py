@@ -16,7 +16,7 @@ from lmgpa_desktop.core.progress import deadlines
 from lmgpa_desktop.core.progress import reminders
 from lmgpa_desktop.core.progress import today as today_core
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.core.formatting import clock
+from lmgpa_desktop.core.formatting import amount, clock
 from lmgpa_desktop.ui.kit.operations import Operations
 
 
@@ -160,7 +160,7 @@ class HomePage(QWidget):
             bar = QProgressBar()
             bar.setRange(0, max(1, g.target))
             bar.setValue(min(g.target, round(g.done)))
-            bar.setFormat(f"{g.label}: {g.done:g} / {g.target}" + (" ✓" if g.met else ""))
+            bar.setFormat(f"{g.label}: {amount(g.done)} / {g.target}" + (" ✓" if g.met else ""))
             self.goals_layout.addWidget(bar)
         if data.goals and data.goals[0].default:
             self.goals_layout.addWidget(_muted("These are the starting goals; set your own on the Progress page."))

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop import __version__, paths
+from lmgpa_desktop.ui.kit import wheel_guard
 from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.shell import theme
 
@@ -144,6 +145,7 @@ class MainWindow(QMainWindow):
     def __init__(self, boot: dict | None = None):
         super().__init__()
         boot = boot or {}
+        wheel_guard.install(QApplication.instance())
         self.ctx: AppContext | None = None
         self.runner: JobRunner | None = None
         self.jobs_panel = None
