@@ -28,6 +28,24 @@ def new_uuid() -> str:
     return str(uuidlib.uuid4())
 
 
+def live_row(s, model, row_id: int):
+    """A row that exists and is not deleted, or None."""
+    row = s.get(model, row_id)
+    return row if row is not None and row.deleted_at is None else None
+
+
+def change_row(s, model, row_id: int, fields: dict):
+    """Set fields on a live row and stamp it; KeyError when it is gone or deleted."""
+    row = live_row(s, model, row_id)
+    if row is None:
+        raise KeyError(row_id)
+    for key, value in fields.items():
+        setattr(row, key, value)
+    row.updated_at = utcnow()
+    s.flush()
+    return row
+
+
 class UTCDateTime(TypeDecorator):
     """DateTime that always comes back timezone-aware in UTC (SQLite stores naive text)."""
 

@@ -7,10 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 
-from lmgpa_desktop.storage.base import utcnow
+from lmgpa_desktop.storage.base import change_row, live_row, utcnow
 from lmgpa_desktop.storage.database import Database
 from lmgpa_desktop.storage.models import AttemptAnswer, PracticeTest, Question, TestAttempt
-from lmgpa_desktop.storage.study_repo import _changed, _live
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,7 @@ def create_test(db: Database, title: str, source_ids: list[int], drafts: list[Qu
 def get_test(db: Database, test_id: int) -> TestRow | None:
     """One live test, or None."""
     with db.read() as s:
-        t = _live(s, PracticeTest, test_id)
+        t = live_row(s, PracticeTest, test_id)
         return _test(t, _counts(s, [t.id]).get(t.id, {})) if t is not None else None
 
 
@@ -159,7 +158,7 @@ def tests(db: Database, status: str | None = None) -> list[TestRow]:
 def update_test(db: Database, test_id: int, **fields) -> TestRow:
     """Change a test's title, status or time limit."""
     with db.write() as s:
-        t = _changed(s, PracticeTest, test_id, fields)
+        t = change_row(s, PracticeTest, test_id, fields)
         return _test(t, _counts(s, [t.id]).get(t.id, {}))
 
 
@@ -189,7 +188,7 @@ def questions(db: Database, test_id: int | None = None, status: str | None = Non
 def update_question(db: Database, question_id: int, **fields) -> QuestionRow:
     """Change a question's wording, choices, answer, explanation or status."""
     with db.write() as s:
-        q = _changed(s, Question, question_id, fields)
+        q = change_row(s, Question, question_id, fields)
         return _question(q)
 
 
@@ -223,7 +222,7 @@ def create_attempt(db: Database, test_id: int) -> AttemptRow:
 def get_attempt(db: Database, attempt_id: int) -> AttemptRow | None:
     """One attempt, or None."""
     with db.read() as s:
-        a = _live(s, TestAttempt, attempt_id)
+        a = live_row(s, TestAttempt, attempt_id)
         return _attempt(a) if a is not None else None
 
 

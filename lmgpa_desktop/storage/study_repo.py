@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
-from lmgpa_desktop.storage.base import utcnow
+from lmgpa_desktop.storage.base import change_row, live_row, utcnow
 from lmgpa_desktop.storage.database import Database
 from lmgpa_desktop.storage.models import (
     Card, Chunk, Deck, Note, Source, )
@@ -114,7 +114,7 @@ def create_note(db: Database, title: str, body_md: str, source_refs: list[dict] 
 def get_note(db: Database, note_id: int) -> NoteRow | None:
     """One live note, or None."""
     with db.read() as s:
-        n = _live(s, Note, note_id)
+        n = live_row(s, Note, note_id)
         return _note(n) if n is not None else None
 
 
@@ -127,28 +127,10 @@ def notes(db: Database, status: str | None = "active") -> list[NoteRow]:
         return [_note(n) for n in s.scalars(q)]
 
 
-def _live(s, model, row_id: int):
-    """A row that exists and is not deleted, or None."""
-    row = s.get(model, row_id)
-    return row if row is not None and row.deleted_at is None else None
-
-
-def _changed(s, model, row_id: int, fields: dict):
-    """Set fields on a live row and stamp it; KeyError when it is gone or deleted."""
-    row = _live(s, model, row_id)
-    if row is None:
-        raise KeyError(row_id)
-    for key, value in fields.items():
-        setattr(row, key, value)
-    row.updated_at = utcnow()
-    s.flush()
-    return row
-
-
 def update_note(db: Database, note_id: int, **fields) -> NoteRow:
     """Change a note's title, body, references, class or status."""
     with db.write() as s:
-        n = _changed(s, Note, note_id, fields)
+        n = change_row(s, Note, note_id, fields)
         return _note(n)
 
 
@@ -179,7 +161,7 @@ def deck_named(db: Database, name: str, create: bool = True) -> DeckRow | None:
 def get_deck(db: Database, deck_id: int) -> DeckRow | None:
     """One live deck, or None."""
     with db.read() as s:
-        d = _live(s, Deck, deck_id)
+        d = live_row(s, Deck, deck_id)
         return DeckRow(d.id, d.name, d.course_id) if d is not None else None
 
 
@@ -219,7 +201,7 @@ def card_texts(db: Database, deck_id: int) -> list[tuple[str, str]]:
 def update_card(db: Database, card_id: int, **fields) -> CardRow:
     """Change a card's content, status or deck."""
     with db.write() as s:
-        c = _changed(s, Card, card_id, fields)
+        c = change_row(s, Card, card_id, fields)
         return _card(c, s.get(Deck, c.deck_id).name)
 
 
