@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from lmgpa_desktop.core import activity
-from lmgpa_desktop.core.progress import analytics
+from lmgpa_desktop.core.progress import analytics, sessions
 from lmgpa_desktop.core.study import practice
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.storage import cards_repo, library_repo
@@ -23,10 +23,13 @@ def studied(ctx):
     deck = cards_repo.create_deck(ctx.db, "Cells", course_id=bio)
     cards = [cards_repo.create_card(ctx.db, deck.id, f"q{i}", "a").id for i in range(8)]
     now = datetime.now(UTC)
+    today = now.astimezone(sessions.local_tz()).date()
+    # halfway between local midnight and now, so "today" holds the reviews even just after midnight
+    into_day = (now - sessions.day_bounds(today)[0]) / 2
     for day in (2, 1, 0):
-        t = now - timedelta(days=day, hours=1)
+        t = sessions.day_bounds(today - timedelta(days=day))[0] + into_day
         for i, card in enumerate(cards):
-            review.answer(ctx, card, 4 if i % 3 else 1, duration_ms=8000, now=t + timedelta(seconds=40 * i))
+            review.answer(ctx, card, 4 if i % 3 else 1, duration_ms=8000, now=t + into_day * i / 40)
     activity.record(ctx, "recording", course_id=bio, amount=1200, at=now - timedelta(days=1, hours=3),
                     details={"started_at": (now - timedelta(days=1, hours=3, minutes=20)).isoformat()})
     tid, _ = practice_repo.create_test(ctx.db, "Cells quiz", [], [QuestionDraft("tf", "Cells have nuclei?", "true")],
@@ -58,8 +61,6 @@ def test_progress_page_draws_every_chart_with_data(qtbot, ctx, studied, tmp_path
     assert set(rep.minutes_by_kind) >= {"review", "recording"} and charts["minutes_kind"].point_count() >= 2
     assert charts["retention"].point_count() >= 2  # days 2 and 3 answer cards already in review
     last = max(rep.forecast)
-    from lmgpa_desktop.core.progress import sessions
-
     horizon = sessions.day_bounds(last)[1]
     due_soon = [c for c in cards_repo.cards_of_deck(ctx.db, cards_repo.decks(ctx.db)[0].id) if c.due < horizon]
     assert charts["forecast"].point_count() == 30 and sum(charts["forecast"].values()) == len(due_soon) > 0
