@@ -78,8 +78,8 @@ def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: 
     return state["code"] or code
 
 
-def attach(window, ctx: AppContext) -> None:
-    """Give an open profile to the window: job runner, pages, settings-driven theme."""
+def attach(window, ctx: AppContext, welcome: bool = True) -> None:
+    """Give an open profile to the window: job runner, pages, settings-driven theme; a new profile's welcome."""
     from lmgpa_desktop.core.capture.recording_recovery import recover_interrupted
     from lmgpa_desktop.ui.kit.job_runner import JobRunner
 
@@ -91,10 +91,14 @@ def attach(window, ctx: AppContext) -> None:
             f"Recovered {len(recovered)} recording(s) interrupted last time; they are being saved and transcribed.",
             15000)
     runner.start()
+    if welcome:
+        from lmgpa_desktop.ui.shell.welcome import offer_welcome
+
+        offer_welcome(window)  # once per profile, when it has no sources and no decks
 
 
-def build_window(ctx: AppContext):
-    """A ready window for an already open profile (tests use this)."""
+def build_window(ctx: AppContext, welcome: bool = False):
+    """A ready window for an already open profile (tests use this; the welcome only when asked, as it takes focus)."""
     from PySide6.QtWidgets import QApplication
 
     from lmgpa_desktop.ui.shell import errors
@@ -104,5 +108,5 @@ def build_window(ctx: AppContext):
     theme.apply(QApplication.instance(), str(ctx.settings.get("ui.theme")))
     window = MainWindow({k: ctx.settings.get(k) for k in BOOT_KEYS})
     window._error_relay = errors.install(str(ctx.log_path))
-    attach(window, ctx)
+    attach(window, ctx, welcome)
     return window

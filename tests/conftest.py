@@ -16,6 +16,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # support modules (sup
 
 from support import SHARED  # noqa: E402 - after the path is set
 
+# Load QtMultimedia now, on the main thread before any worker exists. Loading it lazily in a test deadlocked the
+# run: its library init logs a line while holding the dynamic loader's lock, pytest-qt's Python message handler then
+# waits for the GIL, and a worker holding the GIL was closing a database connection, whose sqlite extension unload
+# (dlclose) waits for that same loader lock. The app has no Python message handler, so only tests can meet this.
+import PySide6.QtMultimedia  # noqa: E402, F401
+
 
 @pytest.fixture
 def shared() -> Path:

@@ -17,6 +17,7 @@ DEFAULTS: dict[str, object] = {
     "models.embedder": None,  # else a folder with model.safetensors + tokenizer.json (384-d BERT)
     "ui.geometry": None,
     "ui.last_page": None,
+    "ui.welcome_shown": False,  # the first-start welcome was offered (once per profile)
     "transcribe.language": None,  # None = detect; else a code such as "en"
     "ocr.language": "eng",  # tesseract language code(s), e.g. "eng" or "eng+deu"
     "review.retention": 0.9,  # FSRS desired retention

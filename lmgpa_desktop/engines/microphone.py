@@ -42,8 +42,11 @@ def _sd():
 def reinitialize() -> None:
     """Re-scan devices (PortAudio lists them once); call only while no stream is open."""
     sd = _sd()
-    sd._terminate()
-    sd._initialize()
+    try:
+        sd._terminate()
+        sd._initialize()
+    except sd.PortAudioError as exc:
+        raise MicrophoneError(f"the sound system could not be restarted: {exc}") from exc
 
 
 def _default_input_index(sd) -> int | None:
@@ -58,7 +61,11 @@ def list_input_devices() -> list[InputDevice]:
     """Devices with an input channel, from the default host API (Windows lists each microphone once per API)."""
     sd = _sd()
     default = _default_input_index(sd)
-    inputs = [info for info in sd.query_devices() if info["max_input_channels"] > 0]
+    try:
+        found = sd.query_devices()
+    except sd.PortAudioError as exc:  # the sound system itself is broken: said to the student, not a crash
+        raise MicrophoneError(f"the sound system could not list microphones: {exc}") from exc
+    inputs = [info for info in found if info["max_input_channels"] > 0]
     preferred = [info for info in inputs if info["hostapi"] == sd.default.hostapi]
     return [InputDevice(int(info["index"]), str(info["name"]), info["index"] == default,
                         float(info["default_samplerate"]), int(info["max_input_channels"]))

@@ -78,6 +78,51 @@ class PdfDocument:
                 raise PdfError(f"page {index + 1} of {self.path.name} could not be read ({exc})") from exc
         return clean_text(raw)
 
+    def find(self, index: int, phrase: str, whole_word: bool = False,
+             limit: int = 50) -> list[tuple[int, int, list[tuple[float, float, float, float]]]]:
+        """Where phrase is on a page (case-insensitive, across line ends), as PDFium's text search finds it.
+
+        Each match is (first character, character count, boxes): one box per line it covers, as x, y, width and
+        height in points from the top-left of the page as render() draws it (the page's own rotation applied).
+        """
+        import ctypes
+
+        import pypdfium2 as pdfium
+        import pypdfium2.raw as pdfium_c
+
+        # PDFium's device coordinates are whole numbers: map onto a page drawn this many times larger, then back.
+        fine = 20
+        matches = []
+        with _PDFIUM:
+            try:
+                page = self._doc[index]
+                textpage = page.get_textpage()
+                try:
+                    width, height = (round(v * fine) for v in page.get_size())
+                    x, y = ctypes.c_int(), ctypes.c_int()
+
+                    def device(px: float, py: float) -> tuple[float, float]:
+                        pdfium_c.FPDF_PageToDevice(page, 0, 0, width, height, 0, px, py, ctypes.byref(x),
+                                                   ctypes.byref(y))
+                        return x.value / fine, y.value / fine
+
+                    searcher = textpage.search(phrase, match_whole_word=whole_word)
+                    while len(matches) < limit and (found := searcher.get_next()) is not None:
+                        start, count = found
+                        boxes = []
+                        for n in range(textpage.count_rects(start, count)):
+                            left, bottom, right, top = textpage.get_rect(n)
+                            (x0, y0), (x1, y1) = device(left, top), device(right, bottom)
+                            boxes.append((min(x0, x1), min(y0, y1), round(abs(x1 - x0), 2), round(abs(y1 - y0), 2)))
+                        matches.append((start, count, boxes))
+                    searcher.close()
+                finally:
+                    textpage.close()
+                    page.close()
+            except pdfium.PdfiumError as exc:
+                raise PdfError(f"page {index + 1} of {self.path.name} could not be searched ({exc})") from exc
+        return matches
+
     def render(self, index: int, dpi: int = 300) -> Image.Image:
         """The page as an 8-bit grayscale image at dpi (lower for very large pages), its resolution recorded."""
         import pypdfium2 as pdfium

@@ -118,6 +118,26 @@ def segments_after(db: Database, transcript_id: int, after_idx: int) -> list[Seg
                 for x in s.scalars(q)]
 
 
+def latest_id(db: Database, source_id: int, kinds: tuple[str, ...] = ("final",),
+              statuses: tuple[str, ...] = ("done", "running", "cancelled")) -> int | None:
+    """Id of the transcript `latest` would read, without reading its segments."""
+    with db.read() as s:
+        return s.scalar(select(Transcript.id).where(Transcript.source_id == source_id, Transcript.kind.in_(kinds),
+                                                    Transcript.status.in_(statuses))
+                        .order_by(Transcript.id.desc()).limit(1))
+
+
+def segments_between(db: Database, transcript_id: int, start_s: float, end_s: float) -> list[SegmentRow]:
+    """Segments that lie within start_s..end_s (a passage's time range, a few ms either side), in order."""
+    with db.read() as s:
+        q = (select(TranscriptSegment).where(TranscriptSegment.transcript_id == transcript_id,
+                                             TranscriptSegment.start_s >= start_s - 0.01,
+                                             TranscriptSegment.end_s <= end_s + 0.01)
+             .order_by(TranscriptSegment.idx))
+        return [SegmentRow(x.id, x.idx, x.start_s, x.end_s, x.text, x.edited_text, list(x.words or []))
+                for x in s.scalars(q)]
+
+
 def set_edit(db: Database, segment_id: int, text: str | None) -> int:
     """Store the student's edit of a segment (None reverts to the model's text); returns the source id."""
     with db.write() as s:

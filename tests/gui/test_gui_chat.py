@@ -4,7 +4,7 @@ click emits open_location with the source and second; conversations, scope, rege
 from __future__ import annotations
 
 import pytest
-from chat_support import LONG_QUESTION, make_lecture_profile
+from chat_support import LONG_QUESTION, answer_area, assert_nothing_taken_back, make_lecture_profile
 from support import SHARED
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication, QTextCursor
@@ -87,10 +87,20 @@ def test_answer_streams_and_stop_keeps_the_partial_answer(page, qtbot, lecture):
 def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lecture):
     ctx, source, book = lecture
     page.new_conversation()
+    states = []  # every state of the answer area while the real model writes
+
+    def record():
+        if page.body.writing:
+            states.append(answer_area(page.body, "Who printed the first dated Bible?"))
+
+    page.body.textChanged.connect(record)
     _ask(qtbot, page, "Who printed the first dated Bible?")
     qtbot.waitUntil(lambda: not page.busy and page.ops.pending == 0, timeout=600_000)
+    page.body.textChanged.disconnect(record)
     answer = page.last_answer()
     assert answer.grounded and "schofer" in answer.content.lower()
+    progress = assert_nothing_taken_back(page.body, states, answer)  # only checked text, never bold, never retracted
+    assert progress and progress[0] != progress[-1]  # what was happening was said while the model worked
     cite = answer.citations[0]
     assert "schofer" in search_repo.chunks_by_id(ctx.db, [cite.chunk_id])[cite.chunk_id].text.lower()
     shown = page.body.toPlainText()

@@ -578,7 +578,7 @@ def test_assignment_and_hand_in_files_are_saved_byte_for_byte(live, teacher, stu
     # A place that cannot be written: the reason shows in the page, nothing is raised.
     spage.save_assignment_file(1, str(tmp_path / "no-such-folder" / "x.csv"))
     student.settle()
-    assert spage.message.text().startswith("cannot save ")
+    assert spage.message.text().startswith("Cannot save ")  # in plain words, capitalised
     assert not (tmp_path / "no-such-folder").exists()
 
     # The student hands in a file; the teacher saves exactly those bytes from the selected hand-in.

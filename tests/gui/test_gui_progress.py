@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from PySide6.QtCore import Qt
 
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.progress import analytics, sessions
-from lmgpa_desktop.core.study import practice
-from lmgpa_desktop.core.study import review
-from lmgpa_desktop.storage import cards_repo, library_repo
-from lmgpa_desktop.storage import practice_repo
-from lmgpa_desktop.storage.practice_repo import QuestionDraft
+from lmgpa_desktop.storage import cards_repo
+from study_history import add_study_history
 
 
 @pytest.fixture
 def studied(ctx):
     """Three days of reviews and a recording in a class, and a practice test taken today."""
-    bio = library_repo.course_named(ctx.db, "Biology").id
-    deck = cards_repo.create_deck(ctx.db, "Cells", course_id=bio)
-    cards = [cards_repo.create_card(ctx.db, deck.id, f"q{i}", "a").id for i in range(8)]
-    now = datetime.now(UTC)
-    today = now.astimezone(sessions.local_tz()).date()
-    # halfway between local midnight and now, so "today" holds the reviews even just after midnight
-    into_day = (now - sessions.day_bounds(today)[0]) / 2
-    for day in (2, 1, 0):
-        t = sessions.day_bounds(today - timedelta(days=day))[0] + into_day
-        for i, card in enumerate(cards):
-            review.answer(ctx, card, 4 if i % 3 else 1, duration_ms=8000, now=t + into_day * i / 40)
-    activity.record(ctx, "recording", course_id=bio, amount=1200, at=now - timedelta(days=1, hours=3),
-                    details={"started_at": (now - timedelta(days=1, hours=3, minutes=20)).isoformat()})
-    tid, _ = practice_repo.create_test(ctx.db, "Cells quiz", [], [QuestionDraft("tf", "Cells have nuclei?", "true")],
-                                    status="ready", question_status="active")
-    attempt = practice.start(ctx, tid)
-    practice.record(ctx, attempt.id, practice.questions(ctx, tid)[0].id, "true")
-    practice.finish(ctx, attempt.id, use_llm=False)
-    return bio
+    return add_study_history(ctx)
 
 
 def test_progress_page_draws_every_chart_with_data(qtbot, ctx, studied, tmp_path):
@@ -151,3 +128,112 @@ def test_the_wheel_scrolls_past_the_range_selector_unless_it_was_clicked(qtbot, 
     assert page.range.currentIndex() == chosen + 1
     qtbot.waitUntil(lambda: page.ops.pending == 0)
     win.ctx = None  # no job runner was attached, so closing has nothing to stop
+
+
+def _axis_texts(box) -> list[str]:
+    """Every text Qt painted in a chart (axis labels included), as the scene holds them."""
+    from PySide6.QtWidgets import QGraphicsSimpleTextItem, QGraphicsTextItem
+
+    texts = []
+    for item in box.scene().items():
+        if isinstance(item, QGraphicsTextItem):
+            texts.append(item.toPlainText())
+        elif isinstance(item, QGraphicsSimpleTextItem):
+            texts.append(item.text())
+    return [t for t in texts if t]
+
+
+@pytest.mark.parametrize("range_name", ["week", "month", "term", "all"])
+@pytest.mark.parametrize("width", [300, 520, 900])
+def test_date_axes_name_the_right_days_and_never_elide(qtbot, ctx, range_name, width):
+    from datetime import date, timedelta
+
+    from lmgpa_desktop.ui.progress.charts import ChartBox
+
+    end = date(2025, 10, 12)
+    days = {"week": 7, "month": 30, "term": 120, "all": 800}[range_name]
+    start = end - timedelta(days=days - 1)
+    box = ChartBox("Study minutes per day")
+    qtbot.addWidget(box)
+    box.resize(width, 260)
+    box.show()
+    box.set_days({start + timedelta(days=i): float(i % 5) for i in range(days)}, unit="min")
+    qtbot.waitUntil(lambda: box.chart_.plotArea().width() > 50)
+    box.resize(width, 261)  # a layout pass with the real plot width
+    qtbot.waitUntil(lambda: box.axis_labels() and not any("…" in t or "..." in t for t in _axis_texts(box)))
+    labels = box.axis_labels()
+    assert len(labels) == len(set(labels)) >= 2, labels  # never "1 Jan 1 Jan 1 Jan"
+    assert labels[-1] == {"week": "Sun 12", "month": "12 Oct", "term": "12 Oct", "all": "Oct 2025"}[range_name]
+    if range_name == "week":
+        assert labels[0] in ("Mon 6", "Tue 7")  # the first day, or every other day when narrow
+    if range_name == "all":
+        assert all(label.split()[1] in ("2023", "2024", "2025") for label in labels)
+    # the labels are spaced so that none overlaps: each has the room of its text
+    metrics = box.fontMetrics()
+    per_label = box.chart_.plotArea().width() / len(labels)
+    assert max(metrics.horizontalAdvance(t) for t in labels) <= per_label
+
+
+def test_an_empty_line_chart_spans_its_range_not_1970(qtbot):
+    from datetime import date
+
+    from lmgpa_desktop.ui.progress.charts import ChartBox
+
+    box = ChartBox("Practice test scores (%)")
+    qtbot.addWidget(box)
+    box.resize(600, 260)
+    box.show()
+    box.set_line([], date(2025, 10, 6), date(2025, 10, 12), unit="%", y_max=100)
+    assert box.axis_labels()[-1] == "Sun 12" and "1 Jan" not in box.axis_labels()
+    assert "nothing in this range yet" in box.chart_.title()
+
+
+def test_charts_follow_the_theme(qtbot, ctx):
+    from datetime import date
+
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from lmgpa_desktop.ui.progress.charts import ChartBox
+    from lmgpa_desktop.ui.shell import theme
+
+    app = QApplication.instance()
+    before = (app.palette(), app.styleSheet())
+    try:
+        theme.apply(app, "light")
+        box = ChartBox("Cards reviewed per day")
+        qtbot.addWidget(box)
+        box.set_days({date(2025, 10, d): float(d) for d in range(6, 13)}, unit="cards")
+        box.show()
+        assert box.chart_.backgroundBrush().color().lightness() > 200
+        theme.apply(app, "dark")  # switching themes re-colours a chart already on screen
+        dark = app.palette()
+        qtbot.waitUntil(lambda: box.chart_.backgroundBrush().color() == dark.color(QPalette.ColorRole.Base))
+        assert box.chart_.backgroundBrush().color().lightness() < 80
+        assert box.chart_.titleBrush().color() == dark.color(QPalette.ColorRole.Text)
+        for axis in box.chart_.axes():
+            assert axis.labelsBrush().color() == dark.color(QPalette.ColorRole.Text)
+            assert axis.gridLineColor().lightness() < 110  # a faint grid, not the light theme's
+    finally:
+        app.setPalette(before[0])
+        app.setStyleSheet(before[1])
+
+
+@pytest.mark.parametrize(("width", "columns"), [(1024, 1), (1440, 2)])
+def test_charts_lead_the_page_and_reflow_by_width(qtbot, ctx, studied, width, columns):
+    from PySide6.QtWidgets import QScrollArea
+
+    from lmgpa_desktop.ui.progress.progress_page import ProgressPage
+
+    page = ProgressPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(width - 190, 700)  # the window less its navigation
+    with qtbot.waitSignal(page.loaded):
+        page.show()
+    qtbot.waitUntil(lambda: page.ops.pending == 0 and page.chart_grid.columns() == columns)
+    charts = list(page.charts.values())
+    first_panel = min(p.mapTo(page, p.rect().topLeft()).y() for p in page.game)
+    assert max(c.mapTo(page, c.rect().topLeft()).y() for c in charts) < first_panel  # charts above goals
+    assert page.chart_grid.mapTo(page, page.chart_grid.rect().topLeft()).y() < 200  # in the first screen
+    bar = page.findChild(QScrollArea).horizontalScrollBar()
+    assert not (bar.isVisible() and bar.maximum() > 0)

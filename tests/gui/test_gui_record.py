@@ -20,8 +20,8 @@ def test_record_mark_stop_then_final_transcript(qtbot, virtual_mic, ctx, shared,
     win.show()
     win.show_area("record")
     page = win.pages["record"]
-    page.refresh_devices()
-    assert page.device.currentData() is not None, "the virtual microphone is listed"
+    page.refresh_devices()  # read off the UI thread
+    qtbot.waitUntil(lambda: page.device.currentData() is not None, timeout=10_000)  # the virtual microphone
     page.name.setText("Test lecture")
     qtbot.mouseClick(page.record_button, Qt.MouseButton.LeftButton)
     assert page.recorder is not None and page.record_button.text() == "■ Stop"

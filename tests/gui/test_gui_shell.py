@@ -62,8 +62,9 @@ def test_a_job_shows_in_the_status_bar_and_jobs_panel(window, ctx, qtbot):
     job_id = window.runner.submit("backup", {}, "Back up database")
     qtbot.waitUntil(lambda: bool(finished) and finished[-1].id == job_id, timeout=30_000)
     assert finished[-1].state == "done"
-    row = window.jobs_panel._rows[job_id]
-    assert window.jobs_panel.table.item(row, 2).text() == "done"
+    panel = window.jobs_panel  # it reloads off the UI thread after the runner's signal
+    qtbot.waitUntil(lambda: job_id in panel._rows and panel.table.item(panel._rows[job_id], 2).text() == "done")
+    row = panel._rows[job_id]
     assert window.jobs_panel.table.cellWidget(row, 3).value() == 1000
     assert isinstance(window.jobs_panel.table.cellWidget(row, 3), QProgressBar)
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton
 
 from lmgpa_desktop.app import build_window
 from lmgpa_desktop.cli.common import drain_queue
@@ -57,7 +57,7 @@ def _shot(qtbot, widget, path) -> None:
     assert path.stat().st_size > 5_000
 
 
-def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
+def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path, monkeypatch):
     page = window.pages["study"]
     assert isinstance(page, StudyPage)
     qtbot.waitUntil(lambda: page.pending.ops.pending == 0 and page.pending.items() != [])
@@ -109,6 +109,7 @@ def test_review_notes_and_practice(window, qtbot, ctx, prepared, tmp_path):
     qtbot.waitUntil(lambda: pending.ops.pending == 0)
     assert practice_repo.questions(ctx.db, ids=[dropped[1]]) == []
     pending.deck.setCurrentText(KEEP_DECK)
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)  # it asks first
     pending.accept_all_button.click()
     qtbot.waitUntil(lambda: pending.ops.pending == 0)
     assert pending.items() == [] and pending.empty.isVisible() and not pending.controls.isVisible()

@@ -84,7 +84,7 @@ def import_media_job(run: JobRun, payload: dict):
     path = Path(payload["path"])
     yield Progress(0, 2, f"checking {path.name}")
     try:
-        imported = import_media(run.services, path, payload.get("course_id"))
+        imported = import_media(run.services, path, payload.get("course_id"), payload.get("title"))
     except (ValueError, OSError) as exc:
         raise JobError(str(exc)) from exc
     yield Progress(1, 2, "already in your library" if imported.duplicate else f"added {path.name}")

@@ -10,7 +10,8 @@ from lmgpa_desktop.storage.transcripts_repo import SegmentRow, TranscriptRow
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext
 
-__all__ = ["SegmentRow", "TranscriptRow", "current", "edit_segment", "add_bookmark", "bookmarks", "photos"]
+__all__ = ["SegmentRow", "TranscriptRow", "current", "current_segments_between", "edit_segment", "add_bookmark",
+           "bookmarks", "photos"]
 
 
 def current(ctx: AppContext, source_id: int) -> TranscriptRow | None:
@@ -18,6 +19,15 @@ def current(ctx: AppContext, source_id: int) -> TranscriptRow | None:
     return (transcripts_repo.latest(ctx.db, source_id, ("final",), ("done",))
             or transcripts_repo.latest(ctx.db, source_id, ("live",))
             or transcripts_repo.latest(ctx.db, source_id, ("final",)))
+
+
+def current_segments_between(ctx: AppContext, source_id: int, start_s: float, end_s: float) -> list[SegmentRow]:
+    """Segments of the transcript `current` shows that lie within start_s..end_s (a passage's sentences)."""
+    db = ctx.db
+    transcript_id = (transcripts_repo.latest_id(db, source_id, ("final",), ("done",))
+                     or transcripts_repo.latest_id(db, source_id, ("live",))
+                     or transcripts_repo.latest_id(db, source_id, ("final",)))
+    return transcripts_repo.segments_between(db, transcript_id, start_s, end_s) if transcript_id else []
 
 
 def model_label(ctx: AppContext, model_path: str) -> str:

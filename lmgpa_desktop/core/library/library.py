@@ -43,12 +43,13 @@ def check_supported(path: Path) -> None:
                          f"(supported: {', '.join(sorted(s.lstrip('.') for s in SUPPORTED))})")
 
 
-def queue_import(ctx: AppContext, path: Path, course_id: int | None = None) -> int:
-    """Queue the right import job for a file; returns the job id."""
+def queue_import(ctx: AppContext, path: Path, course_id: int | None = None, title: str | None = None) -> int:
+    """Queue the right import job for a file (titled after the file unless a title is given); returns the job id."""
     path = Path(path).expanduser()
     check_supported(path)
     kind = "import.media" if path.suffix.lower() in MEDIA_SUFFIXES else "import.document"
-    return ctx.jobs.submit(kind, {"path": str(path.resolve()), "course_id": course_id}, title=f"Importing {path.name}")
+    return ctx.jobs.submit(kind, {"path": str(path.resolve()), "course_id": course_id, "title": title},
+                           title=f"Importing {title or path.name}")
 
 
 @job_kind("import.document")
@@ -77,7 +78,8 @@ def import_document_job(run: JobRun, payload: dict):
         raise JobError(str(exc)) from exc
     try:
         source = documents_repo.create_with_pages(services.db, dict(
-            kind=document_text.kind_of(path), title=path.stem, course_id=payload.get("course_id"),
+            kind=document_text.kind_of(path), title=payload.get("title") or path.stem,
+            course_id=payload.get("course_id"),
             original_path=str(path), stored_path=str(stored), sha256=sha, size_bytes=path.stat().st_size,
             status="ready", page_count=len(pages)), pages)
     except Exception:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from lmgpa_desktop.core.library import vector_cache
+from lmgpa_desktop.core.library import evidence, vector_cache
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.storage import search_repo
 from lmgpa_desktop.storage.search_repo import STOPWORDS
@@ -30,7 +30,11 @@ class Scope:
 
 @dataclass(frozen=True)
 class Hit:
-    """A passage that answers a query, with where it came from."""
+    """A passage that answers a query, with where it came from.
+
+    In a recording start_s is the second of the sentence that matched (the snippet's), end_s the passage's end, and
+    sentences the passage's timed sentences (so a citation can land on another of them).
+    """
 
     chunk_id: int
     source_id: int
@@ -43,6 +47,7 @@ class Hit:
     end_s: float | None
     region: list | None
     score: float
+    sentences: tuple[evidence.TimedSentence, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def location(self) -> str:
@@ -95,6 +100,11 @@ def search(ctx: AppContext, query: str, k: int = 10, scope: Scope | None = None,
         row = rows.get(cid)
         if row is None:
             continue
-        hits.append(Hit(cid, row.source_id, row.source_title, row.source_kind, row.text, snippet(row.text, query),
-                        row.page_no, row.start_s, row.end_s, row.region, fused[cid]))
+        shown = snippet(row.text, query)
+        start_s, sentences = row.start_s, ()
+        if row.start_s is not None:  # a recording opens at the sentence the snippet shows, not at the passage's start
+            sentences = evidence.passage_sentences(ctx, row.source_id, row.start_s, row.end_s)
+            start_s = evidence.sentence_start(sentences, shown, row.start_s)
+        hits.append(Hit(cid, row.source_id, row.source_title, row.source_kind, row.text, shown,
+                        row.page_no, start_s, row.end_s, row.region, fused[cid], sentences))
     return hits

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lmgpa_desktop.core.library import library
+from lmgpa_desktop.core.study import card_text
+from lmgpa_desktop.core.study.review import SOUND
 from lmgpa_desktop.storage import cards_repo
 from lmgpa_desktop.storage import card_browse_repo
 from lmgpa_desktop.storage.cards_repo import CardRecord, DeckCounts, DeckRecord
@@ -10,6 +14,8 @@ from lmgpa_desktop.storage.card_browse_repo import BrowserRow
 from lmgpa_desktop.storage.sources_repo import SourceRecord
 
 __all__ = ["BrowserRow", "CardRecord", "DeckCounts", "DeckRecord", "SourceRecord"]
+
+BROWSER_LAYOUT_KEY = "ui.card_browser"  # the browser's column widths, hidden columns and split, per profile
 
 
 # -- decks ---------------------------------------------------------------------------------------------------
@@ -46,13 +52,38 @@ def deck_sizes(ctx) -> dict[int, int]:
 # -- the card browser ----------------------------------------------------------------------------------------
 def browse(ctx, search: str = "", deck_id: int | None = None, sort: str = "due", descending: bool = False,
            limit: int = 100, offset: int = 0) -> list[BrowserRow]:
-    """One page of the card browser."""
-    return card_browse_repo.browse(ctx.db, search, deck_id, sort, descending, limit, offset)
+    """One page of the card browser, front and back as the student studies them on one plain line each (HTML
+    and [sound:...] stripped, a cloze's gap as [...] on the front and its answer on the back)."""
+    rows = card_browse_repo.browse(ctx.db, search, deck_id, sort, descending, limit, offset)
+    return [_rendered(row) for row in rows]
+
+
+def browse_rows(ctx, card_ids) -> list[BrowserRow]:
+    """The browser's lines (rendered as browse's) of some cards, to show what an action changed in place."""
+    return [_rendered(row) for row in card_browse_repo.rows_by_ids(ctx.db, card_ids)]
+
+
+def _rendered(row: BrowserRow) -> BrowserRow:
+    question, answer = card_text.preview(row.kind, row.front, row.back, row.anki_ord or 0, is_html=row.is_html)
+    return replace(row, front=" ".join(SOUND.sub(" ", question).split()),
+                   back=" ".join(SOUND.sub(" ", answer).split()))
 
 
 def browse_count(ctx, search: str = "", deck_id: int | None = None) -> int:
     """How many cards the browser's filter matches."""
     return card_browse_repo.browse_count(ctx.db, search, deck_id)
+
+
+def browser_layout(ctx) -> dict:
+    """The browser's remembered layout ({} until the student changes it): column widths by name, hidden columns,
+    the split between the table and the card below."""
+    value = ctx.settings.get(BROWSER_LAYOUT_KEY)
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def save_browser_layout(ctx, layout: dict) -> None:
+    """Remember the browser's layout for the next start."""
+    ctx.settings.set(BROWSER_LAYOUT_KEY, layout)
 
 
 # -- cards ---------------------------------------------------------------------------------------------------

@@ -287,19 +287,12 @@ def _html(text: str, is_html: bool) -> tuple[str, tuple[str, ...]]:
 
 def faces(ctx: AppContext, card: CardRecord) -> CardFaces:
     """Question and answer of a card as HTML (cloze deletions hidden on the question)."""
-    from lmgpa_desktop.core.study.anki import note_types as anki_format
+    from lmgpa_desktop.core.study import card_text
 
-    imported = card.anki_fields is not None
-    question, answer = card.front, card.back
-    if card.kind == "cloze" and not imported and anki_format.CLOZE.search(card.front):
-        ordinal = card.anki_ord or 0
-        question = anki_format.render_cloze(html.escape(card.front), ordinal, answer=False).replace("\n", "<br>")
-        answer = anki_format.render_cloze(html.escape(card.front), ordinal, answer=True).replace("\n", "<br>")
-        if card.back:
-            answer += "<br>" + html.escape(card.back).replace("\n", "<br>")
-        imported = True  # already HTML now
-    q_html, q_sounds = _html(question, imported)
-    a_html, a_sounds = _html(answer, imported)
+    question, answer = card_text.faces(card.kind, card.front, card.back, card.anki_ord or 0,
+                                       is_html=card.anki_fields is not None)
+    q_html, q_sounds = _html(question, True)  # HTML now
+    a_html, a_sounds = _html(answer, True)
     deck = cards_repo.get_deck(ctx.db, card.deck_id)
     media = deck.media_dir if deck and deck.media_dir and Path(deck.media_dir).is_dir() else None
     return CardFaces(q_html, a_html, q_sounds, a_sounds, media)

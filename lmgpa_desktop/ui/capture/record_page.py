@@ -16,7 +16,10 @@ from lmgpa_desktop.core.capture.media_import import MEDIA_SUFFIXES
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.core.library import library
 from lmgpa_desktop.ui.capture.transcript_view import TranscriptView
+from lmgpa_desktop.ui.kit.empty_state import EmptyState
 from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
+from lmgpa_desktop.ui.kit.status_line import StatusLine
 
 MEDIA_KINDS = ("audio", "video", "recording")
 STATUS_TEXT = {"new": "waiting", "processing": "transcribing", "ready": "ready", "failed": "failed",
@@ -33,6 +36,7 @@ class RecordPage(QWidget):
         self.live = None
         self._stopping = False
         self._wanted: int | None = None  # selected before the list that holds it arrived
+        self._listing = False  # the device list is being read
         self.ops = Operations(self, "record")
         self.setAcceptDrops(True)
 
@@ -40,9 +44,10 @@ class RecordPage(QWidget):
         title.setObjectName("pageTitle")
         self.device = QComboBox()
         self.device.setMinimumWidth(220)
-        refresh = QPushButton("↻")
+        refresh = self.refresh_button = QPushButton("↻")
         refresh.setToolTip("Look for microphones again")
-        refresh.clicked.connect(self.refresh_devices)
+        refresh.setAccessibleName("Look for microphones again")
+        refresh.clicked.connect(lambda: self.refresh_devices(rescan=True))
         self.name = QLineEdit()
         self.name.setPlaceholderText("Lecture title (optional)")
         self.record_button = QPushButton("● Record")
@@ -67,8 +72,7 @@ class RecordPage(QWidget):
         self.photo_button.clicked.connect(self.attach_photo)
         self.import_button = QPushButton("Import audio or video…")
         self.import_button.clicked.connect(self.choose_files)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = StatusLine(name="recordMessage")  # "Bookmarked …" clears itself; "Recording…" stays
         self.live_text = QLabel("")
         self.live_text.setWordWrap(True)
         self.live_text.setObjectName("muted")
@@ -87,10 +91,14 @@ class RecordPage(QWidget):
         box_layout = QVBoxLayout(box)
         box_layout.addLayout(row1)
         box_layout.addLayout(row2)
+        self.no_mic = EmptyState(compact=True)  # why Record cannot record and how to fix it, not just a dimmed button
+        self.no_mic.hide()
+        box_layout.addWidget(self.no_mic)
         box_layout.addWidget(self.message)
         box_layout.addWidget(self.live_text)
 
         self.sources = QListWidget()
+        self.sources.setWordWrap(True)  # a long title wraps instead of giving the list a horizontal scrollbar
         self.sources.currentItemChanged.connect(self._source_selected)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -109,7 +117,7 @@ class RecordPage(QWidget):
         layout.addWidget(box)
         layout.addWidget(split, 1)
 
-        mark_action = QAction(self, shortcut=QKeySequence("Ctrl+M"))
+        mark_action = QAction("Mark this moment", self, shortcut=QKeySequence("Ctrl+M"))  # the text is what `?` lists
         mark_action.triggered.connect(self.mark)
         self.addAction(mark_action)
         self.meter = QTimer(self)  # level meter and clock, 20 times a second while recording
@@ -121,21 +129,44 @@ class RecordPage(QWidget):
         self._update_buttons()
 
     # -- devices and sources ---------------------------------------------------------------------------------
-    def refresh_devices(self) -> None:
-        """List the input devices PortAudio sees now."""
+    def refresh_devices(self, rescan: bool = False) -> None:
+        """List the microphones off the UI thread; rescan also finds ones plugged in since the app started."""
+        if self.recorder is not None:
+            return  # a re-scan restarts PortAudio under the running stream
+        self._listing = True
+        self._update_buttons()
+        query = recorder_core.refresh_input_devices if rescan else recorder_core.list_input_devices
+        # The compute lane: PortAudio can take a while to probe the sound system, and database reads need not wait.
+        self.ops.run(query, self._show_devices, lambda exc: self._show_devices([], str(exc)), lane="compute")
+
+    def _show_devices(self, devices, error: str = "") -> None:
+        self._listing = False
+        chosen = self.device.currentData()
         self.device.clear()
-        try:
-            devices = recorder_core.list_input_devices()
-        except recorder_core.RecorderError as exc:
-            self.message.setText(str(exc))
-            devices = []
         for dev in devices:
             self.device.addItem(dev.name + (" (default)" if dev.is_default else ""), dev.index)
-            if dev.is_default:
-                self.device.setCurrentIndex(self.device.count() - 1)
+        index = self.device.findData(chosen) if chosen is not None else -1
+        if index < 0:
+            index = next((i for i, dev in enumerate(devices) if dev.is_default), 0)
+        self.device.setCurrentIndex(index)
         if not devices:
             self.device.addItem("No microphone found", None)
+        self._explain_no_microphone(not devices, error)
         self._update_buttons()
+
+    def _explain_no_microphone(self, missing: bool, error: str) -> None:
+        """With no microphone, say why Record cannot record and how to fix it; importing still works."""
+        self.no_mic.setVisible(missing)
+        if not missing:
+            return
+        said = f" (the sound system said: {error})" if error else ""
+        self.no_mic.set("No microphone found",
+                        f"Recording needs a microphone{said}. Plug one in (a headset works too), check in your "
+                        "system's sound settings that it is the input device in use and not muted, and that this "
+                        "app may use the microphone (privacy settings). Then press Check again. You can still "
+                        "import a recording you already have.",
+                        [("Check again", lambda: self.refresh_devices(rescan=True)),
+                         ("Import audio or video…", self.choose_files)])
 
     def refresh_sources(self) -> None:
         """Reload the list of recordings and audio, keeping the selection (read off the UI thread)."""
@@ -219,10 +250,10 @@ class RecordPage(QWidget):
         try:
             rec.start()
         except recorder_core.RecorderError as exc:
-            QMessageBox.warning(self, "Cannot record", str(exc))
+            QMessageBox.warning(self, "Cannot record", plain_message(exc))
             return
         self.recorder = rec
-        self.message.setText("Recording. Everything is saved to disk as it arrives.")
+        self.message.setText("Everything is saved to disk as it arrives. Recording…")
         self._start_live(rec)
         self.refresh_sources()
         self.select_source(rec.source_id)
@@ -235,7 +266,7 @@ class RecordPage(QWidget):
         try:
             self.live = LiveTranscriber(self.ctx, rec.source_id)
         except Exception as exc:  # noqa: BLE001 - recording goes on without live text
-            self.live_text.setText(f"Live transcript unavailable: {exc}")
+            self.live_text.setText(f"Live transcript unavailable: {plain_message(exc)}")
             return
         rec.add_listener(self.live.feed)
         self.live.start()
@@ -270,7 +301,7 @@ class RecordPage(QWidget):
         self.live_text.setText("")
         why = rec.error if rec and rec.error else error
         if why:
-            self.message.setText(f"Recording stopped: {why}. What was captured is kept.")
+            self.message.show_error(f"Recording stopped: {plain_message(why)} What was captured is kept.")
         else:
             self.message.setText(f"Saved {clock(rec.elapsed_s)}. The final transcript is being made.")
         self.refresh_sources()
@@ -332,7 +363,14 @@ class RecordPage(QWidget):
         recording = self.recorder is not None
         has_device = self.device.currentData() is not None
         self.record_button.setText("■ Stop" if recording else "● Record")
-        self.record_button.setEnabled(recording or has_device)
+        self.record_button.setEnabled(recording or (has_device and not self._listing))  # not while PortAudio restarts
+        self.record_button.setToolTip("" if recording or (has_device and not self._listing) else
+                                      "Looking for microphones…" if self._listing else
+                                      "No microphone found: see below how to fix it")
+        self.refresh_button.setEnabled(not recording and not self._listing)
+        check = self.no_mic.buttons.get("Check again")
+        if check is not None:
+            check.setEnabled(not self._listing)
         self.pause_button.setEnabled(recording)
         self.pause_button.setText("Resume" if recording and self.recorder.state == "paused" else "Pause")
         self.photo_button.setEnabled(recording)

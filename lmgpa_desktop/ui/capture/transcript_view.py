@@ -79,6 +79,7 @@ class TranscriptView(QWidget):
         self.forward_button = QPushButton("+5 s")
         self.forward_button.clicked.connect(lambda: self.skip(SKIP_MS))
         self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setAccessibleName("Playback position")
         self.slider.sliderMoved.connect(self.player.setPosition)
         self.time_label = QLabel("0:00 / 0:00")
         self.speed = QComboBox()
@@ -114,6 +115,7 @@ class TranscriptView(QWidget):
         find_row.addWidget(next_button)
 
         self.body = QTextBrowser()
+        self.body.setAccessibleName("Transcript")
         self.body.setOpenLinks(False)
         self.body.anchorClicked.connect(self._anchor)
         self.body.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -134,10 +136,10 @@ class TranscriptView(QWidget):
         self.read_aloud_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.addAction(self.read_aloud_action)
 
-        find_action = QAction(self, shortcut=QKeySequence.StandardKey.Find)
+        find_action = QAction("Find in the transcript", self, shortcut=QKeySequence.StandardKey.Find)  # `?` lists it
         find_action.triggered.connect(lambda: self.find_box.setFocus())
         self.addAction(find_action)
-        play_action = QAction(self, shortcut=QKeySequence("Ctrl+Space"))
+        play_action = QAction("Play or pause the recording", self, shortcut=QKeySequence("Ctrl+Space"))
         play_action.triggered.connect(self.toggle_play)
         self.addAction(play_action)
 
@@ -186,6 +188,8 @@ class TranscriptView(QWidget):
                 self.player.setSource(QUrl())
         self.title.setText(src.title if src else "Choose a recording or audio file")
         self._render()
+        if self._pending_ms is not None:  # opened at a citation's second: show its sentence while the audio loads
+            self._on_position(self._pending_ms)
         self._update_status()
         self._set_enabled(bool(src))
         playable = bool(src and src.stored_path)

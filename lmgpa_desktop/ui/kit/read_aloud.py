@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidg
 
 from lmgpa_desktop.core.study import read_aloud
 from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +269,7 @@ class ReadAloudBar(QWidget):
             return
         self.last_error = message
         self._halt()
-        self._finish("failed", f"Could not read aloud: {message}")
+        self._finish("failed", f"Could not read aloud: {plain_message(message)}")
 
     # -- playback ---------------------------------------------------------------------------------------------
     def _open_sink(self, rate: int) -> None:

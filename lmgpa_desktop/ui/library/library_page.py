@@ -15,6 +15,7 @@ from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.formatting import clock, human_size
 from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.library.document_viewer import DocumentViewer
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
 
 KIND_NAMES = {"pdf": "PDF", "docx": "Word", "pptx": "PowerPoint", "md": "Markdown", "txt": "Text", "html": "Web page",
               "image": "Image", "audio": "Audio", "video": "Video", "recording": "Recording"}
@@ -26,6 +27,7 @@ class LibraryPage(QWidget):
     """The student's material in one place."""
 
     open_audio = Signal(int, object)  # source id, second: the main window shows it on the Record page
+    next_step = Signal(str)  # what an empty state offers elsewhere: "record"
 
     def __init__(self, ctx, runner, parent=None):
         super().__init__(parent)
@@ -57,6 +59,7 @@ class LibraryPage(QWidget):
             bar.addWidget(w)
 
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setAccessibleName("Library")
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -146,12 +149,40 @@ class LibraryPage(QWidget):
         self.empty_button.setVisible(trash)
         self.actions_by_name["Restore"].setEnabled(trash)
         self.actions_by_name["Move to trash"].setEnabled(not trash)
-        if not rows:
-            self.message.setText("The trash is empty." if trash else
-                                 "Your library is empty. Add PDFs, slides, documents, photos or recordings "
-                                 "with “Add files…” or drop them here.")
-        elif self.message.text().startswith(("Your library is empty", "The trash is empty")):
-            self.message.setText("")
+        self._advise(len(rows), trash)
+
+    def _advise(self, rows: int, trash: bool) -> None:
+        """What the viewer says while nothing is open: what to add, or what to pick from the list."""
+        filtered = any(combo.currentData() is not None
+                       for combo in (self.course_filter, self.kind_filter, self.tag_filter))
+        if rows:
+            self.viewer.empty.set(
+                "Nothing open",
+                "Select a document, slide deck or photo in the list to read it here; recordings open on the "
+                "Record page with their transcript.",
+                [("Open the first item", self._open_first)])
+        elif trash:
+            self.viewer.empty.set("The trash is empty", "Items you move to the trash wait here until you empty it.",
+                                  [("Back to the library", lambda: self.show_trash.setChecked(False))])
+        elif filtered:
+            self.viewer.empty.set("Nothing matches these filters", "Show every class, type and tag again.",
+                                  [("Clear the filters", self._clear_filters)])
+        else:
+            self.viewer.empty.set(
+                "Your library is empty",
+                "Add lecture slides, PDFs, Word files, photos of the board or recordings with “Add files…”, or "
+                "drop them here. Each is read on this laptop; then you can search it, ask about it and make "
+                "flashcards from it.",
+                [("Add files…", self.choose_files), ("Record a lecture", lambda: self.next_step.emit("record"))])
+
+    def _open_first(self) -> None:
+        self.table.setFocus()
+        self.table.selectRow(0)
+        self.open_selected()
+
+    def _clear_filters(self) -> None:
+        for combo in (self.course_filter, self.kind_filter, self.tag_filter):
+            combo.setCurrentIndex(0)  # each change reads the listing again; the last read wins
 
     def selected_ids(self) -> list[int]:
         """Ids of the selected sources, in table order."""
@@ -173,7 +204,7 @@ class LibraryPage(QWidget):
             self._fill_filters()
             self.refresh()
             if job.state == "failed" and job.kind.startswith("import"):
-                self.message.setText(f"{job.title} failed: {job.error}")
+                self.message.setText(f"{job.title} failed: {plain_message(job.error or job.state)}")
 
     # -- opening ---------------------------------------------------------------------------------------------
     def open_selected(self) -> None:

@@ -12,7 +12,9 @@ from PySide6.QtWidgets import (
 
 from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.library.search import Scope, search
+from lmgpa_desktop.ui.kit.empty_state import EmptyState
 from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
 
 DEBOUNCE_MS = 200
 
@@ -26,6 +28,7 @@ class SearchPage(QWidget):
     """Type; results follow. Enter or double-click opens a result at its page, second or region."""
 
     open_hit = Signal(object)  # Hit
+    next_step = Signal(str)  # what an empty state offers: "add_files", "record", "library"
 
     def __init__(self, ctx, runner, parent=None):
         super().__init__(parent)
@@ -45,6 +48,7 @@ class SearchPage(QWidget):
         self.status = QLabel("")
         self.status.setObjectName("muted")
         self.results = QListWidget()
+        self.results.setAccessibleName("Search results")
         self.results.setWordWrap(True)
         self.results.itemActivated.connect(lambda _item: self.open_current())
         row = QHBoxLayout()
@@ -55,6 +59,11 @@ class SearchPage(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.status)
         layout.addWidget(self.results, 1)
+        self.empty = EmptyState()  # before a query and when nothing matched: what to do next, not a blank list
+        layout.addWidget(self.empty, 1)
+        self.library_size: int | None = None  # sources outside the trash, once read
+        self._nothing_found = False
+        self._update_empty()
         self.timer = QTimer(self)  # results as you type, without a search per keystroke
         self.timer.setSingleShot(True)
         self.timer.setInterval(DEBOUNCE_MS)
@@ -70,6 +79,8 @@ class SearchPage(QWidget):
 
     def _set_scopes(self, found) -> None:
         courses, sources = found
+        self.library_size = len(sources)
+        self._update_empty()
         chosen = self.scope.currentData()
         self.scope.blockSignals(True)
         self.scope.clear()
@@ -86,10 +97,13 @@ class SearchPage(QWidget):
         """Search for what is in the box now (older answers still on their way are ignored)."""
         query = self.box.text()
         self.generation += 1
+        self._nothing_found = False
         if not query.strip():
             self.results.clear()
             self.status.setText("")
+            self._update_empty()
             return
+        self._update_empty()
         self.status.setText("Searching…")
         ctx, generation, scope = self.ctx, self.generation, self.scope.currentData() or Scope()
         self.ops.run(lambda: search(ctx, query, k=20, scope=scope, as_you_type=True),
@@ -102,9 +116,11 @@ class SearchPage(QWidget):
         self.hits = hits
         self.results.clear()
         if error:
-            self.status.setText(f"Search failed: {error}")
+            self.status.setText(f"Search failed: {plain_message(error)}")
             return
-        self.status.setText(f"{len(hits)} results" if hits else "Nothing in your library matches.")
+        self.status.setText(f"{len(hits)} results" if hits else "No results.")
+        self._nothing_found = not hits
+        self._update_empty()
         for hit in hits:
             item = QListWidgetItem()
             item.setData(Qt.ItemDataRole.UserRole, hit.chunk_id)
@@ -125,3 +141,32 @@ class SearchPage(QWidget):
         row = self.results.currentRow()
         if 0 <= row < len(self.hits):
             self.open_hit.emit(self.hits[row])
+
+    def _update_empty(self) -> None:
+        """Before a query, or when nothing matched, say what to do next in place of the empty list."""
+        query = self.box.text().strip()
+        empty = not query or self._nothing_found
+        self.results.setVisible(not empty)
+        self.empty.setVisible(empty)
+        if not empty:
+            return
+        step = self.next_step.emit
+        if self.library_size == 0:
+            self.empty.set("Your library is empty",
+                           "Search looks through the PDFs, slides, photos and lecture transcripts you add. "
+                           "Add some, or record a lecture, then search them here.",
+                           [("Add files…", lambda: step("add_files")), ("Record a lecture", lambda: step("record"))])
+        elif not query:
+            self.empty.set("Search your library",
+                           "Type a question or a few words above. Passages match by their words and by their "
+                           "meaning; Enter opens the first one at its page or second.",
+                           [("Show my library", lambda: step("library"))])
+        elif self.scope.currentIndex() > 0:
+            self.empty.set(f"Nothing matches “{query}” in {self.scope.currentText()}",
+                           "Search everything you have added, or try other words.",
+                           [("Search everything", lambda: self.scope.setCurrentIndex(0))])
+        else:
+            self.empty.set(f"Nothing matches “{query}”",
+                           "Try other words or a question in your own words. A source still being read or "
+                           "transcribed is searchable once its job is done.",
+                           [("Add files…", lambda: step("add_files")), ("Show my library", lambda: step("library"))])

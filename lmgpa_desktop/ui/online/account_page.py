@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop.core.online import service as online
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
 from lmgpa_desktop.ui.online.online_status import (
     OnlineStatus, field, label, selected_row, state_sentence, table, token_sentence, when,
 )
@@ -248,7 +249,7 @@ class AccountPage(QWidget):
         self.busy = False
         self._enable()
         if isinstance(result, Exception):
-            self.message.setText(str(result))
+            self.message.setText(plain_message(result))  # no command lines
             self.message.setProperty("error", True)
             return False
         self.message.setText(ok_text)
@@ -394,7 +395,7 @@ class AccountPage(QWidget):
 
     def _after_outbox_change(self, result) -> None:
         if isinstance(result, Exception):
-            self.message.setText(str(result))
+            self.message.setText(plain_message(result))  # no command lines
         self.status.queued()
         self.refresh_outbox()
 

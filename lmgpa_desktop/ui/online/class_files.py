@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
 from lmgpa_desktop.ui.online.online_status import field
 
 ALL_FILES = "All files, into a folder…"
@@ -35,7 +36,7 @@ class ClassFiles:
 
         def done(result):
             if isinstance(result, Exception):
-                self.message.setText(str(result))
+                self.message.setText(plain_message(result))  # no command lines
                 return
             where = target if folder else str(result[0])
             self.message.setText(f"Saved {', '.join(names)} to {where}.")

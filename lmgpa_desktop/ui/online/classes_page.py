@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.status_line import StatusLine
 from lmgpa_desktop.ui.online.class_files import ClassFiles, saved_files
 from lmgpa_desktop.ui.online.hand_in import HandIn
 from lmgpa_desktop.ui.online.online_status import OnlineStatus, field, label, selected_row, table, when
@@ -39,7 +40,7 @@ class ClassesPage(QWidget, QueuedActions, HandIn, ClassFiles):
         title = QLabel("Classes")
         title.setObjectName("pageTitle")
         self.state = label("", "classesState")
-        self.message = label("", "classesMessage")
+        self.message = StatusLine("", "classesMessage")  # done messages clear themselves; errors stay
 
         self.list = QListWidget()
         self.list.setObjectName("classList")
@@ -107,6 +108,7 @@ class ClassesPage(QWidget, QueuedActions, HandIn, ClassFiles):
         self.sub_table.itemSelectionChanged.connect(self._show_submission)
         self.sub_table.setMaximumHeight(150)
         self.sub_text = QPlainTextEdit()
+        self.sub_text.setAccessibleName("Handed-in text")
         self.sub_text.setReadOnly(True)
         self.sub_text.setMaximumHeight(90)
         self.save_sub_button = QPushButton("Save file…")

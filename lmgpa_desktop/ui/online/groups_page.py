@@ -13,11 +13,14 @@ from PySide6.QtWidgets import (
 
 from lmgpa_desktop.core.online.exports import export_deck, export_note, exports_folder, my_notes_and_decks
 from lmgpa_desktop.ui.kit.operations import Operations
-from lmgpa_desktop.ui.online.queued_actions import QueuedActions
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
+from lmgpa_desktop.ui.kit.status_line import StatusLine
+from lmgpa_desktop.ui.online.queued_actions import KEPT_TAIL, QueuedActions, clear_if_unchanged
 from lmgpa_desktop.ui.online.online_status import OnlineStatus, field, label, when
 
 PENDING_COLOR = QColor("#8a8f9c")
 WAITING = "  (waiting to send)"
+MESSAGE_KEPT = " Your message is kept in the box: send it again when you're ready."
 
 
 def person_name(row) -> str:
@@ -46,7 +49,7 @@ class GroupsPage(QWidget, QueuedActions):
         title = QLabel("Groups")
         title.setObjectName("pageTitle")
         self.state = label("", "groupsState")
-        self.message = label("", "groupsMessage")
+        self.message = StatusLine("", "groupsMessage")  # done messages clear themselves; errors stay
         self.tabs = QTabWidget()
         self.tabs.addTab(self._groups_tab(), "Study groups")
         self.tabs.addTab(self._connections_tab(), "Connections")
@@ -118,6 +121,7 @@ class GroupsPage(QWidget, QueuedActions):
         self.share_list.setObjectName("shareList")
         self.share_list.currentRowChanged.connect(self._show_share)
         self.share_view = QPlainTextEdit()
+        self.share_view.setAccessibleName("Shared item")
         self.share_view.setReadOnly(True)
         self.save_share_button = QPushButton("Save…")
         self.save_share_button.clicked.connect(self._choose_save_share)
@@ -211,7 +215,7 @@ class GroupsPage(QWidget, QueuedActions):
             self.conn = self.service.connections() if signed_in else {}
         except Exception as exc:  # noqa: BLE001 - a broken cache is shown, not raised
             self.rows, self.conn = [], {}
-            self.message.setText(f"Could not read your groups: {exc}")
+            self._show_error(f"Could not read your groups: {plain_message(exc)}")
         self.list.blockSignals(True)
         self.list.clear()
         for row in self.rows:
@@ -253,7 +257,7 @@ class GroupsPage(QWidget, QueuedActions):
             msgs = self.service.messages(gid)
         except Exception as exc:  # noqa: BLE001
             self.detail, msgs = {}, []
-            self.message.setText(f"Could not read this group: {exc}")
+            self._show_error(f"Could not read this group: {plain_message(exc)}")
         group = self.detail.get("group") or row
         self.group_title.setText(field(group, "name", "") + (WAITING if field(row, "pending") else ""))
         code = field(group, "invite_code") or field(row, "invite_code")
@@ -319,12 +323,13 @@ class GroupsPage(QWidget, QueuedActions):
             self._queue(lambda: self.service.leave_group(gid), "You left the group.")
 
     def send(self) -> None:
-        """Send the typed message to the selected group (shown greyed until it is sent)."""
+        """Send the typed message to the selected group (shown greyed until it is sent; kept in the box if it
+        cannot be queued)."""
         gid, body = self.current_group_id(), self.send_box.text().strip()
         if gid is None or not body:
             return
-        self.send_box.clear()
-        self._queue(lambda: self.service.send_message(gid, body))
+        self._queue(lambda: self.service.send_message(gid, body),
+                    after=lambda _r: clear_if_unchanged(self.send_box, body), kept=MESSAGE_KEPT)
 
     def _share_kind_changed(self) -> None:
         kind = self.share_kind.currentData()
@@ -335,7 +340,7 @@ class GroupsPage(QWidget, QueuedActions):
             mine = my_notes_and_decks(self.ctx)[0 if kind == "note" else 1]
         except Exception as exc:  # noqa: BLE001
             mine = []
-            self.message.setText(f"Could not list your {kind}s: {exc}")
+            self._show_error(f"Could not list your {kind}s: {plain_message(exc)}")
         self.share_pick.clear()
         for item_id, title in mine:
             self.share_pick.addItem(title, item_id)
@@ -417,7 +422,10 @@ class GroupsPage(QWidget, QueuedActions):
             return path
 
         def done(result):
-            self.message.setText(str(result) if isinstance(result, Exception) else f"Saved to {path}.")
+            if isinstance(result, Exception):
+                self._show_error(result)
+            else:
+                self.message.setText(f"Saved to {path}.")
 
         self.message.setText("Saving…")
         self._in_background(fn, done, lane="network")
@@ -429,8 +437,8 @@ class GroupsPage(QWidget, QueuedActions):
         if "@" not in email:
             self.message.setText("Type your classmate's email address.")
             return
-        self.add_email.clear()
-        self._queue(lambda: self.service.request_connection(email), f"Request sent to {email}.")
+        self._queue(lambda: self.service.request_connection(email), f"Request sent to {email}.",
+                    after=lambda _r: clear_if_unchanged(self.add_email, email), kept=KEPT_TAIL)
 
     def answer(self, accept: bool) -> None:
         """Accept or decline the selected incoming request."""

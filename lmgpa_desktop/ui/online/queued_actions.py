@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
+
+KEPT_TAIL = " What you typed is kept, so you can try again."
 OFFLINE_TAIL = " It waits in the outbox until the server can be reached."
 
 
@@ -22,13 +25,16 @@ class QueuedActions:
         self.in_flight += 1
         self.ops.run_either(fn, finish, lane)
 
-    def _queue(self, fn: Callable[[], object], ok: str = "", after: Callable[[object], None] | None = None) -> None:
-        """Queue an action off the UI thread (files may be read); then refresh and let sync send it."""
+    def _queue(self, fn: Callable[[], object], ok: str = "", after: Callable[[object], None] | None = None,
+               kept: str = "") -> None:
+        """Queue an action off the UI thread (files may be read); then refresh and let sync send it.
+
+        kept: said after an error when the student's typed text is still in its box (e.g. KEPT_TAIL)."""
         self.message.setText("Saving…")
 
         def done(result):
             if isinstance(result, Exception):
-                self.message.setText(str(result))
+                self._show_error(result, kept)
                 return
             self.message.setText(ok if self.status.status == "online" or not ok else ok + OFFLINE_TAIL)
             if after is not None:
@@ -38,11 +44,24 @@ class QueuedActions:
 
         self._in_background(fn, done)
 
+    def _show_error(self, error: BaseException | str, kept: str = "") -> None:
+        """An error in the student's words (no command lines); it stays until the next message."""
+        text = plain_message(error) + kept
+        show = getattr(self.message, "show_error", self.message.setText)
+        show(text)
+
     def _queue_typed(self, line_edit, missing: str, action: Callable[[str], object], ok: Callable[[str], str]) -> None:
-        """Queue action(text) for the text typed in line_edit (then cleared); say `missing` when it is empty."""
+        """Queue action(text) for the text typed in line_edit, cleared once it is queued (kept if that fails); say
+        `missing` when it is empty."""
         text = line_edit.text().strip()
         if not text:
             self.message.setText(missing)
             return
+        self._queue(lambda: action(text), ok(text), after=lambda _r: clear_if_unchanged(line_edit, text),
+                    kept=KEPT_TAIL)
+
+
+def clear_if_unchanged(line_edit, text: str) -> None:
+    """Empty a box whose text was sent, unless the student has typed something else meanwhile."""
+    if line_edit.text().strip() == text:
         line_edit.clear()
-        self._queue(lambda: action(text), ok(text))

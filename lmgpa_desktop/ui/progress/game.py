@@ -31,11 +31,13 @@ from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.progress.points import RULES
 from lmgpa_desktop.core.progress.streaks import FREEZE_EVERY, MAX_FREEZES
 from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.reflow import ReflowGrid
 from lmgpa_desktop.ui.progress.celebration import install_unlock_toasts
 
 log = logging.getLogger(__name__)
 __all__ = ["AchievementTile", "GamificationPanel", "GoalDialog", "GoalsPanel"]
-GRID_COLUMNS = 4
+GRID_COLUMNS = 4  # achievements per row at most; fewer when the panel is narrow
+TILE_MIN_WIDTH = 200
 
 
 def _when(at: datetime | None) -> str:
@@ -147,6 +149,7 @@ class GoalsPanel(QFrame):
     def _add_row(self, row: int, p: goals.GoalProgress) -> None:
         course = self.courses.get(p.goal.course_id, "") if p.goal.course_id else ""
         label = QLabel(p.label + (f" · {course}" if course else "") + (" (default)" if p.default else ""))
+        label.setWordWrap(True)  # a long class name wraps instead of widening the page
         bar = QProgressBar()
         bar.setRange(0, 1000)
         bar.setValue(round(p.fraction * 1000))
@@ -225,16 +228,16 @@ class GamificationPanel(QFrame):
         self.data: dict | None = None
         self.level = QLabel("Level …")
         self.level.setObjectName("levelTitle")
-        self.level.setStyleSheet("font-size: 15pt; font-weight: bold;")
         self.level_bar = QProgressBar()
         self.points = QLabel("")
         self.streak = QLabel("")
         self.streak.setWordWrap(True)
         self.bests = QLabel("")
         self.bests.setWordWrap(True)
-        self.grid = QGridLayout()
+        self.grid = ReflowGrid(TILE_MIN_WIDTH, GRID_COLUMNS, align_top=False)
         self.tiles: dict[str, AchievementTile] = {}
         self.rules = QTableWidget(len(RULES), 3)
+        self.rules.setAccessibleName("Points rules")
         self.rules.setHorizontalHeaderLabels(["Learning action", "Points", "Counts up to"])
         self.rules.verticalHeader().setVisible(False)
         self.rules.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -260,7 +263,7 @@ class GamificationPanel(QFrame):
         layout.addWidget(_title("Personal bests"))
         layout.addWidget(self.bests)
         layout.addWidget(_title("Achievements"))
-        layout.addLayout(self.grid)
+        layout.addWidget(self.grid)
         layout.addWidget(_title("How points are earned"))
         note = QLabel("Points reward learning, not opening the app: each action counts only up to its daily limit, "
                       "the same card or test counts once a day, and an undone answer gives its points back. "
@@ -322,14 +325,8 @@ class GamificationPanel(QFrame):
         return text
 
     def _fill_grid(self, statuses) -> None:
-        while self.grid.count():
-            item = self.grid.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
-        self.tiles = {}
+        self.grid.clear()
         ordered = sorted(statuses, key=lambda a: (not a.unlocked, -a.fraction))
-        for i, status in enumerate(ordered):
-            tile = AchievementTile(status)
-            self.tiles[status.code] = tile
-            self.grid.addWidget(tile, i // GRID_COLUMNS, i % GRID_COLUMNS)
+        self.tiles = {status.code: AchievementTile(status) for status in ordered}
+        self.grid.extend(list(self.tiles.values()))
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+    QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
     QLineEdit, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
@@ -17,7 +17,11 @@ from lmgpa_desktop.core.progress import reminders
 from lmgpa_desktop.core.progress import today as today_core
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import amount, clock
+from lmgpa_desktop.ui.kit.elide import ElidedButton
 from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.reflow import ReflowGrid
+
+BOX_MIN_WIDTH = 320  # two columns of boxes from a page ~650 px wide
 
 
 def _clear(layout) -> None:
@@ -86,20 +90,14 @@ class HomePage(QWidget):
         self.deadlines_box, self.deadlines_layout = self._box("Coming up")
         self.recordings_box, self.recordings_layout = self._box("Recent recordings")
         self.resume_box, self.resume_layout = self._box("Continue where you left off")
-        grid = QGridLayout()
-        grid.addWidget(self.review_box, 0, 0)
-        grid.addWidget(self.streak_box, 0, 1)
-        grid.addWidget(self.goals_box, 1, 0)
-        grid.addWidget(self.deadlines_box, 1, 1)
-        grid.addWidget(self.resume_box, 2, 0)
-        grid.addWidget(self.recordings_box, 2, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
+        grid = ReflowGrid(BOX_MIN_WIDTH, 2, align_top=False)  # two columns, one in a narrow window
+        grid.extend([self.review_box, self.streak_box, self.goals_box, self.deadlines_box, self.resume_box,
+                     self.recordings_box])
         body = QWidget()
         inner = QVBoxLayout(body)
         inner.addWidget(title)
         inner.addWidget(self.date_label)
-        inner.addLayout(grid)
+        inner.addWidget(grid)
         inner.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -171,7 +169,8 @@ class HomePage(QWidget):
         _clear(self.streak_layout)
         s = data.streak
         days = "day" if s.days == 1 else "days"
-        self.streak_layout.addWidget(QLabel(f"<b style='font-size:18pt'>{s.days}</b> {days}"))
+        # A size keyword, not points: twice the label's font, so the number follows the system's font size.
+        self.streak_layout.addWidget(QLabel(f"<b style='font-size:xx-large'>{s.days}</b> {days}"))
         freezes = f"{s.freezes_available} streak freeze{'s' if s.freezes_available != 1 else ''} saved"
         if s.met_today:
             note = "Today's goal is met. " + freezes
@@ -189,6 +188,7 @@ class HomePage(QWidget):
             soon = " — <b>today</b>" if left < timedelta(hours=24) else ""
             course = f" · {html.escape(d.course_name)}" if d.course_name else ""
             label = QLabel(f"<b>{html.escape(d.title)}</b> ({d.kind}){course}<br>{when}{soon}")
+            label.setWordWrap(True)
             done = QPushButton("Done")
             done.setToolTip("Mark it done (its reminders stop)")
             done.clicked.connect(lambda _=False, i=d.id: self.mark_done(i))
@@ -235,7 +235,7 @@ class HomePage(QWidget):
         _clear(self.recordings_layout)
         for src in data.recordings:
             length = f" ({clock(src.duration_s)})" if src.duration_s else ""
-            b = QPushButton(f"{src.title}{length}")
+            b = ElidedButton(f"{src.title}{length}")
             b.setFlat(True)
             b.setStyleSheet("text-align: left")
             b.clicked.connect(lambda _=False, sid=src.id: self.open_location.emit(sid, None, 0.0))
@@ -246,7 +246,7 @@ class HomePage(QWidget):
     def _show_resume(self, data) -> None:
         _clear(self.resume_layout)
         for item in data.resume:
-            b = QPushButton(item.title)
+            b = ElidedButton(item.title)
             b.setFlat(True)
             b.setStyleSheet("text-align: left")
             b.clicked.connect(lambda _=False, r=item: self.go(r))

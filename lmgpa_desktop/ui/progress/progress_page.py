@@ -1,4 +1,4 @@
-"""Progress: the focus timer, goals and points, and charts of study time, reviews, retention, due cards, tests."""
+"""Progress: charts of study time, reviews, retention, due cards and tests first; the focus timer, goals and points."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -17,14 +16,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lmgpa_desktop.core.progress import analytics
+from lmgpa_desktop.core.progress import analytics, sessions
 from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.reflow import ReflowGrid
 from lmgpa_desktop.ui.progress.charts import ChartBox, HeatmapWidget
 from lmgpa_desktop.ui.progress.focus_timer import FocusTimerWidget
 from lmgpa_desktop.ui.progress.game import GamificationPanel, GoalsPanel
 
 log = logging.getLogger(__name__)
 RANGE_TITLES = {"week": "Last 7 days", "month": "Last 30 days", "term": "This term (4 months)", "all": "All time"}
+CHART_MIN_WIDTH = 430  # two columns of charts from a page ~870 px wide (a window of ~1100 px), one below
+PANEL_MIN_WIDTH = 470  # goals beside points from the same width
 KIND_TITLES = {"review": "Reviewing", "recording": "Recording", "test": "Practice tests", "reading": "Reading & notes",
                "chat": "Chat", "focus": "Focus timer"}
 
@@ -49,6 +51,8 @@ class ProgressPage(QWidget):
         for key, title in RANGE_TITLES.items():
             self.range.addItem(title, key)
         self.course = QComboBox()
+        self.course.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.course.setMinimumContentsLength(14)  # a long class name does not widen the page
         self.course.addItem("All classes", None)
         self.refresh_button = QPushButton("Refresh")
         self.summary = QLabel("Loading…")
@@ -73,32 +77,31 @@ class ProgressPage(QWidget):
         self.refresh_button.clicked.connect(self.reload)
 
     def _layout(self) -> None:
+        """Charts first, in as many columns as fit; the focus timer, goals and points below them."""
+        title = QLabel("Progress")
+        title.setObjectName("pageTitle")
         filters = QHBoxLayout()
-        filters.addWidget(QLabel("Range:"))
-        filters.addWidget(self.range)
-        filters.addWidget(QLabel("Class:"))
-        filters.addWidget(self.course)
-        filters.addWidget(self.refresh_button)
+        for widget in (QLabel("Range:"), self.range, QLabel("Class:"), self.course, self.refresh_button):
+            filters.addWidget(widget)
         filters.addStretch(1)
+        self.chart_grid = ReflowGrid(CHART_MIN_WIDTH, 2, align_top=False)
+        self.chart_grid.extend(list(self.charts.values()))
+        self.panel_grid = ReflowGrid(PANEL_MIN_WIDTH, 2)
+        self.panel_grid.extend(self.game)
         body = QWidget()
         col = QVBoxLayout(body)
-        col.addWidget(self.focus)
+        col.addWidget(title)
+        col.addLayout(filters)
+        col.addWidget(self.summary)
+        col.addWidget(self.chart_grid)
+        col.addWidget(self.heatmap)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
         col.addWidget(line)
-        row = QHBoxLayout()
-        for panel in self.game:
-            row.addWidget(panel, 1)
-        col.addLayout(row)
+        col.addWidget(self.focus)
+        col.addWidget(self.panel_grid)
         if self.leaderboard is not None:
             col.addWidget(self.leaderboard)
-        col.addLayout(filters)
-        col.addWidget(self.summary)
-        col.addWidget(self.heatmap)
-        grid = QGridLayout()
-        for i, box in enumerate(self.charts.values()):
-            grid.addWidget(box, i // 2, i % 2)
-        col.addLayout(grid)
         col.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -163,24 +166,21 @@ class ProgressPage(QWidget):
             f"{rep.retention:.0%} of {rep.review_answers} review answers"
         self.summary.setText(f"{RANGE_TITLES[rep.range]}: {rep.total_minutes:.0f} min studied, "
                              f"{rep.total_reviews} cards reviewed, true retention {retention}, "
-                             f"{len(rep.tests)} practice tests finished.")
+                             f"{len(rep.tests)} practice test{'' if len(rep.tests) == 1 else 's'} finished.")
         self.heatmap.set_minutes(rep.heatmap)
-        days = list(rep.minutes_by_day)
-        fmt = "%d %b" if len(days) > 7 else "%a %d"
         c = self.charts
-        c["minutes_day"].set_bars([d.strftime(fmt) for d in days], list(rep.minutes_by_day.values()), unit="min")
-        c["minutes_week"].set_bars([f"wk {d:%d %b}" for d in rep.minutes_by_week],
-                                   list(rep.minutes_by_week.values()), unit="min")
+        c["minutes_day"].set_days(rep.minutes_by_day, unit="min")
+        c["minutes_week"].set_days(rep.minutes_by_week, unit="min", weekly=True)
         c["minutes_class"].set_bars(list(rep.minutes_by_class), list(rep.minutes_by_class.values()), unit="min")
         c["minutes_kind"].set_bars([KIND_TITLES.get(k, k) for k in rep.minutes_by_kind],
                                    list(rep.minutes_by_kind.values()), unit="min")
-        c["reviews_day"].set_bars([d.strftime(fmt) for d in rep.reviews_by_day], list(rep.reviews_by_day.values()),
-                                  unit="cards")
+        c["reviews_day"].set_days(rep.reviews_by_day, unit="cards")
         c["retention"].set_line([(d, 100 * v) for d, v in rep.retention_by_day.items() if v is not None],
-                                unit="%", y_max=100)
-        c["forecast"].set_bars([d.strftime("%d %b") for d in rep.forecast], list(rep.forecast.values()),
-                               unit="cards")
-        c["tests"].set_line([(at.astimezone().replace(tzinfo=None), pct) for at, _t, pct in rep.tests], unit="%", y_max=100)
+                                rep.start, rep.end, unit="%", y_max=100)
+        c["forecast"].set_days(rep.forecast, unit="cards")
+        tz = sessions.local_tz()  # the zone the report's days are counted in
+        c["tests"].set_line([(at.astimezone(tz), pct) for at, _t, pct in rep.tests], rep.start, rep.end, unit="%",
+                            y_max=100)
 
     def _focus_changed(self, timer) -> None:
         self.focus._refresh()

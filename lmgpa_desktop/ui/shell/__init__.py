@@ -2,5 +2,7 @@
 
 main_window: navigation, pages built on first visit, shortcuts, tray icon; profile_loader: opens the profile off
 the UI thread at start-up; errors: unexpected exceptions to a dialog; theme: light and dark stylesheets; tray:
-reminders, tray messages and the unread badge; jobs_panel and status_job: running jobs; settings_page: Settings.
+reminders, tray messages and the unread badge; jobs_panel and status_job: running jobs; settings_page: Settings;
+welcome: the first-start welcome (sample lecture and PDF) and where empty states' buttons lead.
+nav_icons: the sidebar's icons; shortcuts_overlay: `?` / F1 lists the keyboard shortcuts.
 """

@@ -10,6 +10,8 @@ import traceback
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
+
 log = logging.getLogger(__name__)
 
 
@@ -28,7 +30,7 @@ def install(log_path: str) -> _Relay:
     def hook(exc_type, exc, tb):
         details = "".join(traceback.format_exception(exc_type, exc, tb))
         log.error("unexpected error:\n%s", details)
-        relay.raised.emit(f"{exc_type.__name__}: {exc}", details)
+        relay.raised.emit(plain_message(exc), details)  # the class name and traceback go to "Show Details"
 
     sys.excepthook = hook
     threading.excepthook = lambda args: hook(args.exc_type, args.exc_value, args.exc_traceback)
@@ -39,8 +41,8 @@ def _show(summary: str, details: str, log_path: str) -> None:
     if QApplication.instance() is None:
         return
     box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong",
-                      f"Little Monster GPA hit an unexpected error:\n\n{summary}\n\n"
-                      f"Your work is saved. Details are in the log:\n{log_path}")
+                      f"Little Monster GPA ran into a problem it did not expect:\n\n{summary}\n\n"
+                      f"Your work is saved. Details for a bug report are in the log:\n{log_path}")
     box.setDetailedText(details)
     box.setObjectName("errorDialog")
     box.open()

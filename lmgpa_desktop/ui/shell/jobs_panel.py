@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop.ui.kit.job_runner import JobRunner
+from lmgpa_desktop.ui.kit.operations import Operations
 
 COLUMNS = ["#", "Job", "State", "Progress", "Message"]
 
@@ -41,20 +42,31 @@ class JobsPanel(QDockWidget):
         layout.addLayout(buttons)
         self.setWidget(body)
         self._rows: dict[int, int] = {}
-        runner.started.connect(lambda _job: self.refresh())
-        runner.finished.connect(lambda _job: self.refresh())
-        runner.queued.connect(lambda _id: self.refresh())
+        self._states: dict[int, str] = {}
+        self.ops = Operations(self, "jobs")
+        # bound methods, not lambdas: Qt drops them with the panel, so a job ending after the window closed is quiet
+        runner.started.connect(self._job_changed)
+        runner.finished.connect(self._job_changed)
+        runner.queued.connect(self._job_changed)
         runner.progress.connect(self._on_progress)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.refresh()
 
+    def _job_changed(self, _job=None) -> None:
+        self.refresh()
+
     def refresh(self) -> None:
-        """Reload the newest jobs from the database."""
-        jobs = self.runner.ctx.jobs.recent(100)
+        """Reload the newest jobs from the database, off the UI thread."""
+        jobs = self.runner.ctx.jobs
+        self.ops.run(lambda: jobs.recent(100), self._show, lane="db")
+
+    def _show(self, jobs) -> None:
+        selected = self.selected_job()
         self.table.setRowCount(len(jobs))
-        self._rows = {}
+        self._rows, self._states = {}, {}
         for row, job in enumerate(jobs):
             self._rows[job.id] = row
+            self._states[job.id] = job.state
             for col, text in enumerate([str(job.id), job.title or job.kind, job.state, None, job.error or job.message]):
                 if text is not None:
                     item = QTableWidgetItem(text)
@@ -64,6 +76,8 @@ class JobsPanel(QDockWidget):
             bar.setRange(0, 1000)
             bar.setValue(int((job.fraction or (1.0 if job.state == "done" else 0.0)) * 1000))
             self.table.setCellWidget(row, 3, bar)
+        if selected in self._rows:
+            self.table.selectRow(self._rows[selected])
         self._update_buttons()
 
     def _on_progress(self, job_id: int, report) -> None:
@@ -84,10 +98,9 @@ class JobsPanel(QDockWidget):
         return items[0].data(Qt.ItemDataRole.UserRole) if items else None
 
     def _update_buttons(self) -> None:
-        job_id = self.selected_job()
-        job = self.runner.ctx.jobs.get(job_id) if job_id else None
-        self.cancel_button.setEnabled(bool(job and job.state in ("queued", "running")))
-        self.retry_button.setEnabled(bool(job and job.state in ("failed", "cancelled")))
+        state = self._states.get(self.selected_job())
+        self.cancel_button.setEnabled(state in ("queued", "running"))
+        self.retry_button.setEnabled(state in ("failed", "cancelled"))
 
     def _cancel(self) -> None:
         if (job_id := self.selected_job()) is not None:

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop import __version__, paths
-from lmgpa_desktop.ui.kit import wheel_guard
+from lmgpa_desktop.ui.kit import accessibility, tab_order, wheel_guard
 from lmgpa_desktop.ui.kit.operations import Operations
-from lmgpa_desktop.ui.shell import theme
+from lmgpa_desktop.ui.shell import nav_icons, shortcuts_overlay, theme
 
 if TYPE_CHECKING:  # the database layer loads on a worker thread after the first paint
     from lmgpa_desktop.core.context import AppContext
@@ -34,9 +34,11 @@ class Area:
 
 def _settings(window: MainWindow) -> QWidget:
     from lmgpa_desktop.ui.shell.settings_page import SettingsPage
+    from lmgpa_desktop.ui.shell.welcome import show_welcome
 
     page = SettingsPage(window.ctx, window.runner)
     page.theme_changed.connect(lambda name: theme.apply(QApplication.instance(), name))
+    page.welcome_requested.connect(lambda: show_welcome(window))
     return page
 
 
@@ -146,6 +148,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         boot = boot or {}
         wheel_guard.install(QApplication.instance())
+        tab_order.install(QApplication.instance())  # Tab leaves a list of rows instead of walking its cells
+        accessibility.install(QApplication.instance())  # controls shown later get a name a screen reader reads
         self.ctx: AppContext | None = None
         self.runner: JobRunner | None = None
         self.jobs_panel = None
@@ -157,11 +161,13 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(720, 520)  # every navigation entry stays visible
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
+        self.nav.setAccessibleName("Navigation")
         self.nav.setFixedWidth(190)
+        self.nav.setIconSize(nav_icons.ICON_SIZE)
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
         for area in AREAS:
-            item = QListWidgetItem(area.title)
+            item = QListWidgetItem(nav_icons.icon(area.key), area.title)
             item.setData(Qt.ItemDataRole.UserRole, area.key)
             self.nav.addItem(item)
             waiting = QLabel("Opening your library…")
@@ -239,8 +245,9 @@ class MainWindow(QMainWindow):
         from lmgpa_desktop.ui.library.search_page import SearchPage
 
         page = SearchPage(self.ctx, self.runner)
+        # The snippet names the sentence that matched and marks the words searched for: the viewer marks those.
         page.open_hit.connect(lambda hit: self.open_location(hit.source_id, hit.page_no, hit.start_s, hit.region,
-                                                            hit.text))
+                                                            hit.snippet))
         return page
 
     def open_location(self, source_id: int, page_no: int | None = None, start_s: float | None = None,
@@ -291,11 +298,16 @@ class MainWindow(QMainWindow):
             index = KEYS.index(key)
             page = AREAS[index].make(self)
             page.setObjectName(f"page_{key}")
+            accessibility.name_controls(page)  # every control gets a name from what is seen next to it
             placeholder = self.stack.widget(index)
             self.stack.insertWidget(index, page)
             self.stack.removeWidget(placeholder)
             placeholder.deleteLater()
             self.pages[key] = page
+            if hasattr(page, "next_step"):  # an empty state's button that leads to another page
+                from lmgpa_desktop.ui.shell.welcome import follow
+
+                page.next_step.connect(lambda step: follow(self, step))
         return self.pages.get(key)
 
     def _show_row(self, row: int) -> None:
@@ -320,7 +332,7 @@ class MainWindow(QMainWindow):
         from lmgpa_desktop.ui.shell.tray import badge_icon
 
         item = self.nav.item(KEYS.index("notifications"))
-        item.setIcon(badge_icon(count))
+        item.setIcon(badge_icon(count, base=nav_icons.icon("notifications")))
         item.setToolTip(f"{count} unread" if count else "")
 
     def _live_notification(self, _event) -> None:
@@ -346,14 +358,16 @@ class MainWindow(QMainWindow):
     def _actions(self) -> None:
         """Keyboard shortcuts: Ctrl+1..9/0 jump to areas, Ctrl+J jobs, Ctrl+, settings, Ctrl+L nav, Ctrl+Q quit."""
         for index, digit in enumerate("1234567890"[: len(AREAS)]):
-            self._shortcut(f"Ctrl+{digit}", lambda i=index: self.nav.setCurrentRow(i))
-        self._shortcut("Ctrl+J", self.toggle_jobs)
-        self._shortcut("Ctrl+,", lambda: self.show_area("settings"))
-        self._shortcut("Ctrl+L", self.nav.setFocus)
-        self._shortcut("Ctrl+Q", self.close)
+            self._shortcut(f"Ctrl+{digit}", lambda i=index: self.nav.setCurrentRow(i), f"Go to {AREAS[index].title}")
+        self._shortcut("Ctrl+J", self.toggle_jobs, "Show or hide the jobs panel")
+        self._shortcut("Ctrl+,", lambda: self.show_area("settings"), "Open Settings")
+        self._shortcut("Ctrl+L", self.nav.setFocus, "Move to the navigation")
+        self._shortcut("Ctrl+Q", self.close, "Quit")
+        shortcuts_overlay.install(self, lambda: self.stack.currentWidget(),
+                                  lambda: AREAS[self.stack.currentIndex()].title)  # ? and F1: this list
 
-    def _shortcut(self, key: str, slot: Callable[[], object]) -> None:
-        action = QAction(self, shortcut=QKeySequence(key))
+    def _shortcut(self, key: str, slot: Callable[[], object], text: str = "") -> None:
+        action = QAction(text, self, shortcut=QKeySequence(key))  # the text is what the shortcuts overlay lists
         action.triggered.connect(lambda _=False: slot())
         self.addAction(action)
 

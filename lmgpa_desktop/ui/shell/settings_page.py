@@ -18,6 +18,7 @@ from lmgpa_desktop.core.formatting import human_size
 from lmgpa_desktop.core.model_registry import LLM_PACKAGE, SPECS
 from lmgpa_desktop.engines.errors import ModelError
 from lmgpa_desktop.ui.kit.job_runner import JobRunner
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
 
 
 
@@ -30,6 +31,7 @@ class SettingsPage(QWidget):
     """Every setting of the app, applied at once unless it says otherwise."""
 
     theme_changed = Signal(str)
+    welcome_requested = Signal()
 
     def __init__(self, ctx, runner: JobRunner, parent=None):
         super().__init__(parent)
@@ -100,7 +102,7 @@ class SettingsPage(QWidget):
             codes = ocr_languages()
         except Exception as exc:  # noqa: BLE001 - tesseract missing: say so in the menu
             codes = []
-            self.ocr_language.setToolTip(str(exc))
+            self.ocr_language.setToolTip(plain_message(exc))  # what to install, not an apt-get line
         for code in codes or ["eng"]:
             self.ocr_language.addItem(code, code)
         self.ocr_language.setCurrentIndex(max(0, self.ocr_language.findData(self.ctx.settings.get("ocr.language"))))
@@ -111,6 +113,10 @@ class SettingsPage(QWidget):
         backup = QPushButton("Back up now")
         backup.clicked.connect(lambda: self.runner.submit("backup", {}, "Back up database"))
         form.addRow("Database", backup)
+        self.welcome_button = QPushButton("Show the welcome again")
+        self.welcome_button.setToolTip("What the app does, the sample lecture to try, and how to start")
+        self.welcome_button.clicked.connect(lambda: self.welcome_requested.emit())
+        form.addRow("Getting started", self.welcome_button)
         return box
 
     def _choose_data_dir(self) -> None:
@@ -209,6 +215,7 @@ class SettingsPage(QWidget):
         for row, key in enumerate(SPECS):
             spec = SPECS[key]
             name, where, status = QLabel(), QLabel(), QLabel("")
+            name.setWordWrap(True)  # long model names wrap instead of widening the page
             where.setWordWrap(True)
             where.setObjectName("muted")
             status.setWordWrap(True)
@@ -241,6 +248,9 @@ class SettingsPage(QWidget):
         note.setObjectName("muted")
         layout.addWidget(note)
         self.catalogue = QComboBox()
+        # sized by the page, not by its longest entry (the whole entry shows when it opens)
+        self.catalogue.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.catalogue.setMinimumContentsLength(24)
         self.catalogue.currentIndexChanged.connect(self._catalogue_selection_changed)
         layout.addWidget(self.catalogue)
         buttons = QHBoxLayout()
@@ -336,7 +346,7 @@ class SettingsPage(QWidget):
         try:
             pkg = model_install.use(self.ctx.settings, row.name)
         except (UserError, ModelError) as exc:
-            QMessageBox.warning(self, "Language model", str(exc))
+            QMessageBox.warning(self, "Language model", plain_message(exc))
             return
         finally:
             QApplication.restoreOverrideCursor()
@@ -385,7 +395,7 @@ class SettingsPage(QWidget):
             widgets["where"].setText(where + (f"  ·  {info.check}" if where and info.check else ""))
             widgets["reset"].setEnabled(info.custom or bool(package))
             if info.error:
-                widgets["status"].setText(f"Problem: {info.error}")
+                widgets["status"].setText(f"Problem: {plain_message(info.error)}")
 
     def _choose_model(self, key: str) -> None:
         spec = SPECS[key]
@@ -422,11 +432,14 @@ class SettingsPage(QWidget):
         self.check_button.setEnabled(True)
         self._check_job = None
         if job.state != "done":
-            QMessageBox.warning(self, "Model check", f"The check did not finish: {job.error or job.state}")
+            for row in self.model_rows.values():  # "Checking…" ends with the check
+                row["status"].setText("")
+            QMessageBox.warning(self, "Model check",
+                                f"The check did not finish: {plain_message(job.error or job.state)}")
             return
         for key, outcome in (job.result or {}).items():
             if key in self.model_rows:
-                self.model_rows[key]["status"].setText(outcome)
+                self.model_rows[key]["status"].setText(plain_message(outcome))  # "error: … lmgpa models …"
 
     def _install_finished(self, job) -> None:
         self._install_job = None
@@ -438,5 +451,5 @@ class SettingsPage(QWidget):
         elif job.state == "cancelled":
             self.catalogue_status.setText("Install cancelled; nothing was switched.")
         else:
-            self.catalogue_status.setText(f"Install failed: {job.error or job.state}")
+            self.catalogue_status.setText(f"Install failed: {plain_message(job.error or job.state)}")
         self.refresh_catalogue()

@@ -15,25 +15,41 @@ log = logging.getLogger(__name__)
 MESSAGE_MS = 8000
 
 
-def badge_icon(count: int, size: int = 18) -> QIcon:
-    """A small round badge with the unread count (an empty icon for none)."""
+def badge_icon(count: int, size: int = 18, base: QIcon | None = None) -> QIcon:
+    """A small round badge with the unread count; over base's corner when given (base alone, or an empty icon,
+    for none)."""
     if count <= 0:
-        return QIcon()
-    pixmap = QPixmap(size, size)
+        return base if base is not None else QIcon()
+    label = "9+" if count > 9 else str(count)
+    if base is None or base.isNull():
+        return QIcon(_badge(label, size, size, 1.0))
+    icon = QIcon()
+    for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected):
+        icon.addPixmap(_badge(label, size, size, 0.62, base.pixmap(size, size, mode)), mode)
+    return icon
+
+
+def _badge(label: str, width: int, height: int, share: float, under: QPixmap | None = None) -> QPixmap:
+    """A pixmap with the base picture (if any) and a badge of share of its height in the top-right corner."""
+    pixmap = QPixmap(width, height)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    if under is not None:
+        painter.drawPixmap(0, 0, under)
+    side = height * share
+    spot = QRectF(width - side, 0, side, side)
     painter.setBrush(QColor("#d9480f"))
     painter.setPen(Qt.PenStyle.NoPen)
-    painter.drawEllipse(0, 0, size, size)
+    painter.drawEllipse(spot)
     font = QFont()
-    font.setPixelSize(int(size * 0.6))
+    font.setPixelSize(max(6, int(side * 0.6)))
     font.setBold(True)
     painter.setFont(font)
     painter.setPen(QColor("white"))
-    painter.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, "9+" if count > 9 else str(count))
+    painter.drawText(spot, Qt.AlignmentFlag.AlignCenter, label)
     painter.end()
-    return QIcon(pixmap)
+    return pixmap
 
 
 class Notifier(QObject):

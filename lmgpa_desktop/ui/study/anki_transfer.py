@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from lmgpa_desktop.core.study.anki import importing as anki_import
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
 
 
 class AnkiTransfer(QObject):
@@ -60,7 +61,7 @@ class AnkiTransfer(QObject):
         if job.kind not in ("deck.import", "deck.export"):
             return
         if job.state != "done":
-            self.message.emit(f"{job.title} failed: {job.error or job.state}")
+            self.message.emit(f"{job.title} failed: {plain_message(job.error or job.state)}")
         elif job.kind == "deck.import":
             r = job.result
             self.message.emit(f"Imported {r['notes']} notes ({r['cards_added']} new cards, "

@@ -1,222 +1,138 @@
-"""The card browser: search, deck filter and sort over cards paged in (fast at 100k cards), the editor beside."""
+"""The card browser, as in Anki: search, deck filter and sort over cards paged in (fast at 100k cards), rendered
+columns, a preview of the selected card with its source, the editor, and actions on many cards with undo."""
 
 from __future__ import annotations
 
-import html
-import re
-from datetime import timedelta
-
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter, QTableView,
-    QVBoxLayout, QWidget,
+    QComboBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget,
 )
 
-from lmgpa_desktop.core.study import decks, review
-from lmgpa_desktop.core.study.decks import BrowserRow, DeckCounts
+from lmgpa_desktop.core.study import decks
+from lmgpa_desktop.core.study.decks import DeckCounts
 from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.study.browser_actions import BrowserActions
 from lmgpa_desktop.ui.study.card_editor import CardEditor
+from lmgpa_desktop.ui.study.card_preview import CardPreview
+from lmgpa_desktop.ui.study.card_table import BROWSER_COLUMNS, PAGE_SIZE, CardTable, CardTableModel
 
-PAGE_SIZE = 200
-BROWSER_COLUMNS = [("Front", "front"), ("Back", None), ("Deck", "deck"), ("Tags", None), ("Due", "due"),
-                   ("Interval", "interval"), ("Ease", "ease"), ("Created", "created")]
-
-
-def _plain(text: str, limit: int = 120) -> str:
-    """Card HTML as one short line for a table cell."""
-    flat = html.unescape(re.sub(r"<[^>]+>", " ", text or ""))
-    flat = " ".join(flat.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+__all__ = ["BROWSER_COLUMNS", "PAGE_SIZE", "CardBrowser", "CardTableModel"]
+LAYOUT_SAVE_MS = 400  # a drag resizes a column many times: the settings are written once it settles
 
 
-class CardTableModel(QAbstractTableModel):
-    """The card browser's rows, fetched a page at a time off the UI thread."""
+class FitScroll(QScrollArea):
+    """Shows a widget at the viewport's size and scrolls only when it cannot shrink that far (widgetResizable
+    would give each box of a form its full preferred height and scroll even when it could fit)."""
 
-    count_changed = Signal(int)
-    loaded = Signal()
+    def __init__(self, widget: QWidget, parent=None):
+        super().__init__(parent)
+        self.setWidget(widget)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self, self._fit)  # its rows changed (another note type): its least height too
+        return super().eventFilter(obj, event)
+
+    def resizeEvent(self, event) -> None:  # the area's and its viewport's resizes both come here
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        widget, room = self.widget(), self.viewport().size()
+        widget.resize(room.width(), max(room.height(), widget.minimumSizeHint().height()))
+
+
+class CardBrowser(QWidget):
+    """The table on top; below it the selected card's preview beside its editor."""
+
+    message = Signal(str)
+    changed = Signal()  # cards were added, saved, moved, suspended or deleted: the deck counts change
+    open_location = Signal(int, object, object)  # source id, page number or None, start second or None
 
     def __init__(self, ctx, ops: Operations, parent=None):
         super().__init__(parent)
         self.ctx, self.ops = ctx, ops
-        self.rows: list[BrowserRow] = []
-        self.search, self.deck_id, self.sort_key, self.descending = "", None, "due", False
-        self._generation = 0
-        self._loading = False
-        self._exhausted = True
-        self.total: int | None = None
-
-    def rowCount(self, parent=None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=None) -> int:
-        return 0 if parent is not None and parent.isValid() else len(BROWSER_COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return BROWSER_COLUMNS[section][0]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.UserRole):
-            return None
-        row = self.rows[index.row()]
-        if role == Qt.ItemDataRole.UserRole:
-            return row.id
-        col = index.column()
-        if col == 0:
-            return _plain(row.front)
-        if col == 1:
-            return _plain(row.back)
-        if col == 2:
-            return row.deck
-        if col == 3:
-            return row.tags
-        if col == 4:
-            return "new" if row.state == 0 else row.due.astimezone().strftime("%Y-%m-%d %H:%M")
-        if col == 5:
-            return "" if row.interval_days is None else review.format_interval(timedelta(days=row.interval_days))
-        if col == 6:
-            return "" if row.difficulty is None else f"{row.difficulty:.1f}"
-        return row.created_at.astimezone().strftime("%Y-%m-%d")
-
-    def card_id(self, row: int) -> int | None:
-        """The card shown on a row."""
-        return self.rows[row].id if 0 <= row < len(self.rows) else None
-
-    # -- paging -------------------------------------------------------------------------------------------------
-    def set_query(self, search: str | None = None, deck_id: object = ..., sort_key: str | None = None,
-                  descending: bool | None = None) -> None:
-        """Change the filter or order and load the first page again."""
-        if search is not None:
-            self.search = search
-        if deck_id is not ...:
-            self.deck_id = deck_id
-        if sort_key is not None:
-            self.sort_key = sort_key
-        if descending is not None:
-            self.descending = descending
-        self.reload()
-
-    def reload(self) -> None:
-        """Drop the rows and fetch from the first page."""
-        self._generation += 1
-        self.beginResetModel()
-        self.rows = []
-        self._exhausted = False
-        self._loading = False
-        self.total = None
-        self.endResetModel()
-        self._fetch()
-        generation, search, deck_id = self._generation, self.search, self.deck_id
-        self.ops.run(lambda: decks.browse_count(self.ctx, search, deck_id), lambda n: self._counted(generation, n),
-                     lambda _exc: None)  # no count shown rather than a dialog for it
-
-    def _counted(self, generation: int, n: int) -> None:
-        if generation == self._generation:
-            self.total = n
-            self.count_changed.emit(n)
-
-    def _fetch(self) -> None:
-        self._loading = True
-        generation, offset = self._generation, len(self.rows)
-        search, deck_id, sort_key, descending = self.search, self.deck_id, self.sort_key, self.descending
-        self.ops.run_either(
-            lambda: decks.browse(self.ctx, search, deck_id, sort_key, descending, PAGE_SIZE, offset),
-            lambda rows: self._arrived(generation, rows))
-
-    def _arrived(self, generation: int, rows) -> None:
-        if generation != self._generation:
-            return  # an older query's answer
-        self._loading = False
-        if isinstance(rows, Exception):
-            self._exhausted = True
-            return
-        if rows:
-            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(rows) - 1)
-            self.rows.extend(rows)
-            self.endInsertRows()
-        self._exhausted = len(rows) < PAGE_SIZE
-        self.loaded.emit()
-
-    def canFetchMore(self, parent=None) -> bool:
-        return not (parent is not None and parent.isValid()) and not self._exhausted and not self._loading
-
-    def fetchMore(self, parent=None) -> None:
-        if self.canFetchMore(parent):
-            self._fetch()
-
-    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
-        key = BROWSER_COLUMNS[column][1] or "created"
-        self.set_query(sort_key=key, descending=order == Qt.SortOrder.DescendingOrder)
-
-
-class CardBrowser(QWidget):
-    """Search and deck filter over a paged table; the selected card opens in the editor."""
-
-    message = Signal(str)
-    changed = Signal()  # a card was added, saved or deleted: the deck counts change
-
-    def __init__(self, ctx, ops: Operations, parent=None):
-        super().__init__(parent)
-        self.ctx = ctx
+        self._decks: list[DeckCounts] = []
         self.search_box = QLineEdit()
         self.search_box.setPlaceholderText("Search front, back and tags (tag:name for a tag)")
         self.search_box.setClearButtonEnabled(True)
+        self.search_box.setAccessibleName("Search cards")
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(250)
         self._search_timer.timeout.connect(lambda: self.model.set_query(search=self.search_box.text()))
         self.search_box.textChanged.connect(lambda _t: self._search_timer.start())
         self.deck_filter = QComboBox()
+        self.deck_filter.setAccessibleName("Deck")
+        self.deck_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.deck_filter.setMinimumContentsLength(12)  # a long deck name must not widen the page
         self.deck_filter.currentIndexChanged.connect(
             lambda _i: self.model.set_query(deck_id=self.deck_filter.currentData()))
         self.count_label = QLabel("")
         self.count_label.setObjectName("muted")
         new_button = QPushButton("New card")
         new_button.clicked.connect(self.new_card)
-        self.delete_card_button = QPushButton("Delete card")
-        self.delete_card_button.clicked.connect(lambda: self.delete_selected_card())  # Qt would pass checked=False as confirm
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setEnabled(False)
+        self.delete_card_button = QPushButton("Delete")
+        self.delete_card_button.setToolTip("Delete the selected cards (Delete); Ctrl+Z brings them back")
+        self.delete_card_button.clicked.connect(lambda: self.delete_selected_card())  # not checked=False
         bar = QHBoxLayout()
         bar.addWidget(self.search_box, 1)
         bar.addWidget(self.deck_filter)
         bar.addWidget(self.count_label)
         bar.addWidget(new_button)
+        bar.addWidget(self.undo_button)
         bar.addWidget(self.delete_card_button)
 
+        self.layout_state = decks.browser_layout(ctx)
         self.model = CardTableModel(ctx, ops, self)
-        self.model.count_changed.connect(lambda n: self.count_label.setText(f"{n:,} cards"))
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicator(4, Qt.SortOrder.AscendingOrder)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        delete_key = QAction(self.table, shortcut=QKeySequence("Delete"))
-        delete_key.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        delete_key.triggered.connect(lambda: self.delete_selected_card())
-        self.table.addAction(delete_key)
-
+        self.model.count_changed.connect(
+            lambda n: self.count_label.setText(f"{n:,} card" + ("" if n == 1 else "s")))
+        self.table = CardTable(self.model, self.layout_state)
+        self.preview = CardPreview(ctx, ops)
+        self.preview.open_location.connect(self.open_location)
         self.editor = CardEditor(ctx, ops)
         self.editor.message.connect(self.message)
-        self.editor.changed.connect(self._changed)
-        self.table.selectionModel().currentRowChanged.connect(
-            lambda cur, _prev: self.editor.edit_card(self.model.card_id(cur.row())))
+        self.editor.changed.connect(self._edited)
+        self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._show_card(cur.row()))
+        self.bulk = BrowserActions(self)
+        self.undo_button.clicked.connect(self.bulk.undo)
+        self.bulk.undo_changed.connect(self._undo_changed)
 
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.table)
-        split.addWidget(self.editor)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        editor_scroll = FitScroll(self.editor)  # an Anki note with many fields scrolls, the table keeps its room
+        below = QSplitter(Qt.Orientation.Horizontal)
+        below.addWidget(self.preview)
+        below.addWidget(editor_scroll)
+        below.setChildrenCollapsible(False)
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.addWidget(self.table)
+        self.split.addWidget(below)
+        self.split.setChildrenCollapsible(False)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
+        sizes = self.layout_state.get("split")
+        if not (isinstance(sizes, list) and len(sizes) == 2 and all(isinstance(s, int) and s > 0 for s in sizes)):
+            sizes = [55, 45]  # scaled to the height there is: the table keeps the larger part
+        self.split.setSizes(sizes)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.split, 1)
 
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(LAYOUT_SAVE_MS)
+        self._save_timer.timeout.connect(self.save_layout)
+        self.table.layout_changed.connect(self._save_timer.start)
+        self.split.splitterMoved.connect(lambda _pos, _index: self._save_timer.start())
+
+    # -- decks and selection -------------------------------------------------------------------------------------
     def set_decks(self, rows: list[DeckCounts]) -> None:
-        """The decks for the filter and the editor's deck menu."""
+        """The decks for the filter, the editor's deck menu and Move to deck."""
+        self._decks = list(rows)
         keep = self.deck_filter.currentData()
         self.deck_filter.blockSignals(True)
         self.deck_filter.clear()
@@ -227,6 +143,61 @@ class CardBrowser(QWidget):
         self.deck_filter.blockSignals(False)
         self.editor.set_decks(rows)
 
+    def deck_names(self) -> list[str]:
+        """Names of the decks, for Move to deck."""
+        return [d.name for d in self._decks]
+
+    def deck_id_named(self, name: str) -> int | None:
+        """The deck with this name (case-insensitive), or None."""
+        return next((d.deck_id for d in self._decks if d.name.lower() == name.lower()), None)
+
+    def selected_ids(self) -> list[int]:
+        """The selected cards, in table order."""
+        rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
+        return [card_id for card_id in (self.model.card_id(r) for r in rows) if card_id is not None]
+
+    def tags_of(self, card_ids: list[int]) -> list[str]:
+        """The tags the given (loaded) cards have, sorted."""
+        chosen = set(card_ids)
+        found = {t for r in self.model.rows if r.id in chosen for t in r.tags.split()}
+        return sorted(found, key=str.lower)
+
+    def _show_card(self, row: int) -> None:
+        card_id = self.model.card_id(row)
+        self.preview.show_card(card_id)
+        self.editor.edit_card(card_id)
+
+    # -- after an action -----------------------------------------------------------------------------------------
+    def after_change(self, card_ids: list[int]) -> None:
+        """Cards changed in place: the card shown below follows, the deck counts too."""
+        current = self.model.card_id(self.table.currentIndex().row())
+        if current in card_ids:
+            self._show_card(self.table.currentIndex().row())
+        self.changed.emit()
+
+    def after_delete(self, card_ids: list[int]) -> None:
+        """Deleted cards leave the table; the row at the first one's place is selected, so the keys can go on."""
+        first = min((r for r in (self.model.row_of(i) for i in card_ids) if r is not None), default=None)
+        self.model.remove_ids(card_ids)
+        if self.editor.card is not None and self.editor.card.id in card_ids:
+            self.editor.edit_card(None)
+        self.table.clearSelection()
+        if first is not None and self.model.rowCount():
+            self.table.selectRow(min(first, self.model.rowCount() - 1))
+        else:
+            self.preview.show_card(None)
+        self.changed.emit()
+
+    def after_undo(self) -> None:
+        """Cards came back or changed back: read the rows again."""
+        self.model.reload()
+        self.changed.emit()
+
+    def _undo_changed(self, what: str) -> None:
+        self.undo_button.setEnabled(bool(what))
+        self.undo_button.setToolTip(f"Undo {what} (Ctrl+Z)" if what else "Nothing to undo")
+
+    # -- the page's calls ----------------------------------------------------------------------------------------
     def reload(self) -> None:
         """Fetch the rows again (cards may have changed while studying or on another page)."""
         self.model.reload()
@@ -234,12 +205,33 @@ class CardBrowser(QWidget):
     def new_card(self) -> None:
         """Clear the editor for a new card in the filtered (or first) deck."""
         self.table.clearSelection()
+        self.preview.show_card(None)
         self.editor.new_card(self.deck_filter.currentData())
 
-    def delete_selected_card(self, confirm: bool = True) -> None:
-        """Delete the card in the editor."""
-        self.editor.delete_card(confirm)
+    def delete_selected_card(self, confirm: bool = False) -> None:
+        """Delete the selected cards (or, with none selected, the one in the editor); undoable, so nothing is asked
+        unless confirm."""
+        if self.selected_ids():
+            self.bulk.delete()
+        elif self.editor.card is not None:
+            self.editor.delete_card(confirm)
 
-    def _changed(self) -> None:
+    def _edited(self) -> None:
         self.model.reload()
         self.changed.emit()
+
+    # -- layout --------------------------------------------------------------------------------------------------
+    def save_layout(self) -> None:
+        """Remember column widths, hidden columns and the split (off the UI thread)."""
+        self._save_timer.stop()
+        state = {**self.table.layout_state(), "split": self.split.sizes()}
+        if state == self.layout_state:
+            return
+        self.layout_state = state
+        ctx = self.ctx
+        self.ops.run(lambda: decks.save_browser_layout(ctx, state), lambda _none: None)
+
+    def hideEvent(self, event) -> None:
+        if self._save_timer.isActive():
+            self.save_layout()  # leaving the tab or closing: a resize just made is not lost
+        super().hideEvent(event)

@@ -38,7 +38,7 @@ class CardEditor(QWidget):
         self.save_button = QPushButton("Save (Ctrl+S)")
         self.save_button.setObjectName("primary")
         self.save_button.clicked.connect(self.save_card)
-        save_key = QAction(self, shortcut=QKeySequence("Ctrl+S"))
+        save_key = QAction("Save the card", self, shortcut=QKeySequence("Ctrl+S"))  # the text is what `?` lists
         save_key.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         save_key.triggered.connect(self.save_card)
         self.addAction(save_key)

@@ -1,4 +1,5 @@
-"""Chat: ask your library; answers stream in, cite numbered passages that open the source at the right place."""
+"""Chat: ask your library; checked sentences stream in, citing numbered passages that open the source at the right
+place."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import threading
 from concurrent.futures import wait
 
 from PySide6.QtCore import QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMessageBox,
-    QPlainTextEdit, QPushButton, QSplitter, QTextBrowser, QToolTip, QVBoxLayout, QWidget,
+    QPlainTextEdit, QPushButton, QSplitter, QToolTip, QVBoxLayout, QWidget,
 )
 
 from lmgpa_desktop.core.study.chat import ask as chat
@@ -19,24 +20,20 @@ from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.library.search import Scope
 from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.kit.read_aloud import ReadAloudAction, ReadAloudBar
+from lmgpa_desktop.ui.study.chat_answer_view import ChatView
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
+from lmgpa_desktop.ui.kit.status_line import StatusLine
 
-WELCOME = ("Ask anything about your library. Answers come only from your own material and cite the passages "
-           "they rest on: click a number like [1] to open the source at that page or second. Each sentence is "
-           "checked against those passages before it appears, and one they do not support is left out. "
-           "When nothing in your library covers a question, the answer says so.")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
-_CITE = re.compile(r"\[(\d+)\]")
-
-
-def _escape(text: str) -> str:
-    """Text shown as written, not read as Markdown."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+STARTING = "Getting ready…"
+STOPPING = "Stopping…"
 
 
 class _AnswerStream(QObject):
-    """One answer being written: its pieces relayed to the UI thread as they are generated; `cancel` stops it."""
+    """One answer being written: its checked pieces and what is happening, relayed to the UI thread in order;
+    `cancel` stops it."""
 
     token = Signal(str)
+    stage = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -46,6 +43,8 @@ class _AnswerStream(QObject):
 
 class _Input(QPlainTextEdit):
     """The question box: Enter sends, Shift+Enter starts a new line."""
+
+    KEYS = [(("Return",), "Send the question"), (("Shift+Return",), "Start a new line")]  # for `?`: keyPressEvent
 
     submitted = Signal()
 
@@ -79,11 +78,12 @@ class ChatPage(QWidget):
         # Answers run on the compute lane: seconds of model time must not hold up other pages' database reads.
         self.ops = Operations(self, "chat", lane="compute")
         self.stream: _AnswerStream | None = None
-        self.streamed = ""
+        self.streamed = ""  # the checked sentences of the answer being written (nothing else is ever shown)
 
         title = QLabel("Chat")
         title.setObjectName("pageTitle")
         self.list = QListWidget()
+        self.list.setAccessibleName("Conversations")
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # long titles are elided
         self.list.currentItemChanged.connect(self._conversation_selected)
         self.new_button = QPushButton("New chat")
@@ -106,16 +106,15 @@ class ChatPage(QWidget):
         self.scope.setToolTip("Where answers come from")
         self.scope.setMinimumWidth(240)
         self.scope.activated.connect(self._scope_chosen)
-        self.status = QLabel("")
-        self.status.setObjectName("muted")
+        self.status = StatusLine("", "muted")  # "Stopped." and "Answer copied." clear themselves
         header = QHBoxLayout()
         header.addWidget(QLabel("Answer from"))
         header.addWidget(self.scope)
         header.addStretch(1)
         header.addWidget(self.status)
 
-        self.body = QTextBrowser()
-        self.body.setOpenLinks(False)
+        self.body = ChatView()
+        self.body.setAccessibleName("Conversation")
         self.body.anchorClicked.connect(self._anchor)
         self.body.highlighted.connect(self._hover)
         self.body.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -126,6 +125,8 @@ class ChatPage(QWidget):
         self.read_aloud_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
         self.read_aloud_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.addAction(self.read_aloud_action)
+        stop = QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.stop, whatsThis="Stop the answer")  # `?` lists it
+        stop.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.input = _Input()
         self.input.setPlaceholderText("Ask a question about your material (Enter sends, Shift+Enter for a new line)")
         self.input.setFixedHeight(72)
@@ -327,20 +328,27 @@ class ChatPage(QWidget):
         """Stop the answer being written; what was written so far is kept."""
         if self.stream is not None:
             self.stream.cancel.set()
-            self.status.setText("Stopping…")
+            self.status.setText(STOPPING)
+            self.body.show_writing(self.streamed, STOPPING)
 
     def _start(self, factory) -> None:
+        # Only checked sentences are ever shown as the answer (the core holds the rest), so nothing shown here is
+        # taken back later; until the first one, a muted line says what is happening.
         self.streamed = ""
+        self.status.setText("")
         self.render(pending=True)
-        self.status.setText("Looking through your library…")
+        self.body.show_writing("", STARTING)
         stream = self.stream = _AnswerStream(self)
         stream.token.connect(self._on_token)
+        stream.stage.connect(self._on_stage)
 
         def work():
             done = None
             for event in factory(stream.cancel):
                 if event.kind == "token":
                     stream.token.emit(event.text)  # queued: arrives before the result, in order
+                elif event.kind == "stage":
+                    stream.stage.emit(event.text)
                 else:
                     done = event
             return done
@@ -348,24 +356,25 @@ class ChatPage(QWidget):
         stream.future = self.ops.run(work, self._on_done, self._on_failed)
         self._update_buttons()
 
+    def _on_stage(self, text: str) -> None:
+        if self.stream is not None and not self.stream.cancel.is_set():
+            self.body.show_writing(self.streamed, text)
+
     def _on_token(self, text: str) -> None:
-        if not self.streamed:
-            text = text.lstrip()
-            self.status.setText("Answering: each sentence appears once your library supports it…")
-        self.streamed += text
-        cursor = QTextCursor(self.body.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text, QTextCharFormat())  # plain: the end of the document carries the bold "Answer:"
-        bar = self.body.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        self.streamed = (self.streamed + text).lstrip()
+        self.body.show_writing(self.streamed, self.body.progress)
 
     def _on_done(self, event) -> None:
         self.status.setText("Stopped." if event is not None and event.stopped else "")
+        if event is not None and event.message is not None:
+            self.messages.append(event.message)  # shown at once with its links; the reread below agrees
+        self.render()
         self._on_finished()
 
     def _on_failed(self, exc: BaseException) -> None:
         self.status.setText("")  # shown to the student; the question stays stored
-        QMessageBox.warning(self, "Chat", f"The answer could not be written: {exc}")
+        self.render()
+        QMessageBox.warning(self, "Chat", f"The answer could not be written: {plain_message(exc)}")
         self._on_finished()
 
     def _on_finished(self) -> None:
@@ -384,45 +393,8 @@ class ChatPage(QWidget):
 
     # -- rendering ---------------------------------------------------------------------------------------------
     def render(self, pending: bool = False) -> None:
-        """Show the conversation as Markdown; citations are links."""
-        if not self.messages and not pending:
-            self.body.setMarkdown(_escape(WELCOME))
-            return
-        parts = []
-        for m in self.messages:
-            if m.role == "user":
-                parts.append(f"**You:** {_escape(m.content)}")
-            else:
-                parts.append(self._answer_markdown(m))
-        if pending:
-            parts.append("**Answer:**")
-        self.body.setMarkdown("\n\n---\n\n".join(parts) + ("\n\n" if pending else ""))
-        if pending:
-            cursor = QTextCursor(self.body.document())
-            cursor.movePosition(QTextCursor.MoveOperation.End)
-            cursor.insertText(" ")
-        self.body.verticalScrollBar().setValue(self.body.verticalScrollBar().maximum())
-
-    def _answer_markdown(self, m: conversations.Message) -> str:
-        numbers = {c.number for c in m.citations}
-
-        def link(match: re.Match) -> str:
-            n = int(match.group(1))
-            return f"[\\[{n}\\]](cite:{m.id}:{n})" if n in numbers else match.group(0)
-
-        text = _CITE.sub(link, m.content.replace("<", "&lt;"))
-        if not m.grounded:
-            text = f"*{text}*"
-        lines = [f"**Answer:** {text}"]
-        if m.citations:
-            lines.append("")
-            lines.append("Sources:")
-            lines.append("")
-            for c in m.citations:
-                where = f", {c.location}" if c.location else ""
-                lines.append(f"- [\\[{c.number}\\] {_escape(c.source_title)}{_escape(where)}](cite:{m.id}:{c.number})"
-                             f" — “{_escape(c.snippet)}”")
-        return "\n".join(lines)
+        """Show the conversation (citations are links); `pending`: an answer to it is being written."""
+        self.body.show_conversation(self.messages, writing=pending)
 
     def _citation(self, url: QUrl | str) -> conversations.Citation | None:
         match = re.fullmatch(r"cite:(\d+):(\d+)", url.toString() if isinstance(url, QUrl) else url)
@@ -481,7 +453,8 @@ class ChatPage(QWidget):
     def _update_buttons(self) -> None:
         busy = self.busy
         self.send_button.setText("Stop" if busy else "Send")
-        self.send_button.setToolTip("Stop the answer (what was written is kept)" if busy else "Send (Enter)")
+        self.send_button.setToolTip("Stop the answer (Esc): the checked sentences shown so far are kept" if busy
+                                    else "Send (Enter)")
         has_question = any(m.role == "user" for m in self.messages)
         self.regenerate_button.setEnabled(not busy and has_question)
         self.copy_button.setEnabled(not busy and self.last_answer() is not None)

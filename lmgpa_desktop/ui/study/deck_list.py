@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView,
+    QAbstractItemView, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHeaderView,
     QInputDialog, QLabel, QMessageBox, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from lmgpa_desktop.core.study import decks, review
 from lmgpa_desktop.core.study.decks import DeckCounts
+from lmgpa_desktop.ui.kit.empty_state import EmptyState
+from lmgpa_desktop.ui.kit.flow_layout import FlowLayout
 from lmgpa_desktop.ui.kit.operations import Operations
 
 DECK_COLUMNS = ["Deck", "Learning", "Review", "New", "Cards"]
@@ -49,6 +51,8 @@ class DeckList(QWidget):
     deleted = Signal(int)  # deck id: its cards are gone from the browser too
     import_requested = Signal()
     export_requested = Signal(int)  # deck id
+    browse_requested = Signal()
+    next_step = Signal(str)  # what the empty state offers on another page: "generate"
 
     def __init__(self, ctx, ops: Operations, parent=None):
         super().__init__(parent)
@@ -66,11 +70,11 @@ class DeckList(QWidget):
             b = QPushButton(label)
             b.clicked.connect(lambda _=False, s=slot: s())
             buttons.append(b)
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # the buttons wrap to a second row in a narrow window instead of being cut
         for b in buttons:
             bar.addWidget(b)
-        bar.addStretch(1)
         self.table = QTableWidget(0, len(DECK_COLUMNS))
+        self.table.setAccessibleName("Decks")
         self.table.setHorizontalHeaderLabels(DECK_COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -84,7 +88,15 @@ class DeckList(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
+        self.empty = EmptyState()  # no decks: stands in for the table
+        self.empty.hide()
+        layout.addWidget(self.empty, 1)
+        self.all_done = EmptyState(compact=True)  # decks, but nothing due: said under the table
+        self.all_done.hide()
+        layout.addWidget(self.all_done)
         layout.addWidget(self.total_label)
+
+    KEYS = [(("Return",), "Study the selected deck")]  # handled in eventFilter below; listed by `?`
 
     def eventFilter(self, watched, event) -> bool:
         if (watched is self.table and event.type() == QEvent.Type.KeyPress
@@ -128,9 +140,28 @@ class DeckList(QWidget):
         total = review.QueueCounts(sum(r.learning for r in rows), sum(r.review for r in rows),
                                    sum(r.new for r in rows))
         self.total_label.setText(f"Today: {total.learning} learning · {total.review} review · {total.new} new"
-                                 if rows else "No decks yet. Import an Anki deck (.apkg) or make a new deck.")
+                                 if rows else "")
         self.study_all_button.setEnabled(total.total > 0)
+        self._advise(bool(rows), total.total > 0)
         self.loaded.emit(rows)
+
+    def _advise(self, has_decks: bool, anything_due: bool) -> None:
+        """No decks, or nothing due today: say so and offer the next step instead of an empty table."""
+        generate = ("Generate cards from a lecture", lambda: self.next_step.emit("generate"))
+        self.table.setVisible(has_decks)
+        self.empty.setVisible(not has_decks)
+        self.all_done.setVisible(has_decks and not anything_due)
+        if not has_decks:
+            self.empty.set("No flashcards yet",
+                           "Make cards from a lecture or PDF on the Study page (you accept each one before it joins "
+                           "a deck), import an Anki deck, or start an empty deck and write your own.",
+                           [generate, ("Import an Anki deck…", self.import_requested.emit),
+                            ("New deck…", self.new_deck)])
+        elif not anything_due:
+            self.all_done.set("Nothing is due today",
+                              "You have reviewed every card that is due. Come back tomorrow, or add cards from "
+                              "another lecture.",
+                              [generate, ("Browse cards", self.browse_requested.emit)])
 
     def _sizes(self, sizes: dict[int, int]) -> None:
         for r in range(self.table.rowCount()):

@@ -13,6 +13,7 @@ from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.ui.study.common import EMPTY_LIBRARY, message_label, section_title
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
 
 WHAT_LABELS = [("Flashcards", "flashcards"), ("Practice test", "quiz"), ("Notes", "notes")]
 RESULT_NAMES = {"notes": "notes", "flashcards": "flashcards", "quiz": "practice test"}
@@ -28,6 +29,7 @@ class GeneratePanel(QWidget):
         self.ctx, self.runner = ctx, runner
         self.jobs: list[int] = []
         self.sources = QListWidget()
+        self.sources.setAccessibleName("Sources to generate from")
         self.sources.setObjectName("studySources")
         self.sources.itemChanged.connect(lambda _i: self._update_button())
         self.empty = message_label(EMPTY_LIBRARY)
@@ -150,7 +152,7 @@ class GeneratePanel(QWidget):
             job_id = generate.queue(self.ctx, what, ids, None if what == "notes" else self.count.value(),
                                     submit=self.runner.submit)
         except UserError as exc:
-            self.message.setText(str(exc)[:1].upper() + str(exc)[1:] + ".")
+            self.message.setText(plain_message(exc))
             return None
         self.jobs.append(job_id)
         self.message.setText(f"Generating {RESULT_NAMES[what]} from {len(ids)} source(s)… "
@@ -174,5 +176,5 @@ class GeneratePanel(QWidget):
         elif job.state == "cancelled":
             self.message.setText(f"{job.title} was cancelled.")
         else:
-            self.message.setText(f"{job.title} failed: {job.error or job.state}")
+            self.message.setText(f"{job.title} failed: {plain_message(job.error or job.state)}")
         self.generated.emit(job)

@@ -16,6 +16,8 @@ from lmgpa_desktop.core.study import notes
 from lmgpa_desktop.core.study import slides
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
+from lmgpa_desktop.ui.kit.status_line import StatusLine
 from lmgpa_desktop.ui.study.common import empty_text, message_label, parse_link
 from lmgpa_desktop.ui.kit.read_aloud import ReadAloudBar
 
@@ -56,6 +58,7 @@ class NotesPanel(QWidget):
         self.export_jobs: list[int] = []
 
         self.list = QListWidget()
+        self.list.setAccessibleName("Notes")
         self.list.currentItemChanged.connect(self._current_changed)
         self.empty = message_label(EMPTY)
         self.empty.setObjectName("muted")
@@ -76,6 +79,7 @@ class NotesPanel(QWidget):
                                        "[links](lmgpa://source/1?page=3)…")
         self.editor.textChanged.connect(self._text_changed)
         self.preview = QTextBrowser()
+        self.preview.setAccessibleName("Note preview")
         self.preview.setOpenLinks(False)
         self.preview.anchorClicked.connect(self.open_link)
         self._preview_timer = QTimer(self)
@@ -90,7 +94,7 @@ class NotesPanel(QWidget):
         self.save_button = QPushButton("Save")
         self.save_button.setObjectName("primary")
         self.save_button.clicked.connect(self.save)
-        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save, whatsThis="Save the note")  # listed by `?`
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(lambda: self.delete(confirm=True))
         self.audio_button = QPushButton("Export as audio…")
@@ -98,7 +102,7 @@ class NotesPanel(QWidget):
         self.slides_button = QPushButton("Export as slides…")
         self.slides_button.clicked.connect(self.choose_slides_export)
         self.read_aloud = ReadAloudBar(ctx, lambda: self.editor.toPlainText())
-        self.message = message_label()
+        self.message = StatusLine(name="notesMessage")  # "Saved …" clears itself; work under way and errors stay
 
         panes = QSplitter(Qt.Orientation.Horizontal)
         panes.addWidget(self.editor)
@@ -185,7 +189,7 @@ class NotesPanel(QWidget):
         if not isinstance(exc, UserError):
             sys.excepthook(type(exc), exc, exc.__traceback__)  # a bug: the error dialog
             return
-        self.message.setText(str(exc))
+        self.message.show_error(plain_message(exc))
 
     def _opened(self, opened, then=None) -> None:
         note, refs = opened
@@ -282,7 +286,7 @@ class NotesPanel(QWidget):
                 title = ""  # still the heading's: take the heading as it is now
             note = notes.edit(self.ctx, self.note_id, title, self.editor.toPlainText())
         except UserError as exc:
-            self.message.setText(f"Not saved: {exc}")
+            self.message.show_error(f"Not saved: {plain_message(exc)}")
             return False
         self.dirty = False
         self._loading = True
@@ -343,7 +347,7 @@ class NotesPanel(QWidget):
         job = self.runner.submit("speech.export", {"note_id": self.note_id, "path": str(path)},
                                  f"Read “{self.title.text()}” aloud to {path.name}")
         self.export_jobs.append(job)
-        self.message.setText(f"Reading the note into {path}… (progress in the jobs panel)")
+        self.message.setText(f"Reading the note into {path} (progress in the jobs panel)…")
         return job
 
     def choose_slides_export(self) -> None:
@@ -367,7 +371,7 @@ class NotesPanel(QWidget):
     def _slides_done(self, result) -> None:
         self.slides_button.setEnabled(self.note_id is not None)
         if isinstance(result, Exception):
-            self.message.setText(f"The slides could not be written: {result}")
+            self.message.show_error(f"The slides could not be written: {plain_message(result)}")
         else:
             self.message.setText(f"Saved the slides to {result}.")
 
@@ -380,4 +384,4 @@ class NotesPanel(QWidget):
         elif job.state == "cancelled":
             self.message.setText("The audio export was cancelled.")
         else:
-            self.message.setText(f"The audio export failed: {job.error or job.state}")
+            self.message.show_error(f"The audio export failed: {plain_message(job.error or job.state)}")

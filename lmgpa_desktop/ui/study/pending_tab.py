@@ -1,31 +1,33 @@
-"""Study → To review: accept, edit or reject generated cards, questions and notes; choose the cards' deck."""
+"""Study → To review: accept, edit or reject generated cards, questions and notes by keyboard, with undo."""
 
 from __future__ import annotations
 
-import html
 import sys
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QKeySequence, QTextDocument
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut, QTextDocument
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-    QPlainTextEdit, QPushButton, QSplitter, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QComboBox, QDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton, QSplitter,
+    QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from lmgpa_desktop.core.study.items import drafts
+from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.study import notes
 from lmgpa_desktop.core.study import review
-from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.core.study.items.text_items import cloze_answer
+from lmgpa_desktop.core.study.items import decisions
+from lmgpa_desktop.core.study.items import drafts
 from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.study import pending_render as render
+from lmgpa_desktop.ui.study.pending_edit import EditDialog, edit_fields
 from lmgpa_desktop.ui.study.common import empty_text, location, message_label, parse_link, source_link
 
 KEEP_DECK = "The deck named after the sources"
 EMPTY = ("Nothing is waiting for review. Generate flashcards, a practice test or notes from your sources in the "
          "Generate tab; they appear here for you to accept, edit or reject.")
-KIND_NAMES = {"basic": "card", "cloze": "cloze", "mcq": "multiple choice", "tf": "true/false", "short": "short answer"}
 ROLE = Qt.ItemDataRole.UserRole
+UNDO_DEPTH = 50
+Key = tuple[str, int | None]
 
 
 @dataclass
@@ -53,7 +55,7 @@ def read_listing(ctx) -> Listing:
 class PendingPanel(QWidget):
     """What generation made, before it joins a deck, a test or the notes."""
 
-    changed = Signal()  # something was accepted or rejected
+    changed = Signal()  # something was accepted, rejected or taken back
     loaded = Signal()  # the list on screen was (re)read
     open_location = Signal(int, object, object)  # source id, page or None, second or None
 
@@ -63,45 +65,68 @@ class PendingPanel(QWidget):
         self.ops = Operations(self, "study-pending")
         self.pending = drafts.Pending([], [], [])
         self.places: dict[tuple, str] = {}
+        self.history: list[decisions.Decision] = []  # decisions that Undo takes back, newest last
+        self.deciding: set[Key] = set()  # items whose decision is being written: kept off the list meanwhile
         self.tree = QTreeWidget()
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["Item", "Answer", "Source"])
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setAlternatingRowColors(True)
-        self.tree.setColumnWidth(0, 380)
-        self.tree.setColumnWidth(1, 220)
+        # The item takes the room left, so the list fits a small window without scrolling sideways (a cut text
+        # shows whole in its tooltip and in the preview).
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((1, 150), (2, 170)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.tree.setColumnWidth(column, width)
+        self.tree.setAccessibleName("Generated items waiting for review")
         self.tree.itemSelectionChanged.connect(self._show_detail)
         self.tree.itemDoubleClicked.connect(lambda _i, _c: self.edit_selected())
         self.detail = QTextBrowser()
         self.detail.setOpenLinks(False)
+        self.detail.setAccessibleName("The selected item as you will study it")
+        self.detail.document().setDefaultStyleSheet(render.style_sheet(self.palette()))
         self.detail.anchorClicked.connect(self._link)
         self.empty = message_label(EMPTY)
         self.empty.setObjectName("muted")
         self.deck = QComboBox()
         self.deck.setEditable(True)
-        self.deck.setMinimumWidth(220)
+        self.deck.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.deck.setMinimumContentsLength(len(KEEP_DECK))  # the default choice reads whole
         self.deck.setToolTip("Deck for accepted flashcards: pick one or type a new name")
+        self.deck.setAccessibleName("Deck for accepted flashcards")
         self.accept_button = QPushButton("Accept")
         self.accept_button.setToolTip("Accept the selected items (A)")
         self.accept_button.clicked.connect(self.accept_selected)
         self.edit_button = QPushButton("Edit…")
+        self.edit_button.setToolTip("Edit the selected item (E, Enter, F2 or double-click)")
         self.edit_button.clicked.connect(self.edit_selected)
         self.reject_button = QPushButton("Reject")
-        self.reject_button.setToolTip("Reject (delete) the selected items (R or Delete)")
+        self.reject_button.setToolTip("Reject (delete) the selected items (Delete or R); Ctrl+Z brings them back")
         self.reject_button.clicked.connect(self.reject_selected)
-        self.accept_all_button = QPushButton("Accept all")
+        self.accept_all_button = QPushButton("Accept all…")
         self.accept_all_button.setObjectName("primary")
+        self.accept_all_button.setToolTip("Accept everything listed (asks first; Ctrl+Z takes it back)")
         self.accept_all_button.clicked.connect(self.accept_all)
-        self.edit_button.setToolTip("Edit the selected item (E, F2 or double-click)")
         self.message = message_label()
+        self.undo_button = QPushButton("Undo (Ctrl+Z)")
+        self.undo_button.setToolTip("Take back the last accept or reject (Ctrl+Z)")
+        self.undo_button.clicked.connect(self.undo)
+        self.undo_button.setVisible(False)
         # Keys act on the list only, so typing a deck name never accepts anything.
-        for keys, slot in ((["A"], self.accept_selected), (["R", "Delete"], self.reject_selected),
-                           (["E", "F2"], self.edit_selected)):
-            action = QAction(self.tree)
+        for keys, slot, does in ((["A"], self.accept_selected, "Accept the selected items"),
+                                 (["R", "Delete"], self.reject_selected, "Reject the selected items"),
+                                 (["E", "F2", "Return", "Enter"], self.edit_selected, "Edit the selected item")):
+            action = QAction(does, self.tree)  # the text is what the shortcuts overlay (`?`) lists
             action.setShortcuts([QKeySequence(k) for k in keys])
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
             action.triggered.connect(slot)
             self.tree.addAction(action)
+        # Undo from anywhere in the tab (a deck name being typed keeps its own Ctrl+Z: the line edit claims it).
+        undo_key = QShortcut(QKeySequence.StandardKey.Undo, self, whatsThis="Undo the last accept or reject")
+        undo_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        undo_key.activated.connect(self.undo)
 
         self.controls = QWidget()
         bar = QHBoxLayout(self.controls)
@@ -116,56 +141,72 @@ class PendingPanel(QWidget):
         split.addWidget(self.detail)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        said = QHBoxLayout()
+        said.addWidget(self.message, 1)
+        said.addWidget(self.undo_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
         layout.addWidget(split, 1)
         layout.addWidget(self.controls)
-        layout.addWidget(self.message)
+        layout.addLayout(said)
         self.refresh()
 
     # -- listing -----------------------------------------------------------------------------------------------
-    def refresh(self, select: list[tuple[str, int]] | None = None) -> None:
-        """Reload everything waiting for review (off the UI thread), then select these items if given."""
+    def refresh(self, select: list[Key] | None = None) -> None:
+        """Reload everything waiting for review (off the UI thread), then select these items if given (else keep
+        the selection the student has then)."""
         ctx = self.ctx
         self.ops.run(lambda: read_listing(ctx), lambda listing: self._fill(listing, select))
 
     def _where(self, source_id, page_no, start_s, end_s) -> str:
         return self.places.get((source_id, page_no, start_s, end_s), "")
 
-    def _fill(self, listing: Listing, select: list[tuple[str, int]] | None = None) -> None:
+    def _fill(self, listing: Listing, select: list[Key] | None = None) -> None:
+        keep = select if select is not None else self.selected_items()
+        had_focus = self.tree.hasFocus()
         self.pending, self.places = listing.pending, listing.places
         self._fill_decks(listing.deck_names)
+        self.tree.blockSignals(True)  # one detail update at the end, not one per cleared row
         self.tree.clear()
-        p = self.pending
-        if p.cards:
-            group = self._group(f"Flashcards ({len(p.cards)})", ("cards", None))
-            for c in p.cards:
-                front = c.front.replace("{{c1::", "[").replace("}}", "]") if c.kind == "cloze" else c.front
-                self._child(group, ("card", c.id), f"{front}  [{KIND_NAMES.get(c.kind, c.kind)}]",
-                            cloze_answer(c.front) if c.kind == "cloze" else c.back,
+        p, hide = self.pending, self.deciding
+        cards = [c for c in p.cards if ("card", c.id) not in hide]
+        if cards:
+            group = self._group(f"Flashcards ({len(cards)})", ("cards", None))
+            for c in cards:
+                self._child(group, ("card", c.id), *render.card_line(c),
                             self._where(c.source_id, c.source_page, c.source_start_s, c.source_end_s))
         for test, questions in p.tests:
+            questions = [q for q in questions if ("question", q.id) not in hide]
+            if not questions:
+                continue
             group = self._group(f"Practice test: {test.title} ({len(questions)} to review)", ("test", test.id))
             for q in questions:
-                self._child(group, ("question", q.id), f"{q.prompt}  [{KIND_NAMES.get(q.kind, q.kind)}]", q.answer,
+                self._child(group, ("question", q.id), *render.question_line(q),
                             self._where(q.source_id, q.source_page, q.source_start_s, q.source_end_s))
-        if p.notes:
-            group = self._group(f"Notes ({len(p.notes)})", ("notes", None))
-            for n in p.notes:
+        waiting_notes = [n for n in p.notes if ("note", n.id) not in hide]
+        if waiting_notes:
+            group = self._group(f"Notes ({len(waiting_notes)})", ("notes", None))
+            for n in waiting_notes:
                 refs = len(n.source_refs)
                 self._child(group, ("note", n.id), n.title, f"{len(n.body_md.split())} words",
                             f"{refs} source location{'s' if refs != 1 else ''}")
         self.tree.expandAll()
-        self.empty.setVisible(p.empty)
-        if p.empty:
-            self.empty.setText(listing.empty_text)
-        self.controls.setVisible(not p.empty)
-        for b in (self.accept_button, self.edit_button, self.reject_button, self.accept_all_button):
-            b.setEnabled(not p.empty)
-        if select:
-            self.select(select)
+        self.tree.blockSignals(False)
+        self._show_empty(self.tree.topLevelItemCount() == 0, listing.empty_text)
+        if keep:
+            self.select(keep)
+        if had_focus:
+            self.tree.setFocus()
         self._show_detail()
         self.loaded.emit()
+
+    def _show_empty(self, empty: bool, text: str = EMPTY) -> None:
+        self.empty.setVisible(empty)
+        if empty:
+            self.empty.setText(text)
+        self.controls.setVisible(not empty)
+        for b in (self.accept_button, self.edit_button, self.reject_button, self.accept_all_button):
+            b.setEnabled(not empty)
 
     def _group(self, title: str, key: tuple) -> QTreeWidgetItem:
         item = QTreeWidgetItem([title])
@@ -195,33 +236,45 @@ class PendingPanel(QWidget):
         self.deck.setCurrentText(typed or KEEP_DECK)
         self.deck.blockSignals(False)
 
-    def items(self) -> list[tuple[str, int]]:
-        """Every (kind, id) listed: kind card, question or note."""
+    def _rows(self) -> list[QTreeWidgetItem]:
+        """The item rows (not the group headings), top to bottom."""
         out = []
         for g in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(g)
-            out += [tuple(group.child(i).data(0, ROLE)) for i in range(group.childCount())]
+            out += [group.child(i) for i in range(group.childCount())]
         return out
 
-    def select(self, keys: list[tuple[str, int]]) -> None:
-        """Select these items (and nothing else)."""
+    def items(self) -> list[Key]:
+        """Every (kind, id) listed: kind card, question or note."""
+        return [tuple(row.data(0, ROLE)) for row in self._rows()]
+
+    def select(self, keys: list[Key]) -> None:
+        """Select these items or groups (and nothing else); the first becomes current, so the keys go on from it."""
         wanted = {tuple(k) for k in keys}
         self.tree.clearSelection()
+        first = None
         for g in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(g)
-            for i in range(group.childCount()):
-                if tuple(group.child(i).data(0, ROLE)) in wanted:
-                    group.child(i).setSelected(True)
+            rows = [group] + [group.child(i) for i in range(group.childCount())]
+            for row in rows:
+                if tuple(row.data(0, ROLE)) in wanted:
+                    first = first or row
+                    row.setSelected(True)
+        if first is not None:
+            self.tree.setCurrentItem(first, 0, QItemSelectionModel.SelectionFlag.NoUpdate)
+            self.tree.scrollToItem(first)
 
-    def selected(self) -> list[tuple[str, int | None]]:
-        """The selected items; a selected group stands for all its items (a test by its id)."""
-        out: list[tuple[str, int | None]] = []
+    def selected_items(self) -> list[Key]:
+        """The selected rows' keys as they are (a group by its own key)."""
+        return [tuple(item.data(0, ROLE)) for item in self.tree.selectedItems()]
+
+    def selected(self) -> list[Key]:
+        """The selected items; a selected group stands for all its items listed (a test by its id)."""
+        out: list[Key] = []
         for item in self.tree.selectedItems():
             kind, ident = item.data(0, ROLE)
-            if kind == "cards":
-                out += [("card", c.id) for c in self.pending.cards]
-            elif kind == "notes":
-                out += [("note", n.id) for n in self.pending.notes]
+            if kind in ("cards", "notes"):
+                out += [tuple(item.child(i).data(0, ROLE)) for i in range(item.childCount())]
             else:
                 out.append((kind, ident))
         return list(dict.fromkeys(out))
@@ -235,37 +288,24 @@ class PendingPanel(QWidget):
     def _show_detail(self) -> None:
         chosen = self.tree.selectedItems()
         if not chosen:
-            self.detail.setHtml("<p>Select an item to see it in full with the passage it came from.</p>"
-                                if not self.pending.empty else "")
+            self.detail.setHtml("<p>Select an item to see it as you will study it, with the passage it came from."
+                                "</p>" if self.tree.topLevelItemCount() else "")
             return
         kind, ident = chosen[0].data(0, ROLE)
         self.detail.setHtml(self._detail_html(kind, ident))
 
     def _detail_html(self, kind: str, ident: int | None) -> str:
-        e = html.escape
         if kind == "card":
             c = next((c for c in self.pending.cards if c.id == ident), None)
             if c is None:
                 return ""
-            out = f"<h3>{e(c.front)}</h3><p><b>Answer:</b> {e(c.back or cloze_answer(c.front))}</p>"
-            return out + self._source_html(c.source_id, c.source_page, c.source_start_s, c.source_end_s,
-                                           c.source_quote)
+            return render.card_html(c, self.deck_choice()) + self._source_html(c)
         if kind == "question":
             q = next((q for _, qs in self.pending.tests for q in qs if q.id == ident), None)
-            if q is None:
-                return ""
-            out = f"<h3>{e(q.prompt)}</h3>"
-            if q.choices:
-                out += "<ol type='A'>" + "".join(f"<li>{'<b>' if c == q.answer else ''}{e(c)}"
-                                                 f"{'</b>' if c == q.answer else ''}</li>" for c in q.choices) + "</ol>"
-            out += f"<p><b>Answer:</b> {e(q.answer)}</p>"
-            if q.explanation:
-                out += f"<p><b>Explanation:</b> {e(q.explanation)}</p>"
-            return out + self._source_html(q.source_id, q.source_page, q.source_start_s, q.source_end_s,
-                                           q.source_quote)
+            return render.question_html(q) + self._source_html(q) if q is not None else ""
         if kind == "test":
             t = next((t for t, _ in self.pending.tests if t.id == ident), None)
-            return f"<h3>{e(t.title)}</h3><p>{t.pending} questions to review, {t.active} accepted.</p>" if t else ""
+            return render.test_html(t) if t else ""
         if kind == "note":
             n = next((n for n in self.pending.notes if n.id == ident), None)
             if n is None:
@@ -275,38 +315,86 @@ class PendingPanel(QWidget):
             return document.toHtml()
         return ""
 
-    def _source_html(self, source_id, page_no, start_s, end_s, quote) -> str:
-        if source_id is None:
+    def _source_html(self, row) -> str:
+        if row.source_id is None:
             return ""
-        where = self._where(source_id, page_no, start_s, end_s)
-        out = f"<p><b>From</b> <a href='{source_link(source_id, page_no, start_s)}'>{html.escape(where)}</a></p>"
-        if quote:
-            out += f"<blockquote>{html.escape(quote)}</blockquote>"
-        return out
+        where = self._where(row.source_id, row.source_page, row.source_start_s, row.source_end_s)
+        return render.source_html(source_link(row.source_id, row.source_page, row.source_start_s), where,
+                                  row.source_quote)
+
+    def changeEvent(self, event) -> None:
+        """A theme switch recolours the preview's marks (a cloze's answer, the right choice)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and hasattr(self, "detail"):
+            self.detail.document().setDefaultStyleSheet(render.style_sheet(self.palette()))
+            self._show_detail()
 
     def _link(self, url: QUrl) -> None:
         parsed = parse_link(url.toString())
         if parsed:
             self.open_location.emit(*parsed)
 
-    # -- deciding ----------------------------------------------------------------------------------------------
-    def accept(self, keys: list[tuple[str, int | None]]) -> None:
+    # -- deciding: the items leave the list at once and the next one is selected; the database follows -------
+    def _expand(self, keys: list[Key]) -> set[Key]:
+        """The listed items the keys stand for (a test: its questions listed)."""
+        out = set()
+        for kind, ident in keys:
+            if kind == "test":
+                out |= {("question", q.id) for t, qs in self.pending.tests if t.id == ident for q in qs}
+            else:
+                out.add((kind, ident))
+        return out
+
+    def _take_off(self, keys: list[Key]) -> None:
+        """Take decided items off the list now and select the one that took their place (or the one above)."""
+        gone = self._expand(keys)
+        order = self.items()
+        positions = [i for i, k in enumerate(order) if k in gone]
+        after = [k for k in order[positions[-1] + 1:] if k not in gone] if positions else []
+        before = [k for k in order[:positions[0]] if k not in gone] if positions else []
+        following = after[:1] or before[-1:]
+        self.deciding |= gone
+        self.tree.blockSignals(True)
+        for row in self._rows():
+            if tuple(row.data(0, ROLE)) in gone:
+                row.parent().removeChild(row)
+        for g in reversed(range(self.tree.topLevelItemCount())):
+            if self.tree.topLevelItem(g).childCount() == 0:
+                self.tree.takeTopLevelItem(g)
+        self.tree.blockSignals(False)
+        self.select(following)
+        self.tree.setFocus()
+        self._show_detail()
+
+    def accept(self, keys: list[Key]) -> None:
         """Accept items: cards join the chosen deck, questions their test, notes the notes; then say what."""
         ctx, deck = self.ctx, self.deck_choice()
-        self._decide(lambda: accept_items(ctx, keys, deck))
+        self._decide(keys, lambda: decisions.accept(ctx, keys, deck))
 
-    def reject(self, keys: list[tuple[str, int | None]]) -> None:
-        """Reject (delete) items, a test's standing for the questions listed under it; then say how many."""
-        keys = list(keys) + [("question", q.id) for kind, test_id in keys if kind == "test"
-                             for t, qs in self.pending.tests if t.id == test_id for q in qs]
+    def reject(self, keys: list[Key]) -> None:
+        """Reject (delete) items, a test's key standing for its questions; Undo brings them back."""
         ctx = self.ctx
-        self._decide(lambda: reject_items(ctx, keys))
+        self._decide(keys, lambda: decisions.reject(ctx, keys))
 
-    def _after(self, text: str) -> None:
-        self.refresh()
-        if text:
-            self.message.setText(text)
+    def _decide(self, keys: list[Key], work) -> None:
+        gone = self._expand(keys)
+        self._take_off(keys)
+        self.ops.run(work, lambda d: self._decided(gone, d), lambda exc: self._refused(gone, exc))
+
+    def _decided(self, gone: set[Key], decision: decisions.Decision) -> None:
+        self.deciding -= gone
+        if decision.count:
+            self.history = (self.history + [decision])[-UNDO_DEPTH:]
+            self._say(decision.summary)
             self.changed.emit()
+        self.refresh()
+
+    def _say(self, text: str) -> None:
+        """Say what was done on the message line, with Undo beside it while there is something to take back."""
+        self.message.setText(text)
+        self.undo_button.setVisible(bool(self.history))
+        if self.history:
+            self.undo_button.setToolTip(f"Take back: {self.history[-1].summary} (Ctrl+Z)")
 
     def accept_selected(self) -> None:
         """Accept what is selected."""
@@ -325,22 +413,49 @@ class PendingPanel(QWidget):
         self.reject(keys)
 
     def accept_all(self) -> None:
-        """Accept every card, question and note waiting."""
-        p = self.pending
-        keys = [("card", c.id) for c in p.cards] + [("test", t.id) for t, _ in p.tests] + \
-               [("note", n.id) for n in p.notes]
+        """Accept every card, question and note listed, once the student said yes to how many and where."""
+        keys = self.items()
+        if not keys:
+            return
+        if QMessageBox.question(self, "Accept all", render.accept_all_question(self.pending, keys, self.deck_choice()),
+                                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                QMessageBox.StandardButton.Yes) != QMessageBox.StandardButton.Yes:
+            self.message.setText("Nothing was accepted.")
+            return
         self.accept(keys)
 
-    def _decide(self, work) -> None:
-        self.ops.run(work, self._after, self._refused)
-
-    def _refused(self, exc: BaseException) -> None:
+    def _refused(self, gone: set[Key], exc: BaseException) -> None:
         """A refusal (UserError) is said on the message line; anything else is a bug for the error dialog."""
+        self.deciding -= gone
+        self.refresh()
         if not isinstance(exc, UserError):
             sys.excepthook(type(exc), exc, exc.__traceback__)  # a bug: the error dialog
             return
-        self.refresh()
         self.message.setText(str(exc))
+
+    # -- undo --------------------------------------------------------------------------------------------------
+    def undo(self) -> None:
+        """Take back the last accept or reject: the items wait for review again and are selected."""
+        if not self.history:
+            self.message.setText("Nothing to undo.")
+            return
+        decision = self.history.pop()
+        self.undo_button.setVisible(bool(self.history))
+        ctx = self.ctx
+        self.ops.run(lambda: decisions.undo(ctx, decision), self._undone, self._undo_refused)
+
+    def _undone(self, undone: decisions.Undone) -> None:
+        self._say(undone.summary)
+        self.tree.setFocus()
+        self.refresh(select=undone.keys)
+        self.changed.emit()
+
+    def _undo_refused(self, exc: BaseException) -> None:
+        if not isinstance(exc, UserError):
+            sys.excepthook(type(exc), exc, exc.__traceback__)  # a bug: the error dialog
+            return
+        self._say(f"Not undone: {exc}.")
+        self.refresh()
 
     # -- editing -----------------------------------------------------------------------------------------------
     def edit_selected(self) -> None:
@@ -355,44 +470,44 @@ class PendingPanel(QWidget):
             self.ops.run(lambda: notes.get(ctx, ident),
                          lambda n: self._edit(kind, ident, "Edit note", [("Title", n.title, False),
                                                                           ("Markdown", n.body_md, True)]),
-                         self._refused)
+                         lambda exc: self._refused(set(), exc))
         else:
-            self._edit(kind, ident, *self._fields(kind, ident))
+            self._edit(kind, ident, *edit_fields(self.pending, kind, ident))
 
     def _edit(self, kind: str, ident: int, title: str, fields: list[tuple[str, str, bool]]) -> None:
         dialog = EditDialog(self, title, fields)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.save_edit(kind, ident, dialog.values())
+            self.save_edit(kind, ident, dialog.values(), accept=not dialog.keep_waiting)
+        self.tree.setFocus()
 
-    def _fields(self, kind: str, ident: int) -> tuple[str, list[tuple[str, str, bool]]]:
-        """Dialog title and (label, value, multi-line) fields for a card or question (from the list on screen)."""
+    def save_edit(self, kind: str, ident: int, values: list[str], accept: bool = False) -> None:
+        """Store an edited item (values in the order of its fields), off the UI thread; with accept, accept it
+        too and go on to the next item; a refusal is said and the item stays."""
+        ctx, deck = self.ctx, self.deck_choice()
         if kind == "card":
-            c = next(c for c in self.pending.cards if c.id == ident)
-            hint = " (hide the answer like {{c1::answer}})" if c.kind == "cloze" else ""
-            return "Edit flashcard", [("Front" + hint, c.front, True), ("Back", c.back, True)]
-        q = next(q for _, qs in self.pending.tests for q in qs if q.id == ident)
-        fields = [("Question", q.prompt, True), ("Answer", q.answer, False)]
-        if q.kind == "mcq":
-            fields.append(("Choices (one a line)", "\n".join(q.choices or []), True))
-        fields.append(("Explanation", q.explanation or "", True))
-        return "Edit question", fields
-
-    def save_edit(self, kind: str, ident: int, values: list[str]) -> None:
-        """Store an edited item (values in the order of its fields), off the UI thread; a refusal is said."""
-        ctx = self.ctx
-        if kind == "card":
-            def work():
+            def edit():
                 drafts.edit_card(ctx, ident, values[0], values[1])
         elif kind == "question":
             q = next(q for _, qs in self.pending.tests for q in qs if q.id == ident)
             choices = [c for c in values[2].splitlines() if c.strip()] if q.kind == "mcq" else None
 
-            def work():
+            def edit():
                 drafts.edit_question(ctx, ident, values[0], values[1], choices, values[-1])
         else:
-            def work():
+            def edit():
                 notes.edit(ctx, ident, values[0], values[1])
-        self.ops.run(work, lambda _none: self._saved(kind, ident), self._not_saved)
+        if not accept:
+            self.ops.run(edit, lambda _none: self._saved(kind, ident), self._not_saved)
+            return
+
+        def edit_and_accept():
+            edit()
+            return decisions.accept(ctx, [(kind, ident)], deck)
+
+        gone = {(kind, ident)}
+        self._take_off([(kind, ident)])
+        self.ops.run(edit_and_accept, lambda d: self._decided(gone, d),
+                     lambda exc: self._not_accepted(kind, ident, exc))
 
     def _saved(self, kind: str, ident: int) -> None:
         self.refresh(select=[(kind, ident)])
@@ -404,66 +519,8 @@ class PendingPanel(QWidget):
             return
         self.message.setText(f"Not saved: {exc}.")
 
-
-def accept_items(ctx, keys: list[tuple[str, int | None]], deck: str | None) -> str:
-    """Accept cards (into `deck`, None: where generation put them), questions, tests and notes; a summary."""
-    cards = [i for k, i in keys if k == "card"]
-    questions = [i for k, i in keys if k == "question"]
-    tests = [i for k, i in keys if k == "test"]
-    notes_ = [i for k, i in keys if k == "note"]
-    parts = []
-    if cards:
-        n = drafts.accept_cards(ctx, cards, deck)
-        parts.append(f"{n} flashcard{'s' if n != 1 else ''}" + (f" to “{deck}”" if deck else ""))
-    if questions:
-        n = drafts.accept_questions(ctx, questions)
-        parts.append(f"{n} question{'s' if n != 1 else ''}")
-    for test_id in tests:
-        t = drafts.accept_test(ctx, test_id)
-        parts.append(f"the practice test “{t.title}”" if t else "a practice test")
-    for note_id in notes_:
-        drafts.accept_note(ctx, note_id)
-    if notes_:
-        parts.append(f"{len(notes_)} note{'s' if len(notes_) != 1 else ''}")
-    return "Accepted " + ", ".join(parts) + "." if parts else ""
-
-
-def reject_items(ctx, keys: list[tuple[str, int | None]]) -> str:
-    """Reject (delete) cards, questions and notes; a summary (a test's key is skipped: list its questions)."""
-    cards = [i for k, i in keys if k == "card"]
-    questions = list(dict.fromkeys(i for k, i in keys if k == "question"))
-    notes_ = [i for k, i in keys if k == "note"]
-    n = 0
-    if cards:
-        n += drafts.reject_cards(ctx, cards)
-    if questions:
-        n += drafts.reject_questions(ctx, questions)
-    for note_id in notes_:
-        drafts.reject_note(ctx, note_id)
-        n += 1
-    return f"Rejected {n} item{'s' if n != 1 else ''}." if n else ""
-
-
-class EditDialog(QDialog):
-    """A form of text fields for editing one generated item."""
-
-    def __init__(self, parent, title: str, fields: list[tuple[str, str, bool]]):
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.resize(560, 420)
-        form = QFormLayout()
-        self.boxes = []
-        for label, value, multi in fields:
-            box = QPlainTextEdit(value) if multi else QLineEdit(value)
-            self.boxes.append(box)
-            form.addRow(label, box)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
-
-    def values(self) -> list[str]:
-        """The fields' texts, in order."""
-        return [b.toPlainText() if isinstance(b, QPlainTextEdit) else b.text() for b in self.boxes]
+    def _not_accepted(self, kind: str, ident: int, exc: BaseException) -> None:
+        """The edit was refused: the item comes back, selected, to be fixed."""
+        self.deciding.discard((kind, ident))
+        self.refresh(select=[(kind, ident)])
+        self._not_saved(exc)

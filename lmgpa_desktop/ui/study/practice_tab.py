@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QButtonGroup, QCheckBox, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
     QMessageBox, QPushButton, QRadioButton, QScrollArea, QSpinBox, QSplitter, QStackedWidget, QTableWidget,
@@ -17,6 +18,7 @@ from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.study.common import empty_text, message_label, percent, section_title
 from lmgpa_desktop.ui.study.practice_result import PracticeResult
+from lmgpa_desktop.ui.kit.plain_errors import plain_message
 
 EMPTY = ("No practice tests yet. Generate a practice test from a lecture or PDF in the Generate tab, then accept "
          "its questions in To review.")
@@ -124,6 +126,7 @@ class PracticePanel(PracticeResult, QWidget):
         self.empty.setObjectName("muted")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.tests_table = QTableWidget(0, len(TEST_COLUMNS))
+        self.tests_table.setAccessibleName("Practice tests")
         self.tests_table.setHorizontalHeaderLabels(TEST_COLUMNS)
         self.tests_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tests_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -132,8 +135,14 @@ class PracticePanel(PracticeResult, QWidget):
         self.tests_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.tests_table.itemSelectionChanged.connect(self._test_selected)
         self.tests_table.doubleClicked.connect(lambda _i: self.take_selected())
+        take = QAction("Take the selected test", self.tests_table)  # Enter, as on the deck list; `?` lists it
+        take.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
+        take.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        take.triggered.connect(self.take_selected)
+        self.tests_table.addAction(take)
         self.timed = QCheckBox("Timed:")
         self.minutes = QSpinBox()
+        self.minutes.setAccessibleName("Time limit in minutes")
         self.minutes.setRange(1, 300)
         self.minutes.setSuffix(" min")
         self.minutes.setValue(10)
@@ -144,6 +153,7 @@ class PracticePanel(PracticeResult, QWidget):
         self.delete_button = QPushButton("Delete test…")
         self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
         self.history = QTableWidget(0, len(HISTORY_COLUMNS))
+        self.history.setAccessibleName("Your attempts")
         self.history.setHorizontalHeaderLabels(HISTORY_COLUMNS)
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -330,6 +340,12 @@ class PracticePanel(PracticeResult, QWidget):
             self.form_layout.insertWidget(self.form_layout.count() - 1, box)
             if box.line is not None:
                 box.line.returnPressed.connect(lambda b=box: self._next_after(b))
+        # The questions are made after the buttons, so Tab went from the last answer out of the page, never to
+        # Submit: answers first, then the buttons, in the order they are seen.
+        chain = [w for box in self.boxes for w in ([box.line] if box.line is not None else box.buttons)]
+        chain += [self.prev_button, self.next_button, self.abandon_button, self.submit_button]
+        for before, after in zip(chain, chain[1:]):
+            QWidget.setTabOrder(before, after)
         self.one_at_a_time_mode = one_at_a_time
         self.sitting_title.setText(self.test.title)
         self.submit_button.setEnabled(True)
@@ -414,6 +430,9 @@ class PracticePanel(PracticeResult, QWidget):
         else:
             self._show_result(practice.finish(self.ctx, attempt_id, use_llm=False), note)
             self.refresh()
+        # Submit is gone with the sitting: the keyboard goes on to read the result (arrows scroll it, Tab reaches its
+        # buttons), not back to the navigation, where the next arrow key would switch pages.
+        self.stack.currentWidget().findChild(QScrollArea).setFocus()
 
     def _job_finished(self, job) -> None:
         if job.kind != "practice.grade":
@@ -427,9 +446,9 @@ class PracticePanel(PracticeResult, QWidget):
             if job.state == "done":
                 self._show_result(practice.result(self.ctx, attempt_id), "")
             else:
-                self.status.setText(f"The model could not finish grading ({job.error or job.state}); answers it did "
-                                    "not check count as not yet graded. Open the attempt again later from the "
-                                    "history.")
+                self.status.setText(f"The model could not finish grading: {plain_message(job.error or job.state)} "
+                                    "Answers it did not check count as not yet graded. Open the attempt again later "
+                                    "from the history.")
         self.refresh()
 
     def back_to_list(self) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QTabWidget, QVBoxLayout, Q
 
 from lmgpa_desktop.core.study.decks import CardRecord
 from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.status_line import StatusLine
 from lmgpa_desktop.ui.study.anki_transfer import AnkiTransfer
 from lmgpa_desktop.ui.study.card_browser import CardBrowser
 from lmgpa_desktop.ui.study.deck_list import DeckList
@@ -19,6 +20,7 @@ class ReviewPage(QWidget):
     """Decks, study, browse and edit cards, Anki import and export; one message line for all of them."""
 
     open_location = Signal(int, object, object)  # source id, page number or None, start second or None
+    next_step = Signal(str)  # an empty state's offer on another page ("generate")
 
     def __init__(self, ctx, runner, parent=None):
         super().__init__(parent)
@@ -26,8 +28,7 @@ class ReviewPage(QWidget):
         self.ops = Operations(self, "review-page")
         title = QLabel("Review")
         title.setObjectName("pageTitle")
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
+        self.message = StatusLine(name="reviewMessage")  # "Undid …", "Imported …" clear; "Importing…" stays
         self.transfer = AnkiTransfer(runner, self)
         self.decks = DeckList(ctx, self.ops)
         self.reviewer = Reviewer(ctx, self.ops)
@@ -46,6 +47,8 @@ class ReviewPage(QWidget):
         for part in (self.transfer, self.decks, self.reviewer, self.browser):
             part.message.connect(self.message.setText)
         self.decks.study_requested.connect(self.study)
+        self.decks.next_step.connect(self.next_step)
+        self.decks.browse_requested.connect(lambda: self.tabs.setCurrentIndex(1))
         self.decks.loaded.connect(self.browser.set_decks)
         self.decks.deleted.connect(lambda _deck_id: self.browser.reload())
         self.decks.import_requested.connect(self.transfer.choose_import)
@@ -53,6 +56,7 @@ class ReviewPage(QWidget):
             lambda deck_id: self.transfer.choose_export(deck_id, self.decks.deck_name(deck_id)))
         self.reviewer.left.connect(self.leave_study)
         self.reviewer.open_location.connect(self.open_location)
+        self.browser.open_location.connect(self.open_location)
         self.browser.changed.connect(self.refresh_decks)
         self.transfer.imported.connect(self._imported)
         self.tabs.currentChanged.connect(self._tab_changed)

@@ -17,9 +17,21 @@ from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.kit.read_aloud import ReadAloudBar
 from lmgpa_desktop.ui.study.card_audio import CardAudio
 
+CARD_SIZE = "x-large"  # a card's text: Qt's size keyword, 1.5 times the font of the view that shows it
+
 
 class Reviewer(QWidget):
     """Shows one card at a time of a deck (or of every deck); the keys belong to this widget."""
+
+    # The keys keyPressEvent below handles, as the shortcuts overlay (`?`) lists them; a test presses each one.
+    KEYS = [
+        (("Space", "Return"), "Show the answer"),
+        (("1", "2", "3", "4"), "Rate the answer: " + ", ".join(review.RATINGS.values())),
+        (("Space",), f"Rate {review.RATINGS[3]} once the answer shows"),
+        (("Ctrl+Z",), "Undo the last answer"),
+        (("R",), "Read the card aloud, or pause"),
+        (("Esc",), "Back to the deck list"),
+    ]
 
     message = Signal(str)
     left = Signal()  # Esc: back to the deck list
@@ -165,7 +177,8 @@ class Reviewer(QWidget):
         return doc.toPlainText()
 
     def _page_html(self, body: str) -> str:
-        return f"<div align=center style='font-size:17pt'>{body}</div>"
+        # A size keyword, not points: Qt scales it from the view's font, so cards follow the system's font size.
+        return f"<div align=center style='font-size:{CARD_SIZE}'>{body}</div>"
 
     def _update_left(self) -> None:
         deck_id = self.deck_id

@@ -5,7 +5,9 @@
 # passages go into the prompt, numbered [1]..[n]; the answer is then checked sentence by sentence while it is
 # written, and a sentence reaches the student only once a passage supports it (cited, its names and numbers found
 # there). A user test saw 30 seconds of invented text streamed and then replaced by quotes after it had been read:
-# holding each sentence until it is checked means nothing shown is ever taken back.
+# holding each sentence until it is checked means nothing shown is ever taken back. While nothing can be shown yet,
+# "stage" events say what is happening (finding passages, the model reading them, writing), so a student waiting
+# for checked text is not left looking at an empty answer.
 
 from __future__ import annotations
 
@@ -35,11 +37,17 @@ REGENERATE_TEMPERATURE = 0.3  # measured: at 0.6 Gemma 270M wrote unsupported an
 
 NOT_FOUND = ("I couldn't find anything about this in {where}, so I won't guess. "
              "Try other words, or add material that covers it.")
+# What is happening, for the student, while an answer is on its way (each a "stage" event's text).
+FINDING = "Finding what {where} says about your question…"
+READING = "Reading {count} from {where}…"
+WRITING = "Writing. Each sentence appears only once {where} supports it…"
+HELD_SO_FAR = " {n} left out so far: not found there."
 
 
 @dataclass(frozen=True)
 class ChatEvent:
-    """One step of an answer: a streamed piece of text ("token") or the finished, stored message ("done")."""
+    """One step of an answer: what is happening ("stage", text for the student), a checked piece of the answer
+    ("token"), or the finished, stored message ("done", always last)."""
 
     kind: str
     text: str = ""
@@ -93,25 +101,36 @@ def _answer_and_store(ctx: AppContext, conversation_id: int | None, question: st
                       scope: Scope, cancel: threading.Event | None, temperature: float, seed: int | None,
                       replace: bool = False) -> Iterator[ChatEvent]:
     """Plan, stream checked sentences, store; a stopped answer keeps the sentences already shown."""
+    where = scope_label(ctx, scope)
 
     def store(content: str, cites: list[Citation]) -> Message:
         if replace:  # the old answer gives way only once there is a new one: a stopped regenerate loses nothing
             chat_repo.delete_last_assistant(ctx.db, conversation_id)
         return store_answer(ctx, conversation_id, content, cites)
 
-    plan = _plan(ctx, question, history, scope)
+    yield ChatEvent("stage", FINDING.format(where=where))
+    plan = _plan(ctx, question, history, scope, where)
     if not plan.passages:
         text = NOT_FOUND.format(where=plan.where)
         yield ChatEvent("token", text)
         yield ChatEvent("done", message=store(text, []))
         return
+    count = "1 passage" if len(plan.passages) == 1 else f"{len(plan.passages)} passages"
+    yield ChatEvent("stage", READING.format(count=count, where=where))  # the model evaluates the prompt meanwhile
     checker = chat_check.Checker(plan)
     pieces = _generate(ctx, plan, temperature, seed, cancel)
     finished = False
+    writing = False
     try:
         for piece in pieces:
+            held = len(checker.held)
+            if not writing and piece.strip():
+                writing = True
+                yield ChatEvent("stage", WRITING.format(where=where))
             for text in checker.feed(piece):
                 yield ChatEvent("token", text)
+            if len(checker.held) > held:  # a sentence was written and left out: say so, the wait is not idle
+                yield ChatEvent("stage", WRITING.format(where=where) + HELD_SO_FAR.format(n=len(checker.held)))
         stopped = cancel is not None and cancel.is_set()
         finished = True
         for text in checker.finish(stopped):  # the last sentence completes only when the stream ends
@@ -131,8 +150,7 @@ def _answer_and_store(ctx: AppContext, conversation_id: int | None, question: st
     yield ChatEvent("done", message=store(content, cites), stopped=stopped)
 
 
-def _plan(ctx: AppContext, question: str, history: list[Message], scope: Scope) -> Plan:
-    where = scope_label(ctx, scope)
+def _plan(ctx: AppContext, question: str, history: list[Message], scope: Scope, where: str) -> Plan:
     # The topic is the latest earlier question that stands on its own ("tell me more" does not).
     topic = next((m.content for m in reversed(history) if m.role == "user" and not is_follow_up(m.content)), None)
     follow_up = topic is not None and is_follow_up(question)

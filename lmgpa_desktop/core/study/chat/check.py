@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from lmgpa_desktop.core.library import evidence
 from lmgpa_desktop.core.study.chat.prompt import MARKER, Plan
 from lmgpa_desktop.core.study.chat.retrieval import Passage, sentences_of
 from lmgpa_desktop.core.study.chat.conversations import Citation
@@ -123,8 +125,11 @@ class Checker:
         for number, index in enumerate(self.order, 1):
             passage = self.plan.passages[index]
             hit = passage.hit
+            quote = _snippet(passage, text, number)
+            # A recording opens at the second of the quoted sentence, not where the passage or the question's match is.
+            hit = replace(hit, start_s=evidence.sentence_start(hit.sentences, quote, hit.start_s))
             cites.append(Citation(number, hit.source_id, hit.source_title, hit.location, hit.page_no, hit.start_s,
-                                  hit.end_s, hit.region, hit.chunk_id, _snippet(passage, text, number)))
+                                  hit.end_s, hit.region, hit.chunk_id, quote))
         return text, cites
 
     def _show(self, text: str) -> str:
