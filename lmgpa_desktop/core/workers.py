@@ -103,7 +103,7 @@ class WorkerPool:
     """Starts a worker per queue and routes wake-ups and cancels to them."""
 
     def __init__(self, jobs: JobQueue, listener: Listener):
-        self.jobs = jobs
+        self.jobs, self.listener = jobs, listener
         self.workers = {q: QueueWorker(jobs, q, listener) for q in queues()}
         jobs.on_submit = self.wake  # jobs queued by other jobs start at once too
 
@@ -125,7 +125,9 @@ class WorkerPool:
 
     def cancel(self, job_id: int) -> None:
         """Cancel a queued or running job."""
-        self.jobs.cancel(job_id)
+        if self.jobs.cancel(job_id) == "cancelled":
+            # it never started, so no worker will report its end: say it here, or a page waiting for it waits forever
+            self.listener("finished", self.jobs.get(job_id), None)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop every worker; running jobs go back to the queue and resume at the next start."""

@@ -80,6 +80,15 @@ def test_cancel_a_queued_job(ctx):
         ctx.jobs.run_now(job_id)
 
 
+def test_cancelling_a_job_that_never_started_reports_its_end(ctx):
+    # no worker runs it, so the pool itself says it finished (a page waiting for the end would wait forever)
+    events = []
+    pool = WorkerPool(ctx.jobs, lambda event, job, report: events.append((event, job.id, job.state)))
+    job_id = pool.submit("test.count", {"steps": 2})  # the pool is not started: the job stays queued
+    pool.cancel(job_id)
+    assert events == [("finished", job_id, "cancelled")]
+
+
 def test_student_facing_failure_and_unexpected_bug(ctx):
     failed = ctx.jobs.run_now(ctx.jobs.submit("test.fail", {}))
     assert failed.state == "failed" and failed.error == "the file is not a valid recording"

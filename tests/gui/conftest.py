@@ -54,3 +54,34 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for (test, where, head), times in sorted(_slow.items(), key=lambda kv: -max(kv[1])):
         count = f" (x{len(times)})" if len(times) > 1 else ""
         terminalreporter.write_line(f"{max(times) * 1000:7.1f} ms{count}  {test.rpartition('/')[2]}  {where}  {head}")
+
+
+@pytest.fixture
+def laptop_window(qtbot, ctx):
+    """The real main window at 1024x700, the smallest laptop screen every page must fit."""
+    from lmgpa_desktop.app import build_window
+
+    win = build_window(ctx)
+    qtbot.addWidget(win)
+    win.resize(1024, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+@pytest.fixture
+def review_page(qtbot, ctx):
+    """The Review page with its own running job runner."""
+    from lmgpa_desktop.ui.kit.job_runner import JobRunner
+    from lmgpa_desktop.ui.study.review_page import ReviewPage
+
+    runner = JobRunner(ctx)
+    runner.start()
+    page = ReviewPage(ctx, runner)
+    qtbot.addWidget(page)
+    page.resize(1100, 750)
+    page.show()
+    yield page
+    runner.stop()
+    page.ops.close()

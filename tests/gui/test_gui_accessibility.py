@@ -7,21 +7,14 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit, QPushButton, QToolButton, QVBoxLayout, QWidget
 
-from lmgpa_desktop.app import build_window
 from lmgpa_desktop.ui.kit import accessibility
 from lmgpa_desktop.ui.shell.main_window import AREAS
 from lmgpa_desktop.ui.shell.shortcuts_overlay import ShortcutsOverlay
 
 
 @pytest.fixture
-def window(qtbot, ctx):
-    win = build_window(ctx)
-    qtbot.addWidget(win)
-    win.resize(1024, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(laptop_window):
+    return laptop_window
 
 
 def _overlay(window, qtbot) -> ShortcutsOverlay:

@@ -10,24 +10,14 @@ from PySide6.QtWidgets import QInputDialog
 from lmgpa_desktop.app import build_window
 from lmgpa_desktop.core.study.anki import importing as anki_import
 from lmgpa_desktop.storage import cards_repo, sources_repo
-from lmgpa_desktop.ui.kit.job_runner import JobRunner
 from lmgpa_desktop.ui.study.card_browser import CardBrowser
-from lmgpa_desktop.ui.study.review_page import ReviewPage
 
 CTRL, SHIFT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
 
 
 @pytest.fixture
-def page(qtbot, ctx):
-    runner = JobRunner(ctx)
-    runner.start()
-    review_page = ReviewPage(ctx, runner)
-    qtbot.addWidget(review_page)
-    review_page.resize(1100, 750)
-    review_page.show()
-    yield review_page
-    runner.stop()
-    review_page.ops.close()
+def page(review_page):
+    return review_page
 
 
 def _open_browser(page, qtbot, count: int) -> CardBrowser:

@@ -107,7 +107,7 @@ def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lectur
     assert "[1]" in shown and "Sources:" in shown and source.title in shown
     with qtbot.waitSignal(page.open_location, timeout=5000) as signal:
         qtbot.mouseClick(page.body.viewport(), Qt.MouseButton.LeftButton, pos=_point_of(page.body, "[1]"))
-    assert signal.args == [source.id, None, cite.start_s]
+    assert signal.args[:3] == [source.id, None, cite.start_s] and signal.args[4] == cite.snippet
     window = page.window()  # the main window routes the citation: the lecture, at that second
     qtbot.waitUntil(lambda: window.ops.pending == 0 and window.pages["record"].view.ops.pending == 0)
     assert window.current_area() == "record"
@@ -129,9 +129,14 @@ def test_citation_click_opens_the_source_where_the_answer_is(page, qtbot, lectur
     with qtbot.waitSignal(page.open_location, timeout=5000) as signal:
         page.body.verticalScrollBar().setValue(page.body.verticalScrollBar().maximum())
         qtbot.mouseClick(page.body.viewport(), Qt.MouseButton.LeftButton, pos=page.body.cursorRect(middle).center())
-    assert signal.args == [book.id, cite.page_no, None]
+    assert signal.args[:3] == [book.id, cite.page_no, None] and signal.args[4] == cite.snippet
     qtbot.waitUntil(lambda: window.ops.pending == 0 and window.pages["library"].viewer.ops.pending == 0)
-    assert window.current_area() == "library" and window.pages["library"].viewer.current_page() == cite.page_no
+    viewer = window.pages["library"].viewer
+    assert window.current_area() == "library" and viewer.current_page() == cite.page_no
+    # the quoted sentence is marked on the page picture, not the whole passage
+    marks = viewer.marks
+    assert viewer.highlight_text == cite.snippet and marks is not None and marks.sentence
+    assert sum(w * h for _, _, w, h in marks.sentence) < 0.05 * marks.width * marks.height
     window.show_area("chat")
 
     page.copy_answer()

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop import paths
-from lmgpa_desktop.app import build_window
 from lmgpa_desktop.ui.kit.plain_errors import plain_message
 from lmgpa_desktop.ui.kit.status_line import StatusLine
 from lmgpa_desktop.ui.progress import celebration
@@ -31,14 +30,8 @@ def themed(qapp):
 
 
 @pytest.fixture
-def window(qtbot, ctx):
-    win = build_window(ctx)
-    qtbot.addWidget(win)
-    win.resize(1024, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
+def window(laptop_window):
+    return laptop_window
 
 
 def _row_colors(view, image, row: int) -> Counter:

@@ -11,22 +11,12 @@ from PySide6.QtCore import Qt, QUrl
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.storage import cards_repo, sources_repo
 from lmgpa_desktop.storage import review_logs_repo
-from lmgpa_desktop.ui.kit.job_runner import JobRunner
 from lmgpa_desktop.ui.study.card_browser import PAGE_SIZE
-from lmgpa_desktop.ui.study.review_page import ReviewPage
 
 
 @pytest.fixture
-def page(qtbot, ctx):
-    runner = JobRunner(ctx)
-    runner.start()
-    review_page = ReviewPage(ctx, runner)
-    qtbot.addWidget(review_page)
-    review_page.resize(1100, 750)
-    review_page.show()
-    yield review_page
-    runner.stop()
-    review_page.ops.close()
+def page(review_page):
+    return review_page
 
 
 def _import(qtbot, page, path: Path) -> None:

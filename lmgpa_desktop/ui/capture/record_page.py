@@ -129,6 +129,10 @@ class RecordPage(QWidget):
         self._update_buttons()
 
     # -- devices and sources ---------------------------------------------------------------------------------
+    def first_focus(self):
+        """Where the keyboard goes when the page is opened by keyboard: Record, or Import without a microphone."""
+        return self.record_button if self.record_button.isEnabled() else self.import_button
+
     def refresh_devices(self, rescan: bool = False) -> None:
         """List the microphones off the UI thread; rescan also finds ones plugged in since the app started."""
         if self.recorder is not None:

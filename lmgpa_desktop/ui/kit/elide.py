@@ -46,6 +46,9 @@ class ElidedLabel(QLabel):
 class ElidedButton(QPushButton):
     """A push button with a long name (a recording, a note) that fits a narrow column."""
 
+    # setText/text/_elide repeat ElidedLabel's on purpose: a shared Python mixin placed before the Qt class did not
+    # override Qt's setText under PySide6 (tried: the button kept the C++ text and lost the full one).
+
     def __init__(self, text: str = "", parent=None):
         super().__init__(parent)
         self.full_text = ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLayout, QLayoutItem, QStyle
 
@@ -11,19 +12,22 @@ class FlowLayout(QLayout):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._items: list[QLayoutItem] = []
+        # The items' C++ addresses, not their Python wrappers: Qt makes the items, and PySide ties their wrappers to
+        # the enclosing layout's wrapper; when a garbage collection drops that one, the wrappers here went invalid
+        # with the items still alive, and the next layout pass crashed (issue #14). A fresh wrapper is made on use.
+        self._items: list[int] = []
 
     def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 - Qt's name
-        self._items.append(item)
+        self._items.append(shiboken6.getCppPointer(item)[0])
 
     def count(self) -> int:
         return len(self._items)
 
     def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802 - Qt's name
-        return self._items[index] if 0 <= index < len(self._items) else None
+        return shiboken6.wrapInstance(self._items[index], QLayoutItem) if 0 <= index < len(self._items) else None
 
     def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802 - Qt's name
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
+        return shiboken6.wrapInstance(self._items.pop(index), QLayoutItem) if 0 <= index < len(self._items) else None
 
     def expandingDirections(self) -> Qt.Orientation:  # noqa: N802 - Qt's name
         return Qt.Orientation(0)
@@ -55,7 +59,8 @@ class FlowLayout(QLayout):
         return size + QSize(m.left() + m.right(), m.top() + m.bottom())
 
     def _visible(self) -> list[QLayoutItem]:
-        return [i for i in self._items if not (i.widget() is not None and i.widget().isHidden())]
+        items = [self.itemAt(i) for i in range(len(self._items))]
+        return [i for i in items if not (i.widget() is not None and i.widget().isHidden())]
 
     def _gap(self) -> int:
         if self.spacing() >= 0:

@@ -184,6 +184,10 @@ class LibraryPage(QWidget):
         for combo in (self.course_filter, self.kind_filter, self.tag_filter):
             combo.setCurrentIndex(0)  # each change reads the listing again; the last read wins
 
+    def first_focus(self):
+        """Where the keyboard goes when the page is opened by keyboard: the list of sources."""
+        return self.table
+
     def selected_ids(self) -> list[int]:
         """Ids of the selected sources, in table order."""
         rows = sorted({i.row() for i in self.table.selectedIndexes()})

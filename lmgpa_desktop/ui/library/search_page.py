@@ -136,6 +136,10 @@ class SearchPage(QWidget):
         if hits:
             self.results.setCurrentRow(0)
 
+    def first_focus(self):
+        """Where the keyboard goes when the page is opened by keyboard: the search box."""
+        return self.box
+
     def open_current(self) -> None:
         """Open the selected result where it came from."""
         row = self.results.currentRow()

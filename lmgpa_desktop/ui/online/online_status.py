@@ -132,6 +132,8 @@ class OnlineStatus(QObject):
         self.badge = QPushButton("…")
         self.badge.setObjectName("onlineBadge")
         self.badge.setFlat(True)
+        # An indicator, not a stop for Tab: a click opens Account, which the navigation reaches by keyboard too.
+        self.badge.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.badge.setToolTip("Account and sync")
         self.badge.clicked.connect(self.open_account.emit)
         self.timer = QTimer(self)

@@ -92,6 +92,10 @@ class NotificationsPage(QWidget):
             pass  # the page is gone
 
     # -- reading -------------------------------------------------------------------------------------------------
+    def first_focus(self):
+        """Where the keyboard goes when the page is opened by keyboard: the notifications (None: none to list)."""
+        return self.list if self.views.currentWidget() is self.list else None
+
     def refresh(self) -> None:
         """Reload the list off the UI thread."""
         self.ops.run_either(self._read, self._show)

@@ -22,6 +22,7 @@ class JobsPanel(QDockWidget):
         self.setObjectName("JobsPanel")
         self.runner = runner
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setAccessibleName("Background jobs")  # a screen reader said only "table"
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop import __version__, paths
-from lmgpa_desktop.ui.kit import accessibility, tab_order, wheel_guard
+from lmgpa_desktop.ui.kit import accessibility, page_focus, tab_order, wheel_guard
 from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.shell import nav_icons, shortcuts_overlay, theme
 
@@ -52,7 +52,7 @@ def _chat(window: MainWindow) -> QWidget:
     from lmgpa_desktop.ui.study.chat_page import ChatPage
 
     page = ChatPage(window.ctx, window.runner)
-    page.open_location.connect(lambda source_id, page_no, start_s: window.open_location(source_id, page_no, start_s))
+    page.open_location.connect(window.open_location)  # with the region and the quote, marked on a PDF page
     return page
 
 
@@ -304,6 +304,8 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(placeholder)
             placeholder.deleteLater()
             self.pages[key] = page
+            if self.jobs_panel is not None:  # Tab from the navigation goes into the page, then to the chrome
+                page_focus.move_to_end(self, [self.jobs_panel, self.statusBar()])
             if hasattr(page, "next_step"):  # an empty state's button that leads to another page
                 from lmgpa_desktop.ui.shell.welcome import follow
 
@@ -322,6 +324,19 @@ class MainWindow(QMainWindow):
     def show_area(self, key: str) -> None:
         """Switch to an area by key."""
         self.nav.setCurrentRow(KEYS.index(key))
+
+    def go_to_area(self, row: int) -> None:
+        """Switch to an area by keyboard (Ctrl+1…0, Enter in the navigation): the keyboard goes into the page."""
+        self.nav.setCurrentRow(row)
+        self.focus_page()
+
+    def focus_page(self) -> None:
+        """The keyboard on the page's first useful control (the search box, the question box, the deck list…)."""
+        # Only keyboard switches call this, as Enter in Anki's or Obsidian's sidebar opens the item and goes into
+        # it: a mouse click keeps focus in the navigation, and the arrow keys keep it there to walk the entries.
+        page = self.pages.get(self.current_area())
+        if page is not None:
+            page_focus.focus_first(page)
 
     def current_area(self) -> str:
         """Key of the area on screen."""
@@ -358,10 +373,15 @@ class MainWindow(QMainWindow):
     def _actions(self) -> None:
         """Keyboard shortcuts: Ctrl+1..9/0 jump to areas, Ctrl+J jobs, Ctrl+, settings, Ctrl+L nav, Ctrl+Q quit."""
         for index, digit in enumerate("1234567890"[: len(AREAS)]):
-            self._shortcut(f"Ctrl+{digit}", lambda i=index: self.nav.setCurrentRow(i), f"Go to {AREAS[index].title}")
+            self._shortcut(f"Ctrl+{digit}", lambda i=index: self.go_to_area(i), f"Go to {AREAS[index].title}")
         self._shortcut("Ctrl+J", self.toggle_jobs, "Show or hide the jobs panel")
-        self._shortcut("Ctrl+,", lambda: self.show_area("settings"), "Open Settings")
+        self._shortcut("Ctrl+,", lambda: self.go_to_area(KEYS.index("settings")), "Open Settings")
         self._shortcut("Ctrl+L", self.nav.setFocus, "Move to the navigation")
+        enter = QAction("In the navigation: go into the chosen page", self.nav)  # the arrows choose, Enter goes in
+        enter.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
+        enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        enter.triggered.connect(lambda _=False: self.go_to_area(self.nav.currentRow()))
+        self.nav.addAction(enter)
         self._shortcut("Ctrl+Q", self.close, "Quit")
         shortcuts_overlay.install(self, lambda: self.stack.currentWidget(),
                                   lambda: AREAS[self.stack.currentIndex()].title)  # ? and F1: this list

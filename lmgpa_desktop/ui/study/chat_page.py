@@ -67,7 +67,8 @@ def _read_conversation(ctx, conversation_id: int | None) -> tuple[int | None, li
 class ChatPage(QWidget):
     """Conversations on the left, the selected one on the right with its scope, input and actions."""
 
-    open_location = Signal(int, object, object)  # source id, page number or None, start second or None
+    # source id, page number or None, start second or None, region or None, the quoted text (marked on a PDF page)
+    open_location = Signal(int, object, object, object, str)
 
     def __init__(self, ctx, runner, parent=None):
         super().__init__(parent)
@@ -171,6 +172,10 @@ class ChatPage(QWidget):
         self._update_buttons()
 
     # -- conversations -----------------------------------------------------------------------------------------
+    def first_focus(self):
+        """Where the keyboard goes when the page is opened by keyboard: the question box."""
+        return self.input
+
     def refresh_conversations(self, select: int | None = None, before=None) -> None:
         """Reload the conversation list (off the UI thread, after `before()` if given: a write to make first) and
         show one: the current one, or the most recent."""
@@ -409,7 +414,7 @@ class ChatPage(QWidget):
     def _anchor(self, url: QUrl) -> None:
         c = self._citation(url)
         if c is not None:
-            self.open_location.emit(c.source_id, c.page_no, c.start_s)
+            self.open_location.emit(c.source_id, c.page_no, c.start_s, c.region, c.snippet or "")
 
     def _hover(self, url: QUrl) -> None:
         c = self._citation(url)

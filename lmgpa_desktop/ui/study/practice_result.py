@@ -25,19 +25,19 @@ class PracticeResult:
         self.wrong = QWidget()
         self.wrong_layout = QVBoxLayout(self.wrong)
         self.wrong_layout.addStretch(1)
-        scroll = QScrollArea()
+        self.result_scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.wrong)
         self.again_button = QPushButton("Take it again")
         self.again_button.clicked.connect(lambda: self.take(self.result.test.id, self.result.test.time_limit_s,
                                                             self.one_at_a_time.isChecked()))
-        back = QPushButton("Back to the tests")
-        back.clicked.connect(self.back_to_list)
+        self.back_button = QPushButton("Back to the tests")
+        self.back_button.clicked.connect(self.back_to_list)
         bar = QHBoxLayout()
         bar.addStretch(1)
         bar.addWidget(self.again_button)
-        bar.addWidget(back)
+        bar.addWidget(self.back_button)
         view = QWidget()
         layout = QVBoxLayout(view)
         layout.addWidget(self.score_label)
@@ -74,6 +74,11 @@ class PracticeResult:
             self.wrong_layout.insertWidget(self.wrong_layout.count() - 1,
                                            self._answer_box(number[item.question.id], item))
         self.again_button.setEnabled(result.test.status == "ready")
+        # The answers are made after the closing buttons, so Tab reached "Take it again" before any "Open the
+        # source": in reading order instead, each answer's buttons, then the closing ones.
+        chain = [self.result_scroll, *self.answer_buttons(), self.again_button, self.back_button]
+        for before, after in zip(chain, chain[1:]):
+            QWidget.setTabOrder(before, after)
 
     def _answer_box(self, number: int, item) -> QGroupBox:
         q, a = item.question, item.answer
@@ -129,6 +134,10 @@ class PracticeResult:
         """Every answer shown: the wrong ones, then the typed answers that were accepted."""
         return [self.wrong_layout.itemAt(i).widget() for i in range(self.wrong_layout.count())
                 if isinstance(self.wrong_layout.itemAt(i).widget(), QGroupBox)]
+
+    def answer_buttons(self) -> list[QPushButton]:
+        """Each answer's buttons (open the source, overrule the grade), in reading order."""
+        return [b for box in self.answer_boxes() for b in box.findChildren(QPushButton)]
 
     def wrong_boxes(self) -> list[QGroupBox]:
         """The wrong answers shown."""

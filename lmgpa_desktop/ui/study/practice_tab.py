@@ -340,6 +340,12 @@ class PracticePanel(PracticeResult, QWidget):
             self.form_layout.insertWidget(self.form_layout.count() - 1, box)
             if box.line is not None:
                 box.line.returnPressed.connect(lambda b=box: self._next_after(b))
+            else:  # Enter on a choice goes on too, as it does after a typed answer
+                go_on = QAction("Next question", box)
+                go_on.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
+                go_on.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                go_on.triggered.connect(lambda _=False, b=box: self._next_after(b))
+                box.addAction(go_on)
         # The questions are made after the buttons, so Tab went from the last answer out of the page, never to
         # Submit: answers first, then the buttons, in the order they are seen.
         chain = [w for box in self.boxes for w in ([box.line] if box.line is not None else box.buttons)]

@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
 from lmgpa_desktop.core.study.decks import CardRecord
+from lmgpa_desktop.ui.kit import page_focus
 from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.kit.status_line import StatusLine
 from lmgpa_desktop.ui.study.anki_transfer import AnkiTransfer
@@ -71,6 +72,14 @@ class ReviewPage(QWidget):
     def card(self) -> CardRecord | None:
         """The card on the study screen."""
         return self.reviewer.card
+
+    def first_focus(self):
+        """Where the keyboard goes when the page is opened by keyboard: the deck list, the card or the browser."""
+        shown = self.tabs.currentWidget()
+        if shown is self.study_stack and self.study_stack.currentWidget() is self.decks \
+                and self.decks.table.isVisibleTo(self):
+            return self.decks.table
+        return page_focus.first_control(self.study_stack.currentWidget() if shown is self.study_stack else shown)
 
     def refresh_decks(self) -> None:
         """Read the deck counts again (off the UI thread); the deck list and the browser's menus follow."""

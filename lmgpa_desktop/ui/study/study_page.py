@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from lmgpa_desktop.ui.kit import page_focus
 from lmgpa_desktop.ui.study.generate_tab import GeneratePanel
 from lmgpa_desktop.ui.study.notes_tab import NotesPanel
 from lmgpa_desktop.ui.study.pending_tab import PendingPanel
@@ -52,6 +53,10 @@ class StudyPage(QWidget):
         self._first_loaded = True
         if not self.pending.pending.empty and self.tabs.currentIndex() == 0:
             self.show_tab("review")
+
+    def first_focus(self):
+        """Where the keyboard goes when the page is opened by keyboard: the first control of the tab on screen."""
+        return page_focus.first_control(self.tabs.currentWidget())
 
     def show_tab(self, key: str) -> None:
         """Switch to generate, review, notes or practice."""
