@@ -182,14 +182,21 @@ def test_tab_from_the_navigation_goes_into_the_page_before_the_status_bar_and_jo
     assert window.online.badge not in stops  # an indicator; its click opens Account, which the navigation reaches
 
 
-def test_enter_on_a_choice_goes_to_the_next_question(window, qtbot, ctx, practice_test):
+
+def _take(window, qtbot, test_id: int):
+    """Start the practice test from the Study page; returns the practice panel, its questions on screen."""
     window.show_area("study")
     study = window.pages["study"]
     study.show_tab("practice")
     panel = study.practice
-    qtbot.waitUntil(lambda: panel.ops.pending == 0 and panel.test_ids() == [practice_test])
-    panel.select_test(practice_test)
+    qtbot.waitUntil(lambda: panel.ops.pending == 0 and panel.test_ids() == [test_id])
+    panel.select_test(test_id)
     panel.take_button.click()
+    return panel
+
+
+def test_enter_on_a_choice_goes_to_the_next_question(window, qtbot, ctx, practice_test):
+    panel = _take(window, qtbot, practice_test)
     mcq, tf, short = panel.boxes
     assert QApplication.focusWidget() is mcq.buttons[0]
     _press(qtbot, Qt.Key.Key_Space)
@@ -201,13 +208,7 @@ def test_enter_on_a_choice_goes_to_the_next_question(window, qtbot, ctx, practic
 
 
 def test_the_results_answers_come_before_its_closing_buttons_in_tab_order(window, qtbot, ctx, practice_test):
-    window.show_area("study")
-    study = window.pages["study"]
-    study.show_tab("practice")
-    panel = study.practice
-    qtbot.waitUntil(lambda: panel.ops.pending == 0 and panel.test_ids() == [practice_test])
-    panel.select_test(practice_test)
-    panel.take_button.click()
+    panel = _take(window, qtbot, practice_test)
     mcq, tf, short = panel.boxes
     mcq.set_response("the nucleus")  # wrong
     tf.set_response("True")

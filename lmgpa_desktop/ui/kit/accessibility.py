@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QLabel, QLayout, QLineEdit, QPlainTextEdit, QScrollBar, QTabWidget, QTextEdit, QWidget,
 )
 
+from lmgpa_desktop.ui.kit.app_filter import install_once
+
 CONTROLS = (QAbstractButton, QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox, QComboBox, QAbstractSlider,
             QAbstractItemView)
 _TAG = re.compile(r"<[^>]+>")
@@ -168,8 +170,4 @@ class Namer(QObject):
 
 def install(app: QCoreApplication) -> Namer:
     """Name controls as they appear, application-wide (once per application); keep the returned object alive."""
-    namer = app.findChild(Namer)
-    if namer is None:
-        namer = Namer(app)
-        app.installEventFilter(namer)
-    return namer
+    return install_once(app, Namer)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtWidgets import QAbstractItemView
 
+from lmgpa_desktop.ui.kit.app_filter import install_once
+
 # A QTableWidget takes Tab to go from cell to cell by default. In a list of decks, tests or jobs, where a row is
 # selected whole, that only traps the keyboard: Tab from the navigation landed in the jobs table and never left it,
 # and "Take test" beside the tests table could not be reached at all (issue #14). Arrow keys still walk the rows.
@@ -27,8 +29,4 @@ class TabOrder(QObject):
 
 def install(app: QCoreApplication) -> TabOrder:
     """Free Tab in every row-selecting view of the application; keep the returned object alive."""
-    order = app.findChild(TabOrder)
-    if order is None:  # once per application, however many windows open
-        order = TabOrder(app)
-        app.installEventFilter(order)
-    return order
+    return install_once(app, TabOrder)

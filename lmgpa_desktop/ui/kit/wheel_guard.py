@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSlider, QAbstractSpinBox, QComboBox, QScrollBar, QWidget
 
+from lmgpa_desktop.ui.kit.app_filter import install_once
+
 # Scrolling a page over a drop-down silently switched Progress from "Last 7 days" to "All time" (issue #14).
 GUARDED = (QComboBox, QAbstractSpinBox, QAbstractSlider)
 
@@ -40,8 +42,4 @@ def _scroll_area_of(widget: QWidget) -> QAbstractScrollArea | None:
 
 def install(app: QCoreApplication) -> WheelGuard:
     """Guard every control of the application; keep the returned object alive."""
-    guard = app.findChild(WheelGuard)
-    if guard is None:  # once per application, however many windows open
-        guard = WheelGuard(app)
-        app.installEventFilter(guard)
-    return guard
+    return install_once(app, WheelGuard)
