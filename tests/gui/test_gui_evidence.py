@@ -38,6 +38,7 @@ def window(qtbot, profile):
 def _search(qtbot, window, query: str):
     window.show_area("search")
     page = window.pages["search"]
+    page.box.setFocus()  # as a student clicks into the box: keys go to whatever has the focus
     page.box.clear()
     qtbot.keyClicks(page.box, query)
     qtbot.waitUntil(lambda: page.results.count() > 0 and not page.ops.pending, timeout=60_000)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMenu, QStackedWidget,
@@ -141,6 +141,20 @@ AREAS = [
 KEYS = [a.key for a in AREAS]
 
 
+class NavList(QListWidget):
+    """The page list. Enter is handled here, not by a shortcut: a shortcut on the list fired for Enter sent to any
+    widget while the list had the focus, and took it from the search box."""
+
+    KEYS = [(("Return", "Enter"), "In the navigation: go into the chosen page")]  # listed by the `?` overlay
+    entered = Signal()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            self.entered.emit()
+            return
+        super().keyPressEvent(event)
+
+
 class MainWindow(QMainWindow):
     """The app's one window; paints before the profile is open, then attach() brings it to life."""
 
@@ -159,7 +173,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Little Monster GPA")
         self.setWindowIcon(QIcon(str(paths.resource("icons", "app.svg"))))
         self.setMinimumSize(720, 520)  # every navigation entry stays visible
-        self.nav = QListWidget()
+        self.nav = NavList()
         self.nav.setObjectName("nav")
         self.nav.setAccessibleName("Navigation")
         self.nav.setFixedWidth(190)
@@ -377,11 +391,7 @@ class MainWindow(QMainWindow):
         self._shortcut("Ctrl+J", self.toggle_jobs, "Show or hide the jobs panel")
         self._shortcut("Ctrl+,", lambda: self.go_to_area(KEYS.index("settings")), "Open Settings")
         self._shortcut("Ctrl+L", self.nav.setFocus, "Move to the navigation")
-        enter = QAction("In the navigation: go into the chosen page", self.nav)  # the arrows choose, Enter goes in
-        enter.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
-        enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        enter.triggered.connect(lambda _=False: self.go_to_area(self.nav.currentRow()))
-        self.nav.addAction(enter)
+        self.nav.entered.connect(lambda: self.go_to_area(self.nav.currentRow()))  # the arrows choose, Enter goes in
         self._shortcut("Ctrl+Q", self.close, "Quit")
         shortcuts_overlay.install(self, lambda: self.stack.currentWidget(),
                                   lambda: AREAS[self.stack.currentIndex()].title)  # ? and F1: this list

@@ -330,12 +330,9 @@ class SettingsPage(QWidget):
     def cancel_install(self) -> None:
         """Stop the running install."""
         if self._install_job is not None:
-            self.runner.cancel(self._install_job)
             self.install_cancel.setEnabled(False)
             self.catalogue_status.setText("Cancelling…")
-            job = self.ctx.jobs.get(self._install_job)
-            if job is not None and job.state == "cancelled":  # it had not started, so no worker reports its end
-                self._install_finished(job)
+            self.runner.cancel(self._install_job)  # one that had not started reports its end at once
 
     def use_selected(self) -> None:
         """Put the chosen installed model in the language-model slot."""
