@@ -8,6 +8,13 @@ from PySide6.QtWidgets import QLabel, QPushButton, QStyle, QStyleOptionButton
 MIN_CHARS = 8  # the narrowest they get still shows a word or so
 
 
+def _elided(widget, full_text: str, room: int) -> str:
+    """full_text cut with "…" to room pixels; the tooltip holds the whole text only when it was cut."""
+    shown = widget.fontMetrics().elidedText(full_text, Qt.TextElideMode.ElideRight, room)
+    widget.setToolTip(full_text if shown != full_text else "")
+    return shown
+
+
 class ElidedLabel(QLabel):
     """One line of plain text that shrinks with its layout instead of widening the page."""
 
@@ -26,9 +33,7 @@ class ElidedLabel(QLabel):
         return self.full_text
 
     def _elide(self) -> None:
-        shown = self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, max(1, self.width()))
-        super().setText(shown)
-        self.setToolTip(self.full_text if shown != self.full_text else "")
+        super().setText(_elided(self, self.full_text, max(1, self.width())))
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         fm = self.fontMetrics()
@@ -69,9 +74,7 @@ class ElidedButton(QPushButton):
         return max(1, self.contentsRect().width() - 2 * margin - 8)
 
     def _elide(self) -> None:
-        shown = self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, self._room())
-        super().setText(shown)
-        self.setToolTip(self.full_text if shown != self.full_text else "")
+        super().setText(_elided(self, self.full_text, self._room()))
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         # measured as QPushButton does, with the whole text (setting it here would ask for another layout pass)
