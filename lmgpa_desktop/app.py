@@ -26,6 +26,7 @@ def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: 
     from lmgpa_desktop.ui.shell import theme
     from lmgpa_desktop.ui.shell.main_window import MainWindow
     from lmgpa_desktop.ui.shell.profile_loader import ProfileLoader
+    from lmgpa_desktop.ui.safety.profile_host import ProfileHost
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Little Monster GPA")
@@ -41,40 +42,49 @@ def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: 
     window.show()
     state: dict = {"code": 0}
 
-    def opened(ctx: AppContext) -> None:
-        state["ctx"] = ctx
-        attach(window, ctx)
+    def opened(ctx: AppContext) -> None:  # the host has attached it to its window
+        from lmgpa_desktop.ui.safety.auto_backup import AutoBackupTimer
+
+        state["auto_backup"] = AutoBackupTimer(ctx, host.window)  # every 30 minutes of use when changed, and on quit
         if exit_when_ready:
             print(f"loaded {time.perf_counter() - _T0:.4f}", flush=True)
             QTimer.singleShot(0, finish)
 
     def failed(message: str) -> None:
         print(f"lmgpa: error: {message}", file=sys.stderr)
-        QMessageBox.critical(window, "Little Monster GPA cannot open your data", message)
+        QMessageBox.critical(host.window, "Little Monster GPA cannot open your data", message)
         state["code"] = 1
         app.quit()
 
     def finish() -> None:
         if screenshot:
-            window.grab().save(screenshot)
-        window.close()
+            host.window.grab().save(screenshot)
+        host.window.close()
         app.quit()
 
-    loader = ProfileLoader(home_path)
-    loader.opened.connect(opened)
-    loader.failed.connect(failed)
+    def new_window() -> MainWindow:  # after a restore the profile reopens in a fresh window (pages hold the old one)
+        fresh = MainWindow(boot)
+        fresh._error_relay = relay
+        return fresh
+
+    host = ProfileHost(window, home_path, ProfileLoader, new_window, attach)  # also offers a restore when damaged
+    host.opened.connect(opened)
+    host.failed.connect(failed)
+    host.gave_up.connect(lambda: (state.update(code=1), app.quit()))
 
     def painted() -> None:
         # Open the profile only once the window is on screen, so the import work never delays the first paint.
         if exit_when_ready:
             print(f"ready {time.perf_counter() - _T0:.4f}", flush=True)  # read by benchmarks/startup.py
-        loader.start()
+        host.open()
 
     QTimer.singleShot(0, painted)
     code = app.exec()
-    loader.wait()
-    if "ctx" in state:
-        state["ctx"].close()
+    host.wait()
+    auto_backup = state.get("auto_backup")
+    if auto_backup is not None and host.ctx is auto_backup.ctx:
+        auto_backup.on_quit()  # the window is gone, so this waits on nothing the student sees; done before exit
+    host.close()
     return state["code"] or code
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 import anyio
@@ -9,8 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import text
 
-from sync_server import __version__, envelope, housekeeping, idempotency, migrate, periodic
+from sync_server import __version__, envelope, housekeeping, idempotency, limits, migrate, periodic
 from sync_server.auth import router as auth
+from sync_server.auth.mail import SmtpResetSender
 from sync_server.auth.service import ResetSender, log_reset_sender
 from sync_server.classes import reminders
 from sync_server.classes import router as classes
@@ -22,6 +24,7 @@ from sync_server.settings import ServerSettings
 from sync_server.social import router as social
 from sync_server.sync import router as sync
 
+FEATURES = (auth, classes, social, notify, game, sync)
 THREADS = 4
 MAX_CONCURRENT_REQUESTS = 200  # per worker; beyond it uvicorn answers 503 at once
 DUE_SOON_EVERY_S = 300  # due-soon reminders: each worker may sweep, the dedupe keys make a second pass push nothing
@@ -34,9 +37,18 @@ def _prune(db: Database) -> None:
         housekeeping.prune(s)
 
 
-def create_app(settings: ServerSettings, reset_sender: ResetSender = log_reset_sender,
+def _reset_sender(settings: ServerSettings) -> ResetSender:
+    """Mail through SMTP_HOST when set; otherwise the server log (development, or an operator passing codes on)."""
+    if settings.smtp_host:
+        return SmtpResetSender(settings)
+    logging.getLogger("sync_server").warning("SMTP_HOST is not set: password-reset codes are written to this log")
+    return log_reset_sender
+
+
+def create_app(settings: ServerSettings, reset_sender: ResetSender | None = None,
                run_migrations: bool = True, background: bool = True) -> FastAPI:
-    """Build the server; every piece of state lives in the database, none in the process."""
+    """Build the server; every piece of state lives in the database, none in the process. The reset sender is
+    chosen from the settings unless one is given."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -51,20 +63,23 @@ def create_app(settings: ServerSettings, reset_sender: ResetSender = log_reset_s
             if background else []
         yield
         await periodic.stop(tasks)
+        if isinstance(app.state.reset_sender, SmtpResetSender):
+            await anyio.to_thread.run_sync(app.state.reset_sender.close)  # mails already asked for still leave
         app.state.db.dispose()
 
     app = FastAPI(title="Little Monster GPA sync server", version=__version__, docs_url="/docs", lifespan=lifespan)
     app.state.settings = settings
     app.state.db = Database(settings.database_url)
-    app.state.reset_sender = reset_sender
+    app.state.reset_sender = reset_sender or _reset_sender(settings)
     if run_migrations:
         migrate.upgrade(app.state.db)
     idempotency.install(app)
+    limits.install(app, [u for module in FEATURES for u in module.router.uploads])
     envelope.install(app)  # installed last so its request-id middleware runs first
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["*"])
-    for module in (auth, classes, social, notify, game, sync):
+    for module in FEATURES:
         app.include_router(module.router)
 
     @app.get("/health", response_model=Envelope[dict])

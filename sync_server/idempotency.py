@@ -1,4 +1,5 @@
-"""Idempotency-Key on writes: the first answer is stored and replayed, so an outbox retry acts once."""
+"""Idempotency-Key on writes: the first answer is stored and replayed, so an outbox retry acts once; a replay goes
+only to a session that is still signed in, and answers marked Cache-Control: no-store (tokens) are never stored."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -23,6 +25,14 @@ def _header(scope, name: bytes) -> str:
     return next((v for k, v in scope["headers"] if k == name), b"").decode("latin-1").strip()
 
 
+def _live(s, user_id: str, session_id: str | None) -> bool:
+    """True while the token's device session is signed in and its account active (as the auth check asks)."""
+    found = s.scalar(select(models.DeviceSession.id).join(models.User, models.User.id == models.DeviceSession.user_id)
+                     .where(models.DeviceSession.id == session_id, models.DeviceSession.user_id == user_id,
+                            models.DeviceSession.revoked_at.is_(None), models.User.is_active.is_(True)))
+    return found is not None
+
+
 class IdempotencyMiddleware:
     """Plain ASGI: replay stored answers for repeated (user, Idempotency-Key) writes; other requests pass through."""
 
@@ -37,17 +47,18 @@ class IdempotencyMiddleware:
         fastapi_app = scope["app"]
         auth = _header(scope, b"authorization")
         try:
-            user_id = read_access(fastapi_app.state.settings.signing_key, auth[7:].strip())["sub"] \
-                if auth.lower().startswith("bearer ") else None
+            claims = read_access(fastapi_app.state.settings.signing_key, auth[7:].strip()) \
+                if auth.lower().startswith("bearer ") else {}
         except TokenError:
-            user_id = None
+            claims = {}
+        user_id, session_id = claims.get("sub"), claims.get("sid")
         if user_id is None:  # unauthenticated writes: the route answers 401 itself
             await self.app(scope, receive, send)
             return
         db, method, path = fastapi_app.state.db, scope["method"], scope["path"]
 
-        def claim() -> models.IdempotentRequest | None:
-            """Insert a pending row; if one exists, return it instead."""
+        def claim() -> models.IdempotentRequest | None | bool:
+            """Insert a pending row; if one exists, return it instead, or False when the token's session has ended."""
             try:
                 with db.session() as s:
                     s.add(models.IdempotentRequest(user_id=user_id, key=key, method=method, path=path,
@@ -55,9 +66,14 @@ class IdempotencyMiddleware:
                 return None
             except IntegrityError:
                 with db.session(write=False) as s:
-                    return s.get(models.IdempotentRequest, (user_id, key))
+                    return s.get(models.IdempotentRequest, (user_id, key)) if _live(s, user_id, session_id) else False
 
         stored = await run_in_threadpool(claim)
+        if stored is False:
+            # A signed-out, revoked or disabled session gets no stored answer: the route refuses it (401) itself,
+            # and nothing is settled, so the owner's stored answer stays.
+            await self.app(scope, receive, send)
+            return
         if stored is not None:
             request = Request(scope)
             if stored.method != method or stored.path != path:
@@ -72,11 +88,14 @@ class IdempotencyMiddleware:
             await response(scope, receive, send)
             return
 
-        answer: dict = {"status": None, "body": bytearray()}
+        answer: dict = {"status": None, "body": bytearray(), "keep": True}
 
         async def capture(message):
             if message["type"] == "http.response.start":
                 answer["status"] = message["status"]
+                # An answer that must not be stored (tokens) is not kept for replay either.
+                answer["keep"] = not any(k.lower() == b"cache-control" and b"no-store" in v.lower()
+                                         for k, v in message.get("headers", []))
             elif message["type"] == "http.response.body":
                 answer["body"] += message.get("body", b"")
             await send(message)
@@ -87,7 +106,7 @@ class IdempotencyMiddleware:
                 if row is None:
                     return
                 status = answer["status"]
-                if status is None or status >= 500 or status in NOT_FINAL:
+                if status is None or status >= 500 or status in NOT_FINAL or not answer["keep"]:
                     s.delete(row)
                 else:
                     row.status, row.body = status, bytes(answer["body"]).decode("utf-8", "replace")

@@ -10,6 +10,7 @@ import sys
 from sync_server.settings import DEFAULT_DATABASE_URL, ConfigError, DatabaseSettings, ServerSettings
 
 ROLES = ("student", "teacher", "admin")
+KEEP_ALIVE_S = 5  # uvicorn's default, stated: an idle keep-alive connection is closed after this
 
 
 def _set_role(argv: list[str]) -> int:
@@ -76,8 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("sync_server").warning("development mode: do not use this server for real accounts")
     from sync_server.app import MAX_CONCURRENT_REQUESTS
 
+    # The guarded protocol closes connections whose request head or body does not arrive in time (settings
+    # HEADER_TIMEOUT_SECONDS, BODY_TIMEOUT_SECONDS); idle keep-alive connections close after KEEP_ALIVE_S.
     uvicorn.run("sync_server.app:factory", factory=True, host=args.host, port=args.port, workers=args.workers,
-                limit_concurrency=MAX_CONCURRENT_REQUESTS)
+                limit_concurrency=MAX_CONCURRENT_REQUESTS, timeout_keep_alive=KEEP_ALIVE_S,
+                http="sync_server.http_protocol:GuardedHttpToolsProtocol")
     return 0
 
 

@@ -21,17 +21,24 @@ UtcDateTime = Annotated[datetime, PlainSerializer(_utc_text, return_type=str, wh
                         WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")]
 
 
+MAX_DEPTH = 32  # no request body needs more nesting than this; deeper ones are refused with 422
+
+
 def no_nul(value: object) -> None:
-    """PostgreSQL text cannot hold NUL: refuse it everywhere so both databases answer the same 422."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text may not contain NUL characters")
-    elif isinstance(value, dict):
-        for item in value.values():
-            no_nul(item)
-    elif isinstance(value, list):
-        for item in value:
-            no_nul(item)
+    """PostgreSQL text cannot hold NUL: refuse it everywhere so both databases answer the same 422.
+
+    Walks with its own stack, not by recursion: a body nested almost as deeply as the JSON parser allows would
+    overflow Python's recursion limit here (a 500) instead of being refused."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ValueError("text may not contain NUL characters")
+        elif isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                raise ValueError(f"the body is nested more than {MAX_DEPTH} levels deep")
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
 
 
 # Ids in paths are uuids; anything else (NUL bytes, slashes, very long strings) is refused before any query.

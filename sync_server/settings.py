@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -43,6 +43,20 @@ class ServerSettings(DatabaseSettings):
     login_window_minutes: int = Field(15, validation_alias="LOGIN_WINDOW_MINUTES")
     # LMGPA_DEV=1 (set by --dev); any other value is off.
     dev_mode: bool = Field(False, validation_alias="LMGPA_DEV")
+    # Request bodies: 413 above these; uploads (assignment, submission and share files, base64 in JSON) get more.
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, validation_alias="MAX_BODY_BYTES")
+    max_upload_bytes: int = Field(64 * 1024 * 1024, ge=1024, validation_alias="MAX_UPLOAD_BYTES")
+    # A client must send a whole request head this soon after connecting (or after its previous answer), and a
+    # body must keep arriving: idle half-open connections are closed instead of holding the server's concurrency.
+    header_timeout_seconds: float = Field(10.0, gt=0, validation_alias="HEADER_TIMEOUT_SECONDS")
+    body_timeout_seconds: float = Field(30.0, gt=0, validation_alias="BODY_TIMEOUT_SECONDS")
+    # Password-reset mail; without SMTP_HOST the reset token goes to the server log (development only).
+    smtp_host: str = Field("", validation_alias="SMTP_HOST")
+    smtp_port: int = Field(587, ge=1, le=65535, validation_alias="SMTP_PORT")
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field("starttls", validation_alias="SMTP_TLS")
+    smtp_user: str = Field("", validation_alias="SMTP_USER")
+    smtp_password: str = Field("", validation_alias="SMTP_PASSWORD")
+    smtp_from: str = Field("", validation_alias="SMTP_FROM")
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -68,11 +82,19 @@ class ServerSettings(DatabaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _mail_sender(self) -> ServerSettings:
+        """A mail server needs a From address."""
+        if self.smtp_host and "@" not in self.smtp_from:
+            raise ConfigError("SMTP_FROM must be an email address when SMTP_HOST is set")
+        return self
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> ServerSettings:
         """Read JWT_SECRET_KEY, DATABASE_URL, CORS_ORIGINS, RATE_LIMIT_PER_MINUTE, SESSION_TIMEOUT_HOURS,
-        ACCESS_TOKEN_MINUTES, LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_MINUTES, LMGPA_DEV from os.environ (or only from
-        `env`); overrides by field name win, None ones are ignored. Raises ConfigError."""
+        ACCESS_TOKEN_MINUTES, LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_MINUTES, LMGPA_DEV, MAX_BODY_BYTES, MAX_UPLOAD_BYTES,
+        HEADER_TIMEOUT_SECONDS, BODY_TIMEOUT_SECONDS and SMTP_* from os.environ (or only from `env`); overrides by
+        field name win, None ones are ignored. Raises ConfigError."""
         variables = {name: field.validation_alias for name, field in cls.model_fields.items()}
         given = {variables[name]: value for name, value in overrides.items() if value is not None}
         try:

@@ -14,6 +14,9 @@ from lmgpa_desktop.cli import (
     commands_progress, commands_record, commands_reminders, commands_speech, commands_study,
 )
 from lmgpa_desktop.cli import commands_online
+from lmgpa_desktop.cli import commands_archive
+from lmgpa_desktop.cli import commands_check
+from lmgpa_desktop.cli import commands_safety
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +24,9 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES = [commands_app, commands_capture, commands_record, commands_library, commands_chat, commands_ocr,
                    commands_decks, commands_speech, commands_study, commands_progress, commands_reminders, commands_jobs]
 COMMAND_MODULES.append(commands_online)
+COMMAND_MODULES.append(commands_archive)
+COMMAND_MODULES.append(commands_check)
+COMMAND_MODULES.append(commands_safety)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""App-level commands: gui, models, backup, server, bench."""
+"""App-level commands: gui, models, server, bench (backup is in commands_safety.py)."""
 
 from __future__ import annotations
 
@@ -39,9 +39,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = actions.add_parser("use", help="switch the language model to an installed catalogue model (or: default)")
     q.add_argument("name", help="its name, or `default`")
     q.set_defaults(handler=cmd_models_use)
-
-    p = sub.add_parser("backup", help="copy the database to the backups folder")
-    p.set_defaults(handler=cmd_backup)
 
     p = sub.add_parser("server", help="run the sync server (same as lmgpa-server)")
     p.add_argument("server_args", nargs=argparse.REMAINDER)
@@ -161,14 +158,6 @@ def cmd_models_use(args) -> int:
     ctx = open_ctx(args)
     pkg = model_install.use(ctx.settings, args.name)
     print(f"The language model is now {pkg.title} ({ctx.models.path('llm')}, SHA-256 verified).")
-    return 0
-
-
-def cmd_backup(args) -> int:
-    """Back up the database through the job queue."""
-    ctx = open_ctx(args)
-    job = run_job_with_bar(ctx, "backup", {}, "Backup")
-    print(job.result["path"])
     return 0
 
 

@@ -16,6 +16,7 @@ from lmgpa_desktop.core.activity import EventBus
 from lmgpa_desktop.core.errors import StartupError
 from lmgpa_desktop.core.jobs import JobQueue
 from lmgpa_desktop.core.model_registry import ModelRegistry
+from lmgpa_desktop.core.safety import integrity
 from lmgpa_desktop.core.settings import Settings
 from lmgpa_desktop.core.workers import SerialWorker
 from lmgpa_desktop.storage import migrate
@@ -63,6 +64,7 @@ def open_context(home: Path | None = None) -> AppContext:
         raise StartupError(f"cannot use the data folder {home}: {exc.strerror or exc}") from exc
     db_path = paths.database_path(home)
     try:
+        integrity.check_at_open(home, db_path)  # before migrating: a damaged file is never written to
         db = Database(db_path)
         backup = migrate.upgrade(db, paths.backups_dir(home))
     except StorageError as exc:

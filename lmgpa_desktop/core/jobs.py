@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import os
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.job_progress import JobError, Progress
+from lmgpa_desktop.core import disk_space
 from lmgpa_desktop.storage import jobs_repo
 from lmgpa_desktop.storage.database import Database
 from lmgpa_desktop.storage.jobs_repo import JobRecord
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 JobFn = Callable[["JobRun", dict], Generator[Progress, None, dict | None]]
 PERSIST_EVERY_S = 0.25  # progress rows are throttled; the UI still gets every report
+FAIL_RETRY_S = 1.0  # how often a failure the full disk kept from being recorded is tried again
 # Modules that define job kinds; imported lazily so start-up stays fast. Names, not imports: the kernel imports
 # no feature, and kinds() loads these only when a job is submitted or run.
 JOB_MODULES = ["lmgpa_desktop.core.maintenance", "lmgpa_desktop.core.capture.transcription",
@@ -33,6 +36,7 @@ JOB_MODULES = ["lmgpa_desktop.core.maintenance", "lmgpa_desktop.core.capture.tra
                "lmgpa_desktop.core.study.items.generate", "lmgpa_desktop.core.study.anki.importing",
                "lmgpa_desktop.core.study.anki.exporting", "lmgpa_desktop.core.study.practice",
                "lmgpa_desktop.core.study.read_aloud", "lmgpa_desktop.core.online.service"]
+JOB_MODULES.append("lmgpa_desktop.core.safety.archive")  # archive.export (whole-profile archive)
 
 
 @dataclass(frozen=True)
@@ -231,16 +235,46 @@ class JobQueue:
             else:
                 final = jobs_repo.finish(self.db, job.id, "cancelled", message="cancelled")
         except JobError as exc:
-            final = jobs_repo.finish(self.db, job.id, "failed", error=str(exc))
+            full = disk_space.is_disk_full(exc)  # a job's own words about a full disk become the one plain message
+            final = self._fail(job, disk_space.describe(exc, self.db.path.parent) if full else str(exc))
         except Exception as exc:  # noqa: BLE001 - a job bug must not kill the worker
-            log.error("job %s (%s) crashed:\n%s", job.id, job.kind, traceback.format_exc())
-            final = jobs_repo.finish(self.db, job.id, "failed", error=f"{type(exc).__name__}: {exc}")
+            if disk_space.is_disk_full(exc):  # not a bug: the student frees space and retries
+                log.warning("job %s (%s) stopped: the disk is full: %s", job.id, job.kind, exc)
+                final = self._fail(job, disk_space.describe(exc, self.db.path.parent))
+            else:
+                log.error("job %s (%s) crashed:\n%s", job.id, job.kind, traceback.format_exc())
+                final = self._fail(job, f"{type(exc).__name__}: {exc}")
         finally:
             with self._lock:
                 self._cancel_events.pop(job.id, None)
                 self._interrupting.discard(job.id)
         notify("finished", final, None)
         return final
+
+    def _fail(self, job: JobRecord, error: str) -> JobRecord:
+        """Record a failed job; on a disk too full even for that, the row stays 'running' under this process's
+        token (recover_interrupted queues it again at the next start) and the caller still gets the failure."""
+        try:
+            return jobs_repo.finish(self.db, job.id, "failed", error=error)
+        except Exception as exc:
+            if not disk_space.is_disk_full(exc):
+                raise
+            log.warning("job %s: its failure could not be recorded yet (disk full): %s", job.id, error)
+            threading.Thread(target=self._fail_later, args=(job.id, error), name=f"job-{job.id}-fail",
+                             daemon=True).start()
+            return dataclasses.replace(job, state="failed", error=error)
+
+    def _fail_later(self, job_id: int, error: str) -> None:
+        """Record the failure once the student frees some space, so no job is left 'running'."""
+        while True:
+            time.sleep(FAIL_RETRY_S)
+            try:
+                jobs_repo.finish(self.db, job_id, "failed", error=error)
+                return
+            except Exception as exc:  # noqa: BLE001 - anything but a full disk: recover_interrupted at next start
+                if not disk_space.is_disk_full(exc):
+                    log.warning("job %s: its failure could not be recorded: %s", job_id, exc)
+                    return
 
     def _drive(self, job: JobRecord, event: threading.Event, notify: Listener) -> dict | None:
         """Iterate the generator, checking for cancel between reports."""

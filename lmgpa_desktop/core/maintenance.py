@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
-from lmgpa_desktop import paths
 from lmgpa_desktop.core import model_install
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.jobs import JobRun, job_kind
@@ -31,13 +29,30 @@ def check_models(run: JobRun, payload: dict):
 
 @job_kind("backup")
 def backup_database(run: JobRun, payload: dict):
-    """Copy the database to the backups folder."""
-    yield Progress(0, 1, "backing up")
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    target = paths.backups_dir(run.services.home) / f"manual-{stamp}.sqlite3"
-    run.services.db.backup_to(target)
-    yield Progress(1, 1, f"backed up to {target}")
-    return {"path": str(target)}
+    """Back up the database and record the media (payload: reason, default "manual"); see core/safety/backups.py."""
+    from lmgpa_desktop.core.safety import backups
+
+    try:
+        info = yield from backups.back_up(run.services.db, run.services.home, payload.get("reason") or "manual",
+                                          cancel=run.cancel_event)
+    except UserError as exc:  # a full disk, a copy that failed its check: the student's words, not retried
+        raise JobError(str(exc)) from exc
+    return {"id": info.id, "path": str(info.path), "size": info.size, "media_files": info.media_files,
+            "verified": info.verified}
+
+
+@job_kind("backup.verify")
+def verify_backup(run: JobRun, payload: dict):
+    """Check one backup with integrity_check (payload: id) and record the result."""
+    from lmgpa_desktop.core.safety import backups
+
+    yield Progress(0, 1, f"checking backup {payload['id']}")
+    try:
+        info = backups.verify_backup(run.services.home, payload["id"])
+    except UserError as exc:
+        raise JobError(str(exc)) from exc
+    yield Progress(1, 1, "backup sound" if info.verified else "backup damaged")
+    return {"id": info.id, "verified": info.verified}
 
 
 # Its own queue: a long download must not hold up backups or sync. One attempt: a failed download is reported, and

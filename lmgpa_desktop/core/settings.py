@@ -27,6 +27,13 @@ DEFAULTS: dict[str, object] = {
     "notifications.daily_cap": 3,  # reminders a day at most
     "notifications.morning": "08:00",  # cards-due and deadline-day reminders
     "notifications.evening": "19:00",  # goal and streak reminders
+    "backups.auto": True,  # a backup every backups.interval_minutes of use and on quit, when data changed
+    "backups.interval_minutes": 30,
+    "backups.keep_recent": 4,  # rotation (Anki's): the newest few, then one a day, a week, a month
+    "backups.keep_daily": 12,
+    "backups.keep_weekly": 10,
+    "backups.keep_monthly": 9,
+    "backups.keep_special": 5,  # of each of before-restore, before-import, before-migration
 }
 
 

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 
 from lmgpa_desktop.core.jobs import JobQueue, Listener, queues
+from lmgpa_desktop.core import disk_space
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,13 @@ class QueueWorker(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            job = self.jobs.claim_next(self.queue)
+            try:
+                job = self.jobs.claim_next(self.queue)
+            except Exception as exc:  # noqa: BLE001 - a full disk must not end the worker: it waits for room
+                if not disk_space.is_disk_full(exc):
+                    raise
+                log.warning("jobs-%s: cannot take the next job while the disk is full", self.queue)
+                job = None
             if job is None:
                 self._wake.wait(timeout=2.0)  # also polls, for jobs queued by another process
                 self._wake.clear()

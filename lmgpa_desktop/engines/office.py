@@ -8,6 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Office text parts compress 5-20 times, pictures and media barely: a zip bomb does a thousand times.
+MAX_RATIO = 100
+MIN_ALLOWED = 256 << 20  # whatever the ratio, parts may unpack to this much
+MAX_UNPACKED = 2 << 30
 
 
 class OfficeError(ValueError):
@@ -248,7 +252,10 @@ def html_text(data: bytes) -> str:
         tag.decompose()
     converter = MarkdownConverter(heading_style="ATX", bullets="-", escape_asterisks=False,
                                   escape_underscores=False, escape_misc=False)
-    text = converter.convert_soup(soup)
+    try:
+        text = converter.convert_soup(soup)
+    except RecursionError:  # markdownify recurses per level: a page nested thousands deep keeps its text only
+        text = soup.get_text("\n")
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
@@ -265,6 +272,7 @@ def _open(path: Path, kind: str):
                           f"without a password as .{kind} and import that copy")
     if not zipfile.is_zipfile(path):
         raise OfficeError(f"{path.name} is damaged or not a {kind.upper()} file (it is not a zip package)")
+    _check_unpacked_size(path, kind)
     if kind == "docx":
         from docx import Document as load
     else:
@@ -276,6 +284,21 @@ def _open(path: Path, kind: str):
         raise OfficeError(f"{path.name} could not be read as a {kind.upper()} file ({exc})") from exc
     except Exception as exc:  # lxml and zip errors share no base class: one clear message for all
         raise OfficeError(f"{path.name} is damaged and could not be read as a {kind.upper()} file ({exc})") from exc
+
+
+def _check_unpacked_size(path: Path, kind: str) -> None:
+    """Refuse a package whose parts unpack to far more than Office writes (python-docx/-pptx read every part
+    into memory: a zip bomb would take it all)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except Exception as exc:  # noqa: BLE001 - zipfile's errors share no base class
+        raise OfficeError(f"{path.name} is damaged and could not be read as a {kind.upper()} file ({exc})") from exc
+    unpacked = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    if unpacked > min(MAX_UNPACKED, max(MIN_ALLOWED, MAX_RATIO * packed)):
+        raise OfficeError(f"{path.name} unpacks to {unpacked / 2**20:,.0f} MB, far more than a {kind.upper()} "
+                          f"file holds: it is damaged or a decompression bomb")
 
 
 def _markdown_table(rows: list[list[str]]) -> str:

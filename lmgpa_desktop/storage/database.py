@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +28,28 @@ PRAGMAS = (
 
 class StorageError(RuntimeError):
     """The database could not be opened, read or written (message is for the student)."""
+
+
+class DiskFullError(StorageError):
+    """SQLite said "database or disk is full" (SQLITE_FULL); the message says so in plain words."""
+
+
+SQLITE_FULL = 13
+
+
+def _on_error(context) -> BaseException | None:
+    """Every statement, commit or checkpoint that fails for want of space raises one plain DiskFullError."""
+    orig = context.original_exception
+    if getattr(orig, "sqlite_errorcode", None) != SQLITE_FULL and "database or disk is full" not in str(orig):
+        return None
+    url_path = context.engine.url.database if context.engine is not None else None
+    folder = Path(url_path).parent if url_path else Path.cwd()
+    try:
+        free = f"{shutil.disk_usage(folder).free / 1048576:.1f} MB free"
+    except OSError:
+        free = "no space free"
+    return DiskFullError(f"Not enough disk space: the change could not be saved ({free} on {folder}); it was not "
+                         "made. Free some space and try again.")
 
 
 @cache
@@ -65,6 +88,7 @@ def make_engine(path: Path) -> Engine:
     )
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
+    event.listen(engine, "handle_error", _on_error)
     return engine
 
 
@@ -107,6 +131,7 @@ class Database:
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
         self._lock = threading.Lock()
+        self.writes = 0  # commits of counted write sessions: automatic backups run only when it moved
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -118,11 +143,14 @@ class Database:
                 session.rollback()
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Session]:
-        """A session that holds the write lock and commits on success."""
+    def write(self, counted: bool = True) -> Iterator[Session]:
+        """A session that holds the write lock and commits on success (counted=False: UI state, not study data)."""
         with self._writer() as session:
             with session.begin():
                 yield session
+        if counted:
+            with self._lock:
+                self.writes += 1
 
     def backup_to(self, target: Path) -> Path:
         """Copy the live database (consistently, through SQLite's backup API) to target."""

@@ -58,7 +58,7 @@ def _record(job: Job) -> JobRecord:
 
 def create(db: Database, kind: str, queue: str, title: str, payload: dict, max_attempts: int) -> int:
     """Queue a new job; returns its id."""
-    with db.write() as s:
+    with db.write(counted=False) as s:  # queue bookkeeping: no reason for a backup
         job = Job(kind=kind, queue=queue, title=title, payload=payload, max_attempts=max_attempts)
         s.add(job)
         s.flush()
@@ -84,7 +84,7 @@ def recent(db: Database, limit: int = 200, states: tuple[str, ...] | None = None
 
 def claim(db: Database, owner: str, queue: str | None = None, job_id: int | None = None) -> JobRecord | None:
     """Atomically move the oldest queued job (of a queue, or a given id) to running for owner."""
-    with db.write() as s:
+    with db.write(counted=False) as s:  # queue bookkeeping: no reason for a backup
         q = select(Job).where(Job.state == "queued").order_by(Job.id).limit(1)
         if queue is not None:
             q = q.where(Job.queue == queue)
@@ -103,7 +103,7 @@ def claim(db: Database, owner: str, queue: str | None = None, job_id: int | None
 
 def report_progress(db: Database, job_id: int, done: float, total: float | None, message: str) -> bool:
     """Store progress and heartbeat; returns whether cancel was requested meanwhile."""
-    with db.write() as s:
+    with db.write(counted=False) as s:  # queue bookkeeping: no reason for a backup
         s.execute(
             update(Job).where(Job.id == job_id).values(
                 progress_done=done, progress_total=total, message=message, heartbeat_at=utcnow()
@@ -114,14 +114,14 @@ def report_progress(db: Database, job_id: int, done: float, total: float | None,
 
 def save_checkpoint(db: Database, job_id: int, checkpoint: dict) -> None:
     """Remember how far a job got, so a re-queued run can resume."""
-    with db.write() as s:
+    with db.write(counted=False) as s:  # queue bookkeeping: no reason for a backup
         s.execute(update(Job).where(Job.id == job_id).values(checkpoint=checkpoint, heartbeat_at=utcnow()))
 
 
 def finish(db: Database, job_id: int, state: str, *, result: dict | None = None, error: str | None = None,
            message: str | None = None) -> JobRecord:
     """End a job as done, failed or cancelled."""
-    with db.write() as s:
+    with db.write(counted=False) as s:  # queue bookkeeping: no reason for a backup
         job = s.get(Job, job_id)
         job.state, job.finished_at, job.owner = state, utcnow(), None
         if result is not None:
@@ -140,7 +140,7 @@ def finish(db: Database, job_id: int, state: str, *, result: dict | None = None,
 
 def requeue(db: Database, job_id: int, reason: str, refund_attempt: bool = False) -> None:
     """Put a job back in the queue (after a crash, a clean shutdown, or the student's retry)."""
-    with db.write() as s:
+    with db.write(counted=False) as s:  # queue bookkeeping: no reason for a backup
         job = s.get(Job, job_id)
         job.state, job.owner, job.finished_at, job.cancel_requested = "queued", None, None, False
         if refund_attempt:
@@ -150,13 +150,13 @@ def requeue(db: Database, job_id: int, reason: str, refund_attempt: bool = False
 
 def reset_attempts(db: Database, job_id: int) -> None:
     """Give a failed job a fresh set of attempts (student pressed Retry)."""
-    with db.write() as s:
+    with db.write(counted=False) as s:  # queue bookkeeping: no reason for a backup
         s.execute(update(Job).where(Job.id == job_id).values(attempts=0, error=None))
 
 
 def request_cancel(db: Database, job_id: int) -> str | None:
     """Cancel a queued job now, or flag a running one; returns the resulting state."""
-    with db.write() as s:
+    with db.write(counted=False) as s:  # queue bookkeeping: no reason for a backup
         job = s.get(Job, job_id)
         if job is None:
             return None
@@ -183,5 +183,5 @@ def log_lines(db: Database, job_id: int) -> list[tuple[datetime, str, str]]:
 
 def add_log(db: Database, job_id: int, message: str, level: str = "info") -> None:
     """Append a line to a job's history."""
-    with db.write() as s:
+    with db.write(counted=False) as s:  # queue bookkeeping: no reason for a backup
         s.add(JobLog(job_id=job_id, level=level, message=message))

@@ -103,3 +103,4 @@ def _prune(backup_dir: Path) -> None:
     backups = sorted(backup_dir.glob("lmgpa-*-before-*.sqlite3"))
     for old in backups[:-KEEP_BACKUPS]:
         old.unlink(missing_ok=True)
+        old.with_name(f"{old.name}.json").unlink(missing_ok=True)  # its check result (core/safety/backup_store.py)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from lmgpa_desktop.storage.base import utcnow
 from lmgpa_desktop.storage.database import Database
-from lmgpa_desktop.storage.models import Bookmark, Photo, Recording, RecordingSegment, Source
+from lmgpa_desktop.storage.models import Bookmark, Job, Photo, Recording, RecordingSegment, Source
 
 UNFINISHED = ("recording", "paused")
 
@@ -87,6 +87,15 @@ def unfinished(db: Database) -> list[RecordingRecord]:
     """Recordings still marked recording or paused (live in some process, or left by a crash)."""
     with db.read() as s:
         q = select(Recording).where(Recording.state.in_(UNFINISHED)).order_by(Recording.id)
+        return [_record(r) for r in s.scalars(q)]
+
+
+def closed_without_job(db: Database, states: tuple[str, ...], kind: str) -> list[RecordingRecord]:
+    """Recordings in these states that no job of this kind (in any state) names in its payload's recording_id."""
+    named = select(Job.id).where(Job.kind == kind,
+                                 func.json_extract(Job.payload, "$.recording_id") == Recording.id)
+    with db.read() as s:
+        q = select(Recording).where(Recording.state.in_(states), ~named.exists()).order_by(Recording.id)
         return [_record(r) for r in s.scalars(q)]
 
 

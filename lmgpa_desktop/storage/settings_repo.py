@@ -16,7 +16,7 @@ def load_all(db: Database) -> dict[str, object]:
 
 def put(db: Database, key: str, value: object) -> None:
     """Insert or replace one setting; None removes it (back to the default)."""
-    with db.write() as s:
+    with db.write(counted=not key.startswith("ui.")) as s:  # window state alone is no reason for a backup
         if value is None:
             s.execute(delete(Setting).where(Setting.key == key))
         else:

@@ -16,6 +16,7 @@ from sync_server.errors import ApiError
 from sync_server.models import utcnow
 from sync_server.security import passwords, tokens
 from sync_server.auth import throttle
+from sync_server.db import Database
 from sync_server.settings import ServerSettings
 
 log = logging.getLogger("sync_server.auth")
@@ -52,12 +53,14 @@ def _normal_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _guard(db: Session, settings: ServerSettings, key: str) -> None:
-    """429 with Retry-After when this client has made too many guarded auth calls this minute."""
-    wait = throttle.retry_after(db, key, settings.rate_limit_per_minute, timedelta(minutes=1))
+def _guard(database: Database, settings: ServerSettings, key: str) -> None:
+    """429 with Retry-After when this client has made too many guarded auth calls this minute.
+
+    Counted in a transaction of its own, before the request's session is used: a call that then fails (a taken
+    email, a junk refresh or reset token) still counts."""
+    wait = throttle.hit_apart(database, key, settings.rate_limit_per_minute, timedelta(minutes=1))
     if wait:
         raise ApiError(429, "too many requests; try again later", "RATE_LIMITED", headers={"Retry-After": str(wait)})
-    throttle.record(db, key, succeeded=True)
 
 
 def _fingerprint(password_hash: str) -> str:
@@ -81,9 +84,9 @@ def _start_session(db: Session, settings: ServerSettings, user: models.User, dev
 
 
 def register(db: Session, settings: ServerSettings, *, email: str, password: str, display_name: str, role: str,
-             device: str, agent: str, client: str) -> Issued:
+             device: str, agent: str, client: str, database: Database) -> Issued:
     """Create an account (student or teacher) and sign its first device in."""
-    _guard(db, settings, f"ip:{client}")
+    _guard(database, settings, f"ip:{client}")
     email = _normal_email(email)
     _policy(password, email, display_name)
     user = models.User(email=email, display_name=display_name.strip(), role=role,
@@ -99,9 +102,9 @@ def register(db: Session, settings: ServerSettings, *, email: str, password: str
 
 
 def login(db: Session, settings: ServerSettings, *, email: str, password: str, device: str, agent: str,
-          client: str) -> Issued:
+          client: str, database: Database) -> Issued:
     """Sign in; failures are throttled per account and per address, and look alike for unknown accounts."""
-    _guard(db, settings, f"ip:{client}")
+    _guard(database, settings, f"ip:{client}")
     email = _normal_email(email)
     window = timedelta(minutes=settings.login_window_minutes)
     for key in (f"login:{email}", f"login-ip:{client}"):
@@ -128,9 +131,9 @@ def _revoke_session(db: Session, session_id: str, reason: str) -> None:
                .values(revoked_at=utcnow(), revoked_reason=reason))
 
 
-def refresh(db: Session, settings: ServerSettings, *, refresh_token: str, client: str) -> Issued:
+def refresh(db: Session, settings: ServerSettings, *, refresh_token: str, client: str, database: Database) -> Issued:
     """Rotate: the presented token is spent and a new one issued; presenting a spent token ends the family."""
-    _guard(db, settings, f"ip:{client}")
+    _guard(database, settings, f"ip:{client}")
     row = db.scalar(select(models.RefreshToken).where(models.RefreshToken.token_hash == tokens.digest(refresh_token)))
     invalid = ApiError(401, "the refresh token is invalid or expired; sign in again", "UNAUTHORIZED")
     if row is None:
@@ -187,10 +190,26 @@ def revoke(db: Session, user_id: str, session_id: str) -> None:
     _revoke_session(db, session_id, "revoked by user")
 
 
-def change_password(db: Session, user: models.User, current_session: str, current: str, new: str) -> None:
-    """Change the password after checking the current one; every other device is signed out."""
+def _check_current_password(database: Database, settings: ServerSettings, user: models.User, current: str) -> None:
+    """403 for a wrong current password; failures are throttled per account like sign-ins (429 with Retry-After)."""
+    key = f"password:{user.id}"
+    wait = throttle.failures_wait_apart(database, key, settings.login_failures_allowed,
+                                        timedelta(minutes=settings.login_window_minutes))
+    if wait:
+        raise ApiError(429, "too many wrong passwords; wait before trying again", "RATE_LIMITED",
+                       headers={"Retry-After": str(wait)})
     if not passwords.verify_password(user.password_hash, current):
+        throttle.fail_apart(database, key)  # counts although this request fails and rolls back
         raise ApiError(403, "the current password is wrong", "INVALID_CREDENTIALS")
+    throttle.forget_failures_apart(database, key)
+
+
+def change_password(db: Session, settings: ServerSettings, user: models.User, current_session: str, current: str,
+                    new: str, database: Database) -> None:
+    """Change the password after checking the current one; every other device is signed out.
+
+    `user` may be attached to `db` but `db` must not have queried yet (see throttle's *_apart functions)."""
+    _check_current_password(database, settings, user, current)
     _policy(new, user.email, user.display_name)
     user.password_hash = passwords.hash_password(new)
     db.execute(update(models.DeviceSession).where(models.DeviceSession.user_id == user.id,
@@ -199,9 +218,10 @@ def change_password(db: Session, user: models.User, current_session: str, curren
                .values(revoked_at=utcnow(), revoked_reason="password changed"))
 
 
-def request_reset(db: Session, settings: ServerSettings, email: str, client: str, send: ResetSender) -> None:
+def request_reset(db: Session, settings: ServerSettings, email: str, client: str, send: ResetSender,
+                  database: Database) -> None:
     """Issue a reset token when the account exists; the answer never says whether it does."""
-    _guard(db, settings, f"ip:{client}")
+    _guard(database, settings, f"ip:{client}")
     email = _normal_email(email)
     user = db.scalar(select(models.User).where(models.User.email == email))
     token = tokens.new_opaque()  # made either way so both paths take similar time
@@ -210,12 +230,16 @@ def request_reset(db: Session, settings: ServerSettings, email: str, client: str
     db.add(models.PasswordReset(user_id=user.id, token_hash=tokens.digest(token),
                                 password_fingerprint=_fingerprint(user.password_hash),
                                 expires_at=utcnow() + RESET_VALID))
-    send(user.email, token)
+    try:
+        send(user.email, token)
+    except Exception:  # noqa: BLE001 - the answer must not differ from an unknown account's
+        log.exception("the password-reset sender failed for %s", user.email)
 
 
-def confirm_reset(db: Session, settings: ServerSettings, token: str, new: str, client: str) -> None:
+def confirm_reset(db: Session, settings: ServerSettings, token: str, new: str, client: str,
+                  database: Database) -> None:
     """Set a new password with a valid, unused reset token; all devices are signed out."""
-    _guard(db, settings, f"ip:{client}")
+    _guard(database, settings, f"ip:{client}")
     row = db.scalar(select(models.PasswordReset).where(models.PasswordReset.token_hash == tokens.digest(token)))
     invalid = ApiError(400, "this reset link is invalid, used or expired; ask for a new one", "INVALID_TOKEN")
     if row is None or row.used_at is not None or row.expires_at < utcnow():

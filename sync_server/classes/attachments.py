@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import mimetypes
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from sync_server import models
 from sync_server.classes import access
 from sync_server.classes.schemas import MAX_ATTACHMENT_BYTES, FileIn
 from sync_server.errors import ApiError, not_found
+from sync_server.files import upload_type
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,7 @@ def decode_file(upload: FileIn) -> NewFile:
         raise ApiError(413, f"{name!r} is {len(data) / 1048576:.1f} MB; files may be at most "
                        f"{MAX_ATTACHMENT_BYTES // 1048576} MB", "FILE_TOO_LARGE",
                        details={"file_name": name, "size": len(data), "limit": MAX_ATTACHMENT_BYTES})
-    kind = (upload.content_type or "").strip() or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return NewFile(name, kind[:120], data)
+    return NewFile(name, upload_type(upload.content_type, name), data)
 
 
 def attach(db: Session, owner_kind: str, owner_id: str, files: Iterable[NewFile]) -> list[models.Attachment]:
@@ -66,19 +65,15 @@ def attachments_of(db: Session, owner_kind: str, owner_ids: list[str]) -> dict[s
 def attachment(db: Session, attachment_id: str, user_id: str) -> models.Attachment:
     """A file the caller may download: assignment files for members, submission files for their student and
     the class teacher."""
+    # A file the caller may not see gets exactly the answer of one that does not exist.
     row = db.get(models.Attachment, attachment_id)
-    if row is None:
-        raise not_found("no such file")
-    if row.owner_kind == "assignment":
-        assignment = db.get(models.Assignment, row.owner_id)
-        if assignment is None:
-            raise not_found("no such file")
-        access.visible_assignment(db, assignment.id, user_id)
-        return row
-    if row.owner_kind == "submission":
-        submission = db.get(models.Submission, row.owner_id)
-        if submission is None:
-            raise not_found("no such file")
-        access.visible_submission(db, submission.id, user_id)
-        return row
+    try:
+        if row is not None and row.owner_kind == "assignment":
+            access.visible_assignment(db, row.owner_id, user_id)
+            return row
+        if row is not None and row.owner_kind == "submission":
+            access.visible_submission(db, row.owner_id, user_id)
+            return row
+    except ApiError:
+        pass
     raise not_found("no such file")  # group shares are served by /api/social

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import Query, Request, Response
 from pydantic import BaseModel
 
@@ -13,6 +11,8 @@ from sync_server.classes import schemas as sc
 from sync_server.classes import service as classes
 from sync_server.deps import DB, Router
 from sync_server.envelope import wrap
+from sync_server.files import file_response
+from sync_server.limits import UPLOAD
 from sync_server.schemas import ERRORS, Done, Envelope, ErrorEnvelope
 
 router = Router(prefix="/api/classes", tags=["classes"], responses={**ERRORS, 413: {"model": ErrorEnvelope}})
@@ -24,12 +24,6 @@ def _out(model: type[BaseModel], obj: object) -> dict:
 
 def _many(model: type[BaseModel], objs: list) -> list[dict]:
     return [_out(model, o) for o in objs]
-
-
-def _disposition(name: str) -> str:
-    """attachment with an ASCII fallback name and the exact UTF-8 name (RFC 6266)."""
-    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in name) or "file"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 # Routes with a fixed first segment come before /{class_id}/... so that they are never read as a class id.
@@ -61,7 +55,8 @@ def delete_assignment(assignment_id: str, request: Request, db: DB, caller: Curr
     return wrap(request, {"done": True})
 
 
-@router.post("/assignments/{assignment_id}/submissions", status_code=201, response_model=Envelope[sc.SubmissionPublic])
+@router.post("/assignments/{assignment_id}/submissions", status_code=201, response_model=Envelope[sc.SubmissionPublic],
+             openapi_extra=UPLOAD)
 def submit(assignment_id: str, body: sc.SubmissionCreate, request: Request, db: DB, caller: CurrentCaller):
     """Hand in work (students of the class); each call adds a new version."""
     file = None
@@ -92,9 +87,7 @@ def grade(submission_id: str, body: sc.GradeIn, request: Request, db: DB, caller
 def download(attachment_id: str, db: DB, caller: CurrentCaller):
     """A file of an assignment (members) or of a submission (its student and the class teacher)."""
     row = attachments.attachment(db, attachment_id, caller.id)
-    # nosniff: the type was chosen by whoever uploaded it, so a browser must not guess a more dangerous one.
-    return Response(row.data, media_type=row.content_type,
-                    headers={"Content-Disposition": _disposition(row.file_name), "X-Content-Type-Options": "nosniff"})
+    return file_response(row.data, row.file_name, row.content_type)
 
 
 @router.post("", status_code=201, response_model=Envelope[sc.ClassPublic])
@@ -142,7 +135,8 @@ def remove_member(class_id: str, user_id: str, request: Request, db: DB, caller:
     return wrap(request, {"done": True})
 
 
-@router.post("/{class_id}/assignments", status_code=201, response_model=Envelope[sc.AssignmentPublic])
+@router.post("/{class_id}/assignments", status_code=201, response_model=Envelope[sc.AssignmentPublic],
+             openapi_extra=UPLOAD)
 def create_assignment(class_id: str, body: sc.AssignmentCreate, request: Request, db: DB, caller: CurrentCaller):
     """Set an assignment, optionally with files (class teacher); students are notified."""
     view = assignments.create_assignment(db, class_id, caller.id, title=body.title, description=body.description,

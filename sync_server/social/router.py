@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import Query, Request
 from fastapi.responses import Response
 
@@ -11,6 +9,8 @@ from sync_server import models
 from sync_server.auth.deps import CurrentCaller
 from sync_server.deps import DB, Router
 from sync_server.envelope import wrap
+from sync_server.files import file_response
+from sync_server.limits import UPLOAD
 from sync_server.schemas import ERRORS, Done, Envelope, PathId, PersonPublic
 from sync_server.social import connections, groups, messages, shares
 from sync_server.social import schemas as s
@@ -204,7 +204,8 @@ def list_messages(group_id: PathId, request: Request, db: DB, caller: CurrentCal
 
 # --- shares ---
 
-@router.post("/groups/{group_id}/shares", status_code=201, response_model=Envelope[s.SharePublic])
+@router.post("/groups/{group_id}/shares", status_code=201, response_model=Envelope[s.SharePublic],
+             openapi_extra=UPLOAD)
 def create_share(group_id: PathId, body: s.ShareCreate, request: Request, db: DB, caller: CurrentCaller):
     """Share a note (markdown) or a deck file (e.g. .apkg, up to 20 MB) with a group."""
     me = _me(db, caller)
@@ -229,5 +230,4 @@ def list_shares(group_id: PathId, request: Request, db: DB, caller: CurrentCalle
 def share_file(group_id: PathId, share_id: PathId, db: DB, caller: CurrentCaller):
     """The bytes of a shared file."""
     attachment = shares.share_file(db, caller.id, group_id, share_id)
-    return Response(attachment.data, media_type=attachment.content_type, headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(attachment.file_name)}"})
+    return file_response(attachment.data, attachment.file_name, attachment.content_type)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import mimetypes
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync_server import models
 from sync_server.errors import ApiError, not_found
+from sync_server.files import upload_type
 from sync_server.notify import service as notifications
 from sync_server.social import groups
 
@@ -41,13 +41,13 @@ def create_share(db: Session, me: models.User, group_id: str, kind: str, title: 
     if kind == "note" and content_base64 is None and not text.strip():
         raise ApiError(422, "a note share needs text or a file", "VALIDATION_ERROR")
     data = _decode(content_base64) if content_base64 is not None else None
+    name = file_name.replace("/", "_").replace("\\", "_") if data is not None else ""  # a name, never a path
+    kind_type = upload_type(content_type, name) if data is not None else ""
     share = models.Share(group_id=group_id, author_id=me.id, kind=kind, title=title.strip(), text=text)
     db.add(share)
     db.flush()
     attachment = None
     if data is not None:
-        name = file_name.replace("/", "_").replace("\\", "_")  # a name, never a path
-        kind_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         attachment = models.Attachment(owner_kind="share", owner_id=share.id, file_name=name,
                                        content_type=kind_type, size=len(data), data=data)
         db.add(attachment)

@@ -12,7 +12,7 @@ from support import lmgpa_cmd
 from lmgpa_desktop.core.library import library
 from lmgpa_desktop.core.capture import transcripts
 from lmgpa_desktop.core.library.search import Scope, search
-from lmgpa_desktop.storage import search_repo
+from lmgpa_desktop.storage import search_repo, sources_repo
 
 pytestmark = pytest.mark.slow
 
@@ -128,6 +128,24 @@ def test_emptying_the_trash_removes_passages_and_files(ctx, shared):
     library.trash(ctx, item.source.id)
     assert library.empty_trash(ctx) == 1
     assert search_repo.chunk_count(ctx.db) == 0 and not stored.exists()
+
+
+def test_emptying_the_trash_never_removes_a_folder_outside_the_media_folder(ctx, shared, tmp_path):
+    from pathlib import Path
+
+    library.queue_import(ctx, shared / "documents" / "markdown" / sorted(
+        p.name for p in (shared / "documents" / "markdown").glob("*.md") if "groundtruth" not in p.name)[0])
+    _run_all(ctx)
+    item = library.items(ctx)[0]
+    # A row from an imported or crafted database pointing at a student's own folder named like ours.
+    own = tmp_path / "media" / "thesis"
+    own.mkdir(parents=True)
+    (own / "chapter1.docx").write_text("years of work")
+    sources_repo.update(ctx.db, item.source.id, stored_path=str(own / "chapter1.docx"))
+    library.trash(ctx, item.source.id)
+    assert library.empty_trash(ctx) == 1
+    assert (own / "chapter1.docx").read_text() == "years of work"
+    assert Path(item.source.stored_path).is_file()  # its real copy was not the one the row named
 
 
 def test_cli_import_sources_search(home, shared, tmp_path):

@@ -222,7 +222,7 @@ def test_a_full_disk_stops_the_recording_cleanly_and_keeps_what_was_written(ctx,
     rec.start()
     stream.feed(len(audio))
     _wait_for(lambda: rec.state == "failed", what="the recorder to stop by itself")
-    assert rec.error.startswith("the disk is full: No space left on device")
+    assert rec.error.startswith("Not enough disk space: the recording stopped and keeps everything recorded")
     assert stream.stopped  # the microphone was released
     assert rec.stop() == rec.recording_id  # a late Stop click is harmless
     record = recordings_repo.get(ctx.db, rec.recording_id)

@@ -21,6 +21,7 @@ from lmgpa_desktop import paths
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import human_size
 from lmgpa_desktop.core.jobs import owner_token
+from lmgpa_desktop.core import disk_space
 from lmgpa_desktop.core.capture.segment_files import SegmentFile, write_error
 from lmgpa_desktop.engines import microphone
 from lmgpa_desktop.engines.microphone import InputDevice, MicrophoneError
@@ -39,6 +40,7 @@ WATCHDOG_S = 3.0  # PortAudio reports a vanished or suspended device only by goi
 STOP_TIMEOUT_S = 5.0
 HALT_TIMEOUT_S = 1.0  # stopping by ourselves: the device is already gone or fine, waiting longer helps nobody
 LISTENER_BLOCK = LIVE_RATE // 4  # listeners get 0.25 s at a time, not PortAudio's ~150 tiny blocks a second
+CLOSE_OUT_RETRY_S = 1.0  # how often a recording stopped by a full disk tries again to join the library
 MIN_FREE_BYTES = 20 * 1024 * 1024  # refuse to start with less (about 10 minutes of 16 kHz mono)
 DEVICE_LOST = "the microphone stopped sending audio (disconnected?)"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic"}
@@ -182,7 +184,7 @@ class Recorder:
             stream.stop(STOP_TIMEOUT_S)
             shutil.rmtree(folder, ignore_errors=True)
             if exc.errno == errno.ENOSPC:
-                raise RecorderError(f"the disk is full: {exc.strerror or exc} in {folder.parent}") from exc
+                raise RecorderError(disk_space.message(folder.parent, "start a recording", MIN_FREE_BYTES)) from exc
             raise RecorderError(f"the recording cannot be written to {folder.parent}: {exc.strerror or exc}") from exc
         self.sample_rate, self.channels, self.device_name = stream.sample_rate, stream.channels, stream.device_name
         self._stream, self._segment, self._folder = stream, segment, folder
@@ -320,7 +322,9 @@ class Recorder:
                 if self._segment.dirty and time.monotonic() - last_sync >= self.fsync_every_s:
                     self._segment.sync()
                     last_sync = time.monotonic()
-            except OSError as exc:
+            except Exception as exc:
+                if not isinstance(exc, OSError) and not disk_space.is_disk_full(exc):
+                    raise
                 log.error("recording %s: write failed: %s", self.recording_id, exc)
                 if self._claim_stop(write_error(exc)):
                     return
@@ -401,23 +405,15 @@ class Recorder:
                     seg.close()
                 except OSError as exc:
                     self.error = self.error or write_error(exc)
-                frames = seg.frames_on_disk()
-                total += frames
-                if frames:
-                    recordings_repo.add_segment(self.ctx.db, self.recording_id, seg.seq, str(seg.path),
-                                                seg.start_frame / self.sample_rate, frames)
-                else:
-                    seg.path.unlink(missing_ok=True)
-            with self._lock:
-                recordings_repo.update_recording(self.ctx.db, self.recording_id, state="stopped", ended_at=_now(),
-                                                 error=self.error)
-            sources_repo.update(self.ctx.db, self.source_id, status="processing", duration_s=total / self.sample_rate)
-            self.finalize_job_id = self.ctx.jobs.submit("recording.finalize", {"recording_id": self.recording_id},
-                                                        title=f"Saving {self.title}")
+                total += seg.frames_on_disk()
+            self._close_out(seg, total)
         except Exception as exc:  # noqa: BLE001 - the files stay; recover_interrupted finishes this at next start
             log.exception("recording %s could not be closed in the database", self.recording_id)
             self.error = self.error or (f"the recording could not be saved in the library ({exc}); "
                                         "its audio is kept and is recovered at the next start")
+            if disk_space.is_disk_full(exc):  # saved as soon as the student frees some space
+                threading.Thread(target=self._close_out_later, args=(seg, total), name="recorder-close-out",
+                                 daemon=True).start()
         log.info("recording %s ended: %.1f s kept, %d callbacks, %d overflows, error=%s", self.recording_id,
                  total / self.sample_rate, self.callbacks, self.overflows, self.error)
         with self._lock:
@@ -427,6 +423,37 @@ class Recorder:
         self._done.set()
 
     # ---- helpers ----------------------------------------------------------------------------------------------
+
+    def _close_out(self, seg: SegmentFile, total: int) -> None:
+        """Register the last segment, mark the recording stopped and queue finalize (safe to call again)."""
+        if not seg.registered:
+            frames = total - seg.start_frame
+            if frames:
+                recordings_repo.add_segment(self.ctx.db, self.recording_id, seg.seq, str(seg.path),
+                                            seg.start_frame / self.sample_rate, frames)
+            else:
+                seg.path.unlink(missing_ok=True)
+            seg.registered = True
+        with self._lock:
+            recordings_repo.update_recording(self.ctx.db, self.recording_id, state="stopped", ended_at=_now(),
+                                             error=self.error)
+        sources_repo.update(self.ctx.db, self.source_id, status="processing", duration_s=total / self.sample_rate)
+        self.finalize_job_id = self.ctx.jobs.submit("recording.finalize", {"recording_id": self.recording_id},
+                                                    title=f"Saving {self.title}")
+
+    def _close_out_later(self, seg: SegmentFile, total: int) -> None:
+        """Retry the close-out while the disk stays full; the recording joins the library once there is room."""
+        while True:
+            time.sleep(CLOSE_OUT_RETRY_S)
+            try:
+                self._close_out(seg, total)
+            except Exception as exc:  # noqa: BLE001 - anything but a full disk: recovered at the next start
+                if disk_space.is_disk_full(exc):
+                    continue
+                log.warning("recording %s: closing it in the database failed again: %s", self.recording_id, exc)
+                return
+            log.info("recording %s saved in the database once there was room", self.recording_id)
+            return
 
     def _set_paused(self, paused: bool) -> None:
         with self._lock:

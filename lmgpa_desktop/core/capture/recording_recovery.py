@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lmgpa_desktop.core.capture.recording_finalize import FINAL_NAME
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.core.jobs import owner_alive
 from lmgpa_desktop.storage import recordings_repo, sources_repo
@@ -20,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 def recover_interrupted(ctx: AppContext) -> list[int]:
-    """Close recordings a dead process left open (registering their last segment) and queue finalize; their ids."""
+    """Close recordings a dead process left open (registering their last segment) and queue finalize, also for
+    closed ones it died before queueing; their ids."""
     recovered = []
     for rec in recordings_repo.unfinished(ctx.db):
         if owner_alive(rec.owner):
@@ -42,7 +44,25 @@ def recover_interrupted(ctx: AppContext) -> list[int]:
         ctx.jobs.submit("recording.finalize", {"recording_id": rec.id}, title="Saving a recovered recording")
         log.warning("recovered recording %s (%.1f s) left by %s", rec.id, total / rec.sample_rate, rec.owner)
         recovered.append(rec.id)
+    recovered += _queue_unsaved(ctx)
     return recovered
+
+
+def _queue_unsaved(ctx: AppContext) -> list[int]:
+    """Queue finalize for closed recordings a crash left between marking them closed and queueing their finalize."""
+    # Found by the crash test (tests/safety/crash_harness.py): a kill between the recorder's (or the recovery's)
+    # state update and its jobs.submit left a recording that no job would ever save into the library.
+    queued = []
+    for rec in recordings_repo.closed_without_job(ctx.db, ("stopped", "recovered"), "recording.finalize"):
+        if owner_alive(rec.owner) or rec.source_id is None:
+            continue  # its process is still about to queue it
+        source = sources_repo.get(ctx.db, rec.source_id)
+        if source is None or source.stored_path == str(Path(rec.directory) / FINAL_NAME):
+            continue
+        ctx.jobs.submit("recording.finalize", {"recording_id": rec.id}, title="Saving a recovered recording")
+        log.warning("recording %s was closed but never queued to be saved; queued it now", rec.id)
+        queued.append(rec.id)
+    return queued
 
 
 def _register_orphan_segments(ctx: AppContext, rec: RecordingRecord) -> int:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lmgpa_desktop.core import disk_space
+
 
 def fsync_dir(folder: Path) -> None:
     """Make a new or renamed file's directory entry durable."""
@@ -21,10 +23,12 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_error(exc: OSError) -> str:
-    """A sentence for the student about a failed write."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full: {exc.strerror or exc}"
+def write_error(exc: Exception) -> str:
+    """A sentence for the student about a failed write (of a segment file, or of its row in the database)."""
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or disk_space.is_disk_full(exc):
+        return ("Not enough disk space: the recording stopped and keeps everything recorded until then "
+                f"({getattr(exc, 'strerror', None) or 'the disk is full'}). Free some space and it is saved to your "
+                "library.")
     return f"the recording could not be written: {exc.strerror or exc}"
 
 

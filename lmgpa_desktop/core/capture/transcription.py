@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -11,6 +12,7 @@ import numpy as np
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.core.jobs import JobRun, job_kind
 from lmgpa_desktop.core.job_progress import JobError, Progress
+from lmgpa_desktop.core import disk_space
 from lmgpa_desktop.engines import audio_decode
 from lmgpa_desktop.engines.audio_decode import SAMPLE_RATE
 from lmgpa_desktop.engines.errors import ModelError
@@ -23,6 +25,8 @@ MARGIN_S = 15.0  # segments ending this close to a window's end are redone with 
 BATCH_SIZE = 4  # batched decoding: 0.77x the time of sequential at equal accuracy here; 4 uses less memory than 8
 MAX_SEGMENT_S = 12.0  # batched chunks run to 30 s: split them into sentences a student can click
 PAUSE_S = 0.8  # a silence this long between words also ends a segment
+
+log = logging.getLogger(__name__)
 
 
 def _shift(seg: Segment, offset: float) -> Segment:
@@ -154,13 +158,19 @@ def transcribe_job(run: JobRun, payload: dict):
         outcome, error = "failed", str(exc)
         raise JobError(error) from exc
     except Exception as exc:
-        outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+        full = disk_space.is_disk_full(exc)
+        outcome, error = "failed", disk_space.describe(exc, services.home) if full else f"{type(exc).__name__}: {exc}"
         raise
     finally:
         if outcome != "done":  # keep what was transcribed; say why it is partial
-            transcripts_repo.update_info(services.db, transcript_id, status=outcome)
-            status = "failed" if outcome == "failed" else ("ready" if check["committed_s"] else "new")
-            sources_repo.update(services.db, source.id, status=status, error=error)
+            try:
+                transcripts_repo.update_info(services.db, transcript_id, status=outcome)
+                status = "failed" if outcome == "failed" else ("ready" if check["committed_s"] else "new")
+                sources_repo.update(services.db, source.id, status=status, error=error)
+            except Exception as exc:  # noqa: BLE001 - a disk too full for this too: the job's own error says why
+                if not disk_space.is_disk_full(exc):
+                    raise
+                log.warning("transcript %s: its status could not be saved (disk full)", transcript_id)
     yield Progress(duration, duration, f"transcript ready ({clock(duration)})")
     transcripts_repo.update_info(services.db, transcript_id, status="done", duration_s=duration,
                                  language=check.get("language"))

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lmgpa_desktop import paths
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.capture import document_text
 from lmgpa_desktop.core.library.indexing import queue_index
 from lmgpa_desktop.core.jobs import JobRun, job_kind
 from lmgpa_desktop.core.capture.media_import import MEDIA_SUFFIXES, copy_into_profile, sha256_of
 from lmgpa_desktop.core.job_progress import JobError, Progress
+from lmgpa_desktop.core import disk_space
 from lmgpa_desktop.storage import documents_repo, library_repo, search_repo, sources_repo
 from lmgpa_desktop.storage.base import utcnow
 from lmgpa_desktop.storage.documents_repo import PageRow
@@ -64,6 +66,8 @@ def import_document_job(run: JobRun, payload: dict):
         if existing is not None:
             yield Progress(1, 1, f"already in your library as {existing.title!r}")
             return {"source_id": existing.id, "duplicate": True}
+        # Its copy and about as much again for its text and search rows, checked before minutes of OCR.
+        disk_space.ensure_free(paths.media_dir(services.home), 2 * path.stat().st_size, f"import {path.name}")
         total = document_text.page_count(path)
         language = services.settings.get("ocr.language") or "eng"
         pages: list[PageRow] = []
@@ -141,9 +145,12 @@ def restore(ctx: AppContext, source_id: int) -> None:
 def empty_trash(ctx: AppContext) -> int:
     """Delete trashed sources, their passages and their files for good; returns how many."""
     count, files = library_repo.purge_trashed(ctx.db)
+    media = paths.media_dir(ctx.home).resolve()
     for stored in files:
-        folder = Path(stored).parent
-        if folder.parent.name == "media" or folder.parent.parent.name == "media":
+        folder = Path(stored).resolve().parent
+        # Only a source's own folder inside this profile's media folder: a row from an imported or crafted
+        # database may point anywhere, and a student's own folder must never be removed.
+        if folder != media and folder.is_relative_to(media) and folder.parent in (media, media / "recordings"):
             shutil.rmtree(folder, ignore_errors=True)
     return count
 

@@ -22,6 +22,7 @@ from fsrs import Rating, Scheduler, State
 
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.errors import UserError
+from lmgpa_desktop.core import disk_space
 from lmgpa_desktop.storage import cards_repo
 from lmgpa_desktop.storage import review_logs_repo
 from lmgpa_desktop.storage.cards_repo import CardRecord, DeckCounts
@@ -214,9 +215,10 @@ def answer(ctx: AppContext, card_id: int, rating: int, duration_ms: int | None =
                                         review_duration=duration_ms)
     after = _state_of(new)
     before = {k: getattr(card, k) for k in cards_repo.STATE_FIELDS}
-    log = review_logs_repo.record_answer(ctx.db, card_id, after, {
-        "rating": rating, "reviewed_at": now, "duration_ms": duration_ms, "state_before": card.state,
-        "stability_after": new.stability, "difficulty_after": new.difficulty, "due_after": new.due})
+    with disk_space.plain_errors(ctx.home, "save this answer"):  # the card keeps its state; the student sees why
+        log = review_logs_repo.record_answer(ctx.db, card_id, after, {
+            "rating": rating, "reviewed_at": now, "duration_ms": duration_ms, "state_before": card.state,
+            "stability_after": new.stability, "difficulty_after": new.difficulty, "due_after": new.due})
     stack = _stack(ctx)
     stack.append(_Undo(card_id, before, after))
     while len(stack) > UNDO_DEPTH:

@@ -12,10 +12,11 @@ from lmgpa_desktop.ui.kit.operations import Operations
 
 
 class ProfileLoader(QObject):
-    """start() opens the profile on the database lane; emits opened(AppContext) or failed(message)."""
+    """start() opens the profile on the database lane; emits opened(AppContext), failed(message) or damaged(error)."""
 
     opened = Signal(object)
     failed = Signal(str)
+    damaged = Signal(object)  # core.safety.integrity.DamagedProfile: the database failed its start-up check
 
     def __init__(self, home: Path, parent=None):
         super().__init__(parent)
@@ -35,8 +36,11 @@ class ProfileLoader(QObject):
 
     def _failed(self, exc: BaseException) -> None:
         from lmgpa_desktop.core.errors import StartupError
+        from lmgpa_desktop.core.safety.integrity import DamagedProfile
 
-        if isinstance(exc, StartupError):
+        if isinstance(exc, DamagedProfile):
+            self.damaged.emit(exc)
+        elif isinstance(exc, StartupError):
             self.failed.emit(str(exc))
         else:
             sys.excepthook(type(exc), exc, exc.__traceback__)  # unexpected: the error dialog shows it and the log

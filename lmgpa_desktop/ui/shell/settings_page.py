@@ -19,6 +19,7 @@ from lmgpa_desktop.core.model_registry import LLM_PACKAGE, SPECS
 from lmgpa_desktop.engines.errors import ModelError
 from lmgpa_desktop.ui.kit.job_runner import JobRunner
 from lmgpa_desktop.ui.kit.plain_errors import plain_message
+from lmgpa_desktop.ui.safety.backups_panel import BackupsPanel
 
 
 
@@ -42,6 +43,8 @@ class SettingsPage(QWidget):
         layout = QVBoxLayout(inner)
         layout.addWidget(title)
         layout.addWidget(self._general_box())
+        self.backups = BackupsPanel(ctx, runner)  # list, back up, verify, restore, media check, export/import all
+        layout.addWidget(self.backups)
         layout.addWidget(self._notifications_box())
         layout.addWidget(self._models_box())
         layout.addStretch(1)
@@ -110,9 +113,6 @@ class SettingsPage(QWidget):
             lambda: self.ctx.settings.set("ocr.language", self.ocr_language.currentData()))
         form.addRow("Text recognition (OCR) language", self.ocr_language)
 
-        backup = QPushButton("Back up now")
-        backup.clicked.connect(lambda: self.runner.submit("backup", {}, "Back up database"))
-        form.addRow("Database", backup)
         self.welcome_button = QPushButton("Show the welcome again")
         self.welcome_button.setToolTip("What the app does, the sample lecture to try, and how to start")
         self.welcome_button.clicked.connect(lambda: self.welcome_requested.emit())

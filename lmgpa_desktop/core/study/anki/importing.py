@@ -14,7 +14,10 @@
 
 from __future__ import annotations
 
+import filecmp
 import json
+import logging
+import shutil
 import uuid as uuidlib
 import zipfile
 from collections.abc import Generator
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.jobs import JobRun, job_kind
 from lmgpa_desktop.core.job_progress import JobError, Progress
+from lmgpa_desktop.core import disk_space
 from lmgpa_desktop.core.study.anki.note_types import (NoteType, Template, load_note_types, named_fields, render_card,
                                                   safe_name, save_note_types)
 from lmgpa_desktop.core.study.anki.package import Package, decode, open_package
@@ -35,6 +39,9 @@ from lmgpa_desktop.storage import review_logs_repo
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext
 
+log = logging.getLogger(__name__)
+# What reading rows of unexpected types or values raises (SQLite keeps any type in any column; json nests freely).
+_MALFORMED = (TypeError, AttributeError, IndexError, OverflowError, RecursionError, UnicodeError)
 SUFFIXES = (".apkg", ".colpkg", ".anki2", ".anki21", ".anki21b")
 REVLOG_NS = uuidlib.UUID("6c1f0b1e-8f53-4d0a-9a43-0b3f3f1e2a71")
 
@@ -158,16 +165,22 @@ def import_package(ctx: AppContext, path: Path) -> Generator[Progress, None, Imp
     try:
         with open_package(path) as pkg:
             yield Progress(0, 4, f"reading {path.name}")
+            # Checked before the first row: cards take about what the collection does, media what it unpacks to.
+            disk_space.ensure_free(ctx.home, _unpacked_size(pkg), f"import {path.name}")
             rows = anki_file.read_anki_collection(pkg.collection)
             result = yield from _import_rows(ctx, path, pkg, rows, now)
             return result
     except (ValueError, zipfile.BadZipFile, KeyError) as exc:
         raise JobError(f"{path.name}: {exc}") from exc
+    except _MALFORMED as exc:  # values of the wrong type or range in the foreign database (found by fuzzing)
+        log.warning("Anki file %s not imported", path, exc_info=True)
+        raise JobError(f"{path.name} is damaged or was not written by Anki: {type(exc).__name__}: {exc}") from exc
 
 
 def _import_rows(ctx: AppContext, path: Path, pkg: Package, rows,
                  now: datetime) -> Generator[Progress, None, ImportResult]:
     result = ImportResult(str(path), f"{pkg.kind} (schema {rows.ver})")
+    staged = _stage_media(pkg)
     types = _note_types(rows)
     deck_names = _deck_names(rows)
     notes = {nid: (guid, mid, tags, flds.split("\x1f")) for nid, guid, mid, tags, flds in rows.notes}
@@ -223,7 +236,7 @@ def _import_rows(ctx: AppContext, path: Path, pkg: Package, rows,
         result.deck_ids.append(deck.id)
     yield Progress(2, 4, f"{result.cards_added} cards added, {result.cards_updated} updated")
 
-    result.media = _copy_media(pkg, folders)
+    result.media = _copy_media(staged, folders)
     for folder in folders:
         save_note_types(folder, list(used_types.values()))
     yield Progress(3, 4, f"{result.media} media files")
@@ -245,22 +258,39 @@ def _import_rows(ctx: AppContext, path: Path, pkg: Package, rows,
     return result
 
 
-def _copy_media(pkg: Package, folders: list[Path]) -> int:
-    """Write the package's media files into each target deck's folder; returns how many files."""
-    count = 0
-    if pkg.zip is None or not folders:
-        return 0
+def _unpacked_size(pkg: Package) -> int:
+    """Bytes the package's collection and media take once unpacked (zip sizes; zstd media counted twice)."""
+    media = sum(pkg.zip.getinfo(m).file_size for m in pkg.media) if pkg.zip is not None else 0
+    return pkg.collection.stat().st_size + (2 * media if pkg.version >= 3 else media)
+
+
+def _stage_media(pkg: Package) -> dict[str, Path]:
+    """Unpack the media files beside the unpacked collection, before any row is written: a damaged or bombed
+    media file then stops the import with nothing imported. Returns safe file name -> staged file."""
+    staged: dict[str, Path] = {}
+    if pkg.zip is None:
+        return staged
+    folder = pkg.collection.parent / "media"
+    folder.mkdir(exist_ok=True)
     for member, name in pkg.media.items():
         safe = safe_name(name)
-        if safe is None:
+        if safe is None or safe in staged:
             continue
-        data = pkg.media_bytes(member)
+        target = folder / f"{len(staged)}"
+        with open(target, "wb") as dst:
+            pkg.copy_media(member, dst)
+        staged[safe] = target
+    return staged
+
+
+def _copy_media(staged: dict[str, Path], folders: list[Path]) -> int:
+    """Write the staged media files into each target deck's folder (unchanged ones are left); returns how many."""
+    for safe, source in staged.items():
         for folder in folders:
             target = folder / safe
-            if not target.is_file() or target.read_bytes() != data:
-                target.write_bytes(data)
-        count += 1
-    return count
+            if not target.is_file() or not filecmp.cmp(source, target, shallow=False):
+                shutil.copyfile(source, target)
+    return len(staged) if folders else 0
 
 
 def import_file(ctx: AppContext, path: Path) -> ImportResult:

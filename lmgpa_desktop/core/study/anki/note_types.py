@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -122,9 +123,16 @@ def named_fields(nt: NoteType, values: list[str], tags: str, deck_name: str, ord
 
 
 def safe_name(name: str) -> str | None:
-    """A media file name without any folder part (a package must not write outside the media folder)."""
+    """A media file name without any folder part (a package must not write outside the media folder), or None for
+    one no file can have (control characters, too long, not encodable) or that would replace our note types."""
     base = Path(name.replace("\\", "/")).name
-    return base if base and base not in (".", "..") and not base.startswith(".") else None
+    if not base or base.startswith(".") or base == NOTETYPES_FILE or any(ord(ch) < 32 for ch in base):
+        return None
+    try:
+        encoded = base.encode(sys.getfilesystemencoding())
+    except UnicodeError:
+        return None
+    return base if len(encoded) <= 255 else None
 
 
 def save_note_types(folder: Path, types: list[NoteType]) -> None:

@@ -1,0 +1,1 @@
+"""Data safety: backups, integrity checks, restore, export and import of a whole profile."""

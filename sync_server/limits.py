@@ -1,0 +1,55 @@
+"""Request body caps: 413 on every route above MAX_BODY_BYTES, MAX_UPLOAD_BYTES on the routes that take files."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.datastructures import Headers
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.requests import Request
+from starlette.routing import compile_path
+
+from sync_server.envelope import error
+
+# openapi_extra of a route whose body carries files (base64 in JSON): it gets the larger upload cap (deps.Router
+# lists such routes).
+UPLOAD = {"x-upload": True}
+
+
+def _too_large(request: Request, limit: int):
+    return error(request, 413, f"the request body is larger than {limit} bytes", code="TOO_LARGE",
+                 details={"limit": limit})
+
+
+class BodyLimitMiddleware:
+    """Plain ASGI: a declared Content-Length over the cap is refused before anything runs; a body that grows past
+    it while streaming (chunked) is cut off by Starlette's own limiter, which the route sees as a 413."""
+
+    def __init__(self, app, uploads: list[tuple[str, str]]):
+        self.app = app
+        self._limited: dict[int, RequestBodyLimitMiddleware] = {}
+        self._uploads = [(method, compile_path(path)[0]) for method, path in uploads]
+
+    def _is_upload(self, scope) -> bool:
+        return any(method == scope["method"] and pattern.fullmatch(scope["path"])
+                   for method, pattern in self._uploads)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        settings = scope["app"].state.settings
+        limit = settings.max_upload_bytes if self._is_upload(scope) else settings.max_body_bytes
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(Request(scope), limit)(scope, receive, send)
+            return
+        limited = self._limited.get(limit)
+        if limited is None:
+            limited = self._limited[limit] = RequestBodyLimitMiddleware(self.app, max_body_size=limit)
+        await limited(scope, receive, send)
+
+
+def install(app: FastAPI, uploads: list[tuple[str, str]]) -> None:
+    """Add the middleware (outside the idempotency store, so a refused body is never claimed or stored); `uploads`:
+    (method, path template) of the routes that take files, as listed by sync_server.deps.Router."""
+    app.add_middleware(BodyLimitMiddleware, uploads=uploads)
