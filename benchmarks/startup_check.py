@@ -64,16 +64,9 @@ def main() -> None:
         ctx.close()
         size_mb = db_path.stat().st_size / 1e6
 
-        def open_close() -> None:
-            context.open_context(home).close()
-
-        real_check = integrity.check_at_open
-        with_check = timed(open_close, args.rounds, args.cold)
-        context.integrity.check_at_open = lambda *_a: None
-        try:
-            without = timed(open_close, args.rounds, args.cold)
-        finally:
-            context.integrity.check_at_open = real_check
+        with_check = timed(lambda: context.open_context(home, check=integrity.check_at_open).close(),
+                           args.rounds, args.cold)
+        without = timed(lambda: context.open_context(home).close(), args.rounds, args.cold)
         quick = timed(lambda: integrity.quick_check(db_path), args.rounds, args.cold)
         full = timed(lambda: integrity.full_check(db_path), max(1, args.rounds // 2), args.cold)
         assert integrity.quick_check(db_path).ok and integrity.full_check(db_path).ok

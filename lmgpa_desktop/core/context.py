@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,6 @@ from lmgpa_desktop.core.activity import EventBus
 from lmgpa_desktop.core.errors import StartupError
 from lmgpa_desktop.core.jobs import JobQueue
 from lmgpa_desktop.core.model_registry import ModelRegistry
-from lmgpa_desktop.core.safety import integrity
 from lmgpa_desktop.core.settings import Settings
 from lmgpa_desktop.core.workers import SerialWorker
 from lmgpa_desktop.storage import migrate
@@ -54,8 +54,12 @@ class AppContext:
         self.db.dispose()
 
 
-def open_context(home: Path | None = None) -> AppContext:
-    """Open (creating and migrating when needed) the profile at home or the configured data folder, no listeners."""
+def open_context(home: Path | None = None, check: Callable[[Path, Path], None] | None = None) -> AppContext:
+    """Open (creating and migrating when needed) the profile at home or the configured data folder, no listeners.
+
+    check(home, db_path) runs before the database is opened or migrated and raises StartupError to refuse it
+    (core/profile.py passes the start-up integrity check: a damaged file is never written to).
+    """
     home = Path(home) if home else paths.data_dir()
     try:
         home.mkdir(parents=True, exist_ok=True)
@@ -64,7 +68,8 @@ def open_context(home: Path | None = None) -> AppContext:
         raise StartupError(f"cannot use the data folder {home}: {exc.strerror or exc}") from exc
     db_path = paths.database_path(home)
     try:
-        integrity.check_at_open(home, db_path)  # before migrating: a damaged file is never written to
+        if check is not None:
+            check(home, db_path)
         db = Database(db_path)
         backup = migrate.upgrade(db, paths.backups_dir(home))
     except StorageError as exc:

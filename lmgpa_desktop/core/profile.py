@@ -6,13 +6,14 @@ from pathlib import Path
 
 from lmgpa_desktop.core.context import AppContext, StartupError, open_context
 from lmgpa_desktop.core.progress import gamification, sessions
+from lmgpa_desktop.core.safety import integrity
 
 __all__ = ["AppContext", "StartupError", "open_app", "subscribe_listeners"]
 
 
 def open_app(home: Path | None = None) -> AppContext:
     """Open (creating and migrating when needed) the profile at home or the configured data folder."""
-    ctx = open_context(home)
+    ctx = open_context(home, check=integrity.check_at_open)  # refuses a damaged database before migrating it
     subscribe_listeners(ctx)
     return ctx
 

@@ -353,8 +353,8 @@ def _check_database(db_path: Path) -> None:
 def _open_and_relocate(work: Path, home: Path, manifest: dict, names: list[str]) -> None:
     """Open the unpacked database as a profile opens it (migrating an older schema, backed up first), point its media
     paths at home, and release the work the other computer was doing."""
-    # Not core.context.open_context: that would make core.safety and core.context import each other, and point the
-    # running app's log at the new folder. Its database steps are these two, the same code.
+    # Not core.context.open_context: that would point the running app's log at the new folder. Its database steps
+    # are these two, the same code.
     try:
         db = Database(paths.database_path(work))
         try:
