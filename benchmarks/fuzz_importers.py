@@ -27,6 +27,7 @@ STRATEGIES = {  # fuzz target name -> (importer run in the worker, inputs)
     "document": ("document", lambda: fuzz_inputs.mutations("document")),
     "image": ("image", lambda: fuzz_inputs.mutations("image")),
     "audio": ("audio", lambda: fuzz_inputs.mutations("audio")),
+    "archive": ("archive", lambda: fuzz_inputs.mutations("archive")),  # `lmgpa import-all` of a real export
 }
 
 

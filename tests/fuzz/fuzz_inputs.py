@@ -41,8 +41,11 @@ def seeds(target: str) -> list[tuple[str, bytes]]:
         "image": [SHARED / "ocr/phototest-rotated-L.png", SHARED / "ocr/phototest_2.tif"],
         "audio": [SHARED / "audio/jfk.flac", SHARED / "audio/stereo_diarization.wav", SAMPLES / "sample_lecture.ogg",
                   SHARED / "audio/multilingual.mp3"],
+        "archive": [],  # made by archive_seed(): a real profile exported by `export-all`
     }[target]
     out = [(p.suffix, p.read_bytes()) for p in files]
+    if target == "archive":
+        out.append((".zip", archive_seed()))
     if target == "anki":
         out.append((".apkg", modern_apkg()))
     if target == "document":
@@ -51,6 +54,32 @@ def seeds(target: str) -> list[tuple[str, bytes]]:
         out.extend([(".jpg", _image_bytes("JPEG")), (".webp", _image_bytes("WEBP")), (".gif", _image_bytes("GIF")),
                     (".bmp", _image_bytes("BMP"))])
     return out
+
+
+@cache
+def archive_seed() -> bytes:
+    """A real `export-all` archive of a small profile: a deadline, a setting and a media file (the PDF handout)."""
+    import tempfile
+    from datetime import UTC, datetime, timedelta
+
+    from lmgpa_desktop.core.profile import open_app
+    from lmgpa_desktop.core.progress import deadlines
+    from lmgpa_desktop.core.safety import archive
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = open_app(Path(tmp) / "home")
+        try:
+            deadlines.add(ctx, "Essay", datetime.now(UTC) + timedelta(days=3))
+            ctx.settings.set("backups.interval_minutes", 45)
+            folder = ctx.home / "media" / "0d1c5a2e-handout"
+            folder.mkdir(parents=True)
+            (folder / "handout.pdf").write_bytes((SAMPLES / "sample_handout.pdf").read_bytes())
+            target = Path(tmp) / "everything.zip"
+            for _ in archive.export_all(ctx, target):
+                pass
+            return target.read_bytes()
+        finally:
+            ctx.close()
 
 
 @cache

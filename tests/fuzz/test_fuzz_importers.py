@@ -14,7 +14,7 @@ import fuzz_inputs
 from fuzz_harness import Worker, run_with_timeout
 
 # Examples per target, sized so all targets together stay within about 90 s on 2 cores.
-EXAMPLES = {"anki": 150, "anki_sql": 120, "document": 100, "image": 120, "audio": 40}
+EXAMPLES = {"anki": 150, "anki_sql": 120, "document": 100, "image": 120, "audio": 40, "archive": 60}
 
 
 def fuzz_settings(target: str):
@@ -81,6 +81,15 @@ def test_audio_mutated(worker):
     @given(fuzz_inputs.mutations("audio"))
     def run(case):
         check(worker, "audio", *case)
+
+    run()
+
+
+def test_import_all_archives_mutated(worker):
+    @fuzz_settings("archive")
+    @given(fuzz_inputs.mutations("archive"))
+    def run(case):
+        check(worker, "archive", *case)
 
     run()
 

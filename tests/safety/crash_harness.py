@@ -47,6 +47,8 @@ KILL_WINDOW = {"review": (0.0, 0.15), "note": (0.0, 0.15), "import": (0.0, 0.45)
                "transcribe": (0.2, 3.5)}
 # A triggered kill comes this soon after the k-th write report: lands in the narrow gaps between two commits.
 TRIGGER_K = {"review": 15, "note": 15, "import": 6, "record": 40, "transcribe": 6}
+# Or soon after a mark a child reports before a burst of commits (the recorder's stop: last segment, state, finalize).
+TRIGGER_MARK = {"record": "stopping"}
 TRIGGER_SHARE = 0.4
 EARLY_SHARE = 0.15
 ROUND_TIMEOUT_S = 120.0
@@ -300,6 +302,8 @@ class Campaign:
             kill_at = started + delay
         elif pick < 1 - TRIGGER_SHARE:
             kill_at = started + 20 * hi  # the child's "opened" report sets it
+        elif path in TRIGGER_MARK and self.rng.random() < 0.5:
+            trigger, kill_at = TRIGGER_MARK[path], started + 20 * hi
         else:
             trigger, kill_at = self.rng.randint(1, TRIGGER_K[path]), started + 20 * hi
         deadline = started + (DRAIN_TIMEOUT_S if drain else ROUND_TIMEOUT_S)
@@ -327,6 +331,8 @@ class Campaign:
                 continue
             if msg[1] == "opened" and not killed and not drain and trigger is None and kill_at > started + 10 * hi:
                 kill_at = time.monotonic() + delay
+            if msg[1] == trigger and not killed:  # a mark such as "stopping": kill within the next few commits
+                kill_at = time.monotonic() + self.rng.uniform(0, 0.02)
             if ledger.take(msg[1:]):
                 writes += 1
                 self.summary.writes[path] += 1

@@ -44,7 +44,7 @@ def recover_interrupted(ctx: AppContext) -> list[int]:
         ctx.jobs.submit("recording.finalize", {"recording_id": rec.id}, title="Saving a recovered recording")
         log.warning("recovered recording %s (%.1f s) left by %s", rec.id, total / rec.sample_rate, rec.owner)
         recovered.append(rec.id)
-    pass  # recovered += _queue_unsaved(ctx)
+    recovered += _queue_unsaved(ctx)
     return recovered
 
 

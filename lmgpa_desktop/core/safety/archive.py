@@ -20,7 +20,6 @@ import threading
 import time
 import uuid
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -296,23 +295,20 @@ def _unpack(zf: zipfile.ZipFile, pairs: list[tuple[zipfile.ZipInfo, Member]], wo
         target.parent.mkdir(parents=True, exist_ok=True)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
         digest, size = hashlib.sha256(), 0
-        try:
-            with zf.open(info) as src, os.fdopen(os.open(target, flags, 0o644), "wb") as out:
-                while block := src.read(CHUNK):
-                    size += len(block)
-                    if size > member.size:
-                        raise ArchiveError(f"{member.name!r} is larger than the archive says; it is not ours")
-                    digest.update(block)
-                    out.write(block)
-                    _stop_if_cancelled(cancel)
-                    report = meter.add(len(block), member.name)
-                    if report is not None:
-                        yield report
-                out.flush()
-                os.fsync(out.fileno())
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
-            raise ArchiveError(f"the archive is damaged or incomplete ({member.name}: {exc}); nothing was "
-                               "imported") from exc
+        src = fmt.reading(member.name, lambda: zf.open(info))
+        with src, os.fdopen(os.open(target, flags, 0o644), "wb") as out:
+            while block := fmt.reading(member.name, lambda: src.read(CHUNK)):
+                size += len(block)
+                if size > member.size:
+                    raise ArchiveError(f"{member.name!r} is larger than the archive says; it is not ours")
+                digest.update(block)
+                out.write(block)
+                _stop_if_cancelled(cancel)
+                report = meter.add(len(block), member.name)
+                if report is not None:
+                    yield report
+            out.flush()
+            os.fsync(out.fileno())
         if size != member.size or digest.hexdigest() != member.sha256:
             raise ArchiveError(f"{member.name!r} does not match its checksum: the archive is damaged; nothing was "
                                "imported")

@@ -16,6 +16,8 @@ import re
 import stat
 import unicodedata
 import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +88,19 @@ def name_parts(name: str) -> tuple[str, ...]:
     return parts
 
 
+# What reading a damaged zip raises (a bad header offset surfaces as OSError EINVAL from seek). Only reads of the
+# archive are wrapped, so a full disk while writing stays a disk-space message.
+DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError, RuntimeError, OSError)
+
+
+def reading(name: str, read: Callable):
+    """read() from the archive, with any sign of damage as one ArchiveError."""
+    try:
+        return read()
+    except DAMAGED_ZIP as exc:
+        raise ArchiveError(f"the archive is damaged or incomplete ({name}: {exc}); nothing was imported") from exc
+
+
 def read_manifest(zf: zipfile.ZipFile) -> dict:
     """The archive's manifest, checked for shape; ArchiveError when missing or malformed."""
     try:
@@ -95,7 +110,7 @@ def read_manifest(zf: zipfile.ZipFile) -> dict:
     if info.file_size > MAX_MANIFEST_BYTES:
         raise ArchiveError("the archive's manifest is implausibly large; it is not ours")
     try:
-        body = json.loads(zf.read(info).decode("utf-8"))
+        body = json.loads(reading(MANIFEST, lambda: zf.read(info)).decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ArchiveError(f"the archive's manifest cannot be read ({exc})") from exc
     if not isinstance(body, dict) or body.get("format") != FORMAT:
