@@ -12,7 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.core import disk_space
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JobFn = Callable[["JobRun", dict], Generator[Progress, None, dict | None]]
+GiveUp = Callable[[Any, JobRecord, str], None]  # (services: the AppContext, the job, the reason)
 PERSIST_EVERY_S = 0.25  # progress rows are throttled; the UI still gets every report
 FAIL_RETRY_S = 1.0  # how often a failure the full disk kept from being recorded is tried again
 # Modules that define job kinds; imported lazily so start-up stays fast. Names, not imports: the kernel imports
@@ -47,16 +48,22 @@ class JobKind:
     queue: str
     fn: JobFn
     max_attempts: int
+    on_give_up: GiveUp | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
-def job_kind(name: str, queue: str = "default", max_attempts: int = 3) -> Callable[[JobFn], JobFn]:
-    """Register a generator function as a job kind."""
+def job_kind(name: str, queue: str = "default", max_attempts: int = 3,
+             on_give_up: GiveUp | None = None) -> Callable[[JobFn], JobFn]:
+    """Register a generator function as a job kind.
+
+    on_give_up(services, job, reason) runs when crashes interrupted the job max_attempts times and it is failed
+    without running again: the kind marks what it was working on as failed (its own error handling never ran).
+    """
 
     def register(fn: JobFn) -> JobFn:
-        _KINDS[name] = JobKind(name, queue, fn, max_attempts)
+        _KINDS[name] = JobKind(name, queue, fn, max_attempts, on_give_up)
         return fn
 
     return register
@@ -199,12 +206,22 @@ class JobQueue:
                 reason = f"interrupted {job.attempts} times (the app or computer stopped while it ran); giving up"
                 jobs_repo.finish(self.db, job.id, "failed", error=reason)
                 outcome.append((job.id, "failed"))
+                self._gave_up(job, reason)
             else:
                 jobs_repo.requeue(self.db, job.id, f"the process running it ({job.owner}) stopped")
                 outcome.append((job.id, "queued"))
         if outcome:
             log.warning("recovered interrupted jobs: %s", outcome)
         return outcome
+
+    def _gave_up(self, job: JobRecord, reason: str) -> None:
+        kind = kinds().get(job.kind)
+        if kind is None or kind.on_give_up is None:
+            return
+        try:
+            kind.on_give_up(self.services, job, reason)
+        except Exception:  # noqa: BLE001 - the job is failed either way; its rows keep their old status
+            log.exception("after giving up job %s (%s)", job.id, job.kind)
 
     def claim_next(self, queue: str) -> JobRecord | None:
         """Take the oldest queued job of a queue for this process."""

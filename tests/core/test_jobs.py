@@ -160,3 +160,27 @@ def test_worker_pool_runs_queues_and_requeues_running_work_on_shutdown(ctx):
     job = ctx.jobs.get(slow)
     assert job.state == "queued" and job.attempts == 0  # resumes at next start, attempt refunded
     assert ("finished", quick) in events and ("started", slow) in events
+
+
+def test_a_transcription_given_up_after_crashes_says_so_on_its_source(ctx, shared):
+    """A job failed for repeated crashes never runs its own error handling: the kind's on_give_up marks its rows."""
+    import socket
+
+    from lmgpa_desktop.core.capture.media_import import import_media
+    from lmgpa_desktop.storage import sources_repo, transcripts_repo
+
+    source = import_media(ctx, shared / "audio" / "jfk.flac").source
+    job_id = ctx.jobs.submit("transcribe", {"source_id": source.id})
+    transcript_id = transcripts_repo.start(ctx.db, source.id, "final", "tiny.en", None)
+    transcripts_repo.update_info(ctx.db, transcript_id, status="running")
+    sources_repo.update(ctx.db, source.id, status="processing")
+    dead = f"{socket.gethostname()}:{2**22 + 12345}:0"  # a pid above pid_max: that process is surely gone
+    for _ in range(3):  # the kind's max_attempts: each claim is one attempt a crash ended
+        jobs_repo.save_checkpoint(ctx.db, job_id, {"transcript_id": transcript_id, "committed_s": 0.0})
+        jobs_repo.claim(ctx.db, dead, job_id=job_id)
+        if ctx.jobs.get(job_id).attempts < 3:
+            jobs_repo.requeue(ctx.db, job_id, "the process stopped")
+    assert ctx.jobs.recover_interrupted() == [(job_id, "failed")]
+    src = sources_repo.get(ctx.db, source.id)
+    assert src.status == "failed" and "interrupted 3 times" in src.error
+    assert transcripts_repo.get(ctx.db, transcript_id).status == "failed"

@@ -175,3 +175,19 @@ def test_quit_on_a_damaged_profile_without_backups_leaves_it_as_it_was(qtbot, ct
     with qtbot.waitSignal(host.gave_up, timeout=5000):
         host.dialog.quit_button.click()
     assert host.ctx is None and sha256(db_path) == damaged_hash and not (home / "damaged").exists()
+
+
+def test_the_schedule_saves_each_change_and_the_timer_follows_it(qtbot, ctx):
+    from lmgpa_desktop.core.safety.auto_backup import AutoBackup
+    from lmgpa_desktop.ui.safety.backup_schedule import BackupSchedule
+
+    schedule = BackupSchedule(ctx.settings)
+    qtbot.addWidget(schedule)
+    assert schedule.auto.isChecked() and schedule.minutes.value() == 30  # Anki's defaults
+    schedule.minutes.setValue(45)
+    schedule.keep["backups.keep_weekly"].setValue(4)
+    assert ctx.settings.get("backups.interval_minutes") == 45 and ctx.settings.get("backups.keep_weekly") == 4
+    schedule.auto.setChecked(False)
+    assert ctx.settings.get("backups.auto") is False and not schedule.minutes.isEnabled()
+    policy = AutoBackup(ctx)
+    assert not policy.enabled() and policy.interval_s() == 45 * 60

@@ -61,7 +61,14 @@ def _join_segments(segments: list[SegmentRecord], rec: RecordingRecord, target: 
             partial.unlink(missing_ok=True)
 
 
-@job_kind("recording.finalize", queue="default")
+def _gave_up(services, job, reason: str) -> None:
+    """Crashes stopped saving this recording too often: its library entry says so (the segments stay on disk)."""
+    rec = recordings_repo.get(services.db, job.payload["recording_id"])
+    if rec is not None and rec.source_id is not None:
+        sources_repo.update(services.db, rec.source_id, status="failed", error=f"saving the recording {reason}")
+
+
+@job_kind("recording.finalize", queue="default", on_give_up=_gave_up)
 def finalize_job(run: JobRun, payload: dict):
     """Join a stopped or recovered recording into one FLAC, put it in the library, then queue its transcript."""
     db = run.services.db

@@ -114,7 +114,15 @@ def _engine_for(run: JobRun, payload: dict) -> tuple[WhisperEngine, str]:
     return services.models.whisper(), str(services.models.path("whisper"))
 
 
-@job_kind("transcribe", queue="whisper")
+def _gave_up(services, job, reason: str) -> None:
+    """Crashes stopped this transcription too often: its transcript keeps what it has, the source says why."""
+    transcript_id = (job.checkpoint or {}).get("transcript_id")
+    if transcript_id is not None:
+        transcripts_repo.update_info(services.db, transcript_id, status="failed")
+    sources_repo.update(services.db, job.payload["source_id"], status="failed", error=f"transcription {reason}")
+
+
+@job_kind("transcribe", queue="whisper", on_give_up=_gave_up)
 def transcribe_job(run: JobRun, payload: dict):
     """Transcribe a library source; segments are committed as they come, a re-run resumes."""
     services = run.services

@@ -15,6 +15,7 @@ from lmgpa_desktop.ui.kit.job_runner import JobRunner
 from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.kit.plain_errors import plain_message
 from lmgpa_desktop.ui.safety import archive_actions
+from lmgpa_desktop.ui.safety.backup_schedule import BackupSchedule
 
 REASONS = {"auto": "Automatic", "manual": "Made by you", "quit": "On quit", "before-restore": "Before a restore",
            "before-migration": "Before an update", "before-import": "Before an import"}
@@ -72,6 +73,8 @@ class BackupsPanel(QGroupBox):
         self.status.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(note)
+        self.schedule = BackupSchedule(ctx.settings)
+        layout.addWidget(self.schedule)
         layout.addWidget(self.table)
         layout.addWidget(self.empty)
         layout.addLayout(buttons)
