@@ -147,7 +147,7 @@ def test_reopening_is_a_no_op(home):
 def test_a_file_that_is_not_a_database_gives_a_clear_error(home):
     home.mkdir(parents=True)
     (home / "lmgpa.sqlite3").write_bytes(b"this is a text file, not SQLite" * 200)
-    with pytest.raises(StartupError, match="cannot be opened.*damaged"):
+    with pytest.raises(StartupError, match="is damaged.*Nothing has been changed or deleted"):
         open_app(home)
     assert (home / "lmgpa.sqlite3").read_bytes().startswith(b"this is a text file")  # left untouched
 

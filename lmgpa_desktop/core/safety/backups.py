@@ -24,7 +24,7 @@ from lmgpa_desktop.core.job_progress import Progress
 from lmgpa_desktop.core.jobs import Cancelled
 from lmgpa_desktop.core import disk_space
 from lmgpa_desktop.core.safety import backup_media
-from lmgpa_desktop.core.safety.backup_rotation import REGULAR, Policy, obsolete
+from lmgpa_desktop.core.safety.backup_rotation import Policy, obsolete
 from lmgpa_desktop.core.safety.backup_store import (
     FORMAT, PART, SUFFIX, FolderLock, compress, expand, legacy_files, manifest_path, new_id, parse_stamp,
     read_manifest, remove_with_journal, stamp, write_manifest,
