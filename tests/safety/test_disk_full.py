@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from small_disk import fill, free_bytes, release
+from small_disk import fill, release
 from lmgpa_desktop import paths
 from lmgpa_desktop.core.profile import open_app
 from lmgpa_desktop.storage import cards_repo, recordings_repo, sources_repo
