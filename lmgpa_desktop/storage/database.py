@@ -132,6 +132,8 @@ class Database:
         self._writer = sessionmaker(self.engine.execution_options(immediate=True), expire_on_commit=False)
         self._lock = threading.Lock()
         self.writes = 0  # commits of counted write sessions: automatic backups run only when it moved
+        self._disposed = False
+        event.listen(self.engine, "checkin", self._close_if_disposed)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
@@ -169,5 +171,13 @@ class Database:
         return target
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection, and each one a thread still holds as soon as it is handed back."""
+        self._disposed = True
         self.engine.dispose()
+
+    def _close_if_disposed(self, _dbapi_conn, record) -> None:
+        # SQLAlchemy keeps a connection that was in use during dispose() in the old pool until the garbage
+        # collector finds that pool; SQLite also defers closing the file while any connection to it is open. So the
+        # file stayed open after the profile closed, and a restore or a move of the data folder found it in use.
+        if self._disposed:
+            record.invalidate()

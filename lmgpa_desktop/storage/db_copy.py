@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import sqlean
@@ -65,16 +66,21 @@ def quick_check(path: Path) -> list[str]:
     return db_check.check_file(path, full=False)
 
 
-def in_use(path: Path) -> bool:
+def in_use(path: Path, wait_s: float = 0.0) -> bool:
     """Whether another connection (this process or another) has the WAL-mode database at path open.
 
     SQLite removes the -wal file when the last connection closes; one still there after we open and close is held
-    open by someone else. Opening also folds in a -wal left by a crash, so that case reads as not in use.
+    open by someone else. Opening also folds in a -wal left by a crash, so that case reads as not in use. wait_s:
+    how long to keep looking while it is open (a page's last query can still be finishing as its profile closes).
     """
     wal = Path(f"{path}-wal")
-    conn = sqlean.connect(str(path), timeout=15)
-    try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    finally:
-        conn.close()
-    return wal.exists()
+    deadline = time.monotonic() + wait_s
+    while True:
+        conn = sqlean.connect(str(path), timeout=15)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+        if not wal.exists() or time.monotonic() >= deadline:
+            return wal.exists()
+        time.sleep(0.1)

@@ -182,3 +182,35 @@ def test_the_models_and_the_migrations_describe_the_same_schema(ctx):
     ignored = ("chunks_fts", "chunks_vec", "index_state", "sqlite_")
     real = [d for d in diff if not any(name in str(d) for name in ignored)]
     assert real == []
+
+
+def _open_files(path) -> int:
+    """How many of this process's file descriptors point at path."""
+    import os
+
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}") == str(path)
+        except OSError:
+            pass
+    return count
+
+
+def test_a_connection_in_use_while_the_database_closes_is_closed_when_handed_back(tmp_path):
+    """A worker still reading when the profile closes must not keep the file open (a restore would refuse it)."""
+    import gc
+
+    from lmgpa_desktop.storage.database import Database
+
+    path = tmp_path / "profile.sqlite3"
+    db = Database(path)
+    gc.disable()  # what the collector would close by chance is exactly what must not be needed
+    try:
+        with db.read() as other, db.read() as session:
+            session.execute(text("SELECT 1"))
+            other.execute(text("SELECT 2"))
+            db.dispose()  # both connections are still in use
+        assert _open_files(path) == 0
+    finally:
+        gc.enable()

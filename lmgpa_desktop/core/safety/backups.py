@@ -341,6 +341,9 @@ def move_damaged_aside(home: Path) -> Path:
     return target
 
 
+IN_USE_WAIT_S = 5.0  # a closing profile's pages and workers hand their connections back within this
+
+
 def _in_use_error(db_path: Path) -> UserError:
     return UserError(f"{db_path} is open in Little Monster GPA or another lmgpa command: close it, then restore.")
 
@@ -359,7 +362,7 @@ def _save_current(home: Path, folder: Path, cancel) -> Generator[Progress, None,
         problems = [str(exc)]
     if problems:
         return f"the current database failed its check and was moved to {move_damaged_aside(home)}"
-    if db_copy.in_use(db_path):
+    if db_copy.in_use(db_path, wait_s=IN_USE_WAIT_S):
         raise _in_use_error(db_path)
     db = Database(db_path)
     try:
@@ -397,7 +400,7 @@ def restore_backup(home: Path, backup_id: str,
                 kept = yield from _scaled(_save_current(home, folder, cancel), 30, 80)
                 if cancelled():
                     raise Cancelled
-                if db_path.exists() and db_copy.in_use(db_path):
+                if db_path.exists() and db_copy.in_use(db_path, wait_s=IN_USE_WAIT_S):
                     raise _in_use_error(db_path)
                 yield Progress(80, 100, "putting the backup in place")
                 fsync_file(tmp)

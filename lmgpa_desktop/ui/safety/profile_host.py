@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import gc
+
 import logging
 from collections.abc import Callable, Generator
 from concurrent.futures import Future
@@ -104,8 +105,9 @@ class ProfileHost(QObject):
         def work() -> Restored:
             if ctx is not None:
                 ctx.close()
-                # A connection a worker thread dropped without handing back to the pool stays open until the
-                # garbage collector finalizes it, and a restore refuses a file that is still open.
+                # Something the closed pages still reference keeps an SQLite statement alive, and SQLite keeps
+                # its connection (and the file) open until the statement is freed; the collector frees it.
+                # Not found yet: no SQLAlchemy connection is left checked out or pooled at this point.
                 gc.collect()
             before = set(damaged_root.iterdir()) if damaged_root.is_dir() else set()
             _drain(backups.restore_backup(home, backup.id), report)
