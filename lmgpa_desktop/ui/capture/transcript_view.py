@@ -129,7 +129,7 @@ class TranscriptView(QWidget):
         layout.addWidget(self.body, 1)
         self.read_aloud = ReadAloudBar(ctx, self.text_to_read, self)
         self.read_aloud.play_button.setToolTip("Read the selected text (or the current segment) aloud / pause")
-        self.read_aloud.started.connect(self.player.pause)  # two voices at once cannot be followed
+        self.read_aloud.started.connect(self._pause_if_playing)  # two voices at once cannot be followed
         layout.addWidget(self.read_aloud)
         self.read_aloud_action = ReadAloudAction(self.read_aloud, self.text_to_read, self)
         self.read_aloud_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
@@ -155,11 +155,18 @@ class TranscriptView(QWidget):
     # -- loading ---------------------------------------------------------------------------------------------
     def show_source(self, source_id: int | None) -> None:
         """Show a source (None clears the view)."""
-        self.player.stop()
+        if self.player.playbackState() != QMediaPlayer.PlaybackState.StoppedState:
+            self.player.stop()
         if self._source_id is None or self._source_id != source_id:  # a reload of the same source keeps reading
             self.read_aloud.stop()
         self._source_id, self._new_media = source_id, True
         self.reload()
+
+    def _pause_if_playing(self) -> None:
+        # Only a playing player: pause() on a stopped one starts FFmpeg's pipeline (and its audio thread), and a
+        # later stop() on the UI thread can deadlock with that thread over Qt's connection lock and the GIL.
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.player.pause()
 
     def reload(self, then=None) -> None:
         """Read the source and its transcript again (off the UI thread) and render them; then then()."""
