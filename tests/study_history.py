@@ -24,8 +24,11 @@ def add_study_history(ctx) -> int:
         t = sessions.day_bounds(today - timedelta(days=day))[0] + into_day
         for i, card in enumerate(cards):
             review.answer(ctx, card, 4 if i % 3 else 1, duration_ms=8000, now=t + into_day * i / 40)
-    activity.record(ctx, "recording", course_id=bio, amount=1200, at=now - timedelta(days=1, hours=3),
-                    details={"started_at": (now - timedelta(days=1, hours=3, minutes=20)).isoformat()})
+    # On a day without reviews: a recording next to reviews joins their study session, which then counts as review
+    # (at 06:00 UTC "yesterday, 3 hours before now" fell among yesterday's reviews).
+    recorded = sessions.day_bounds(today - timedelta(days=3))[0] + timedelta(hours=12)
+    activity.record(ctx, "recording", course_id=bio, amount=1200, at=recorded,
+                    details={"started_at": (recorded - timedelta(minutes=20)).isoformat()})
     tid, _ = practice_repo.create_test(ctx.db, "Cells quiz", [], [QuestionDraft("tf", "Cells have nuclei?", "true")],
                                        status="ready", question_status="active")
     attempt = practice.start(ctx, tid)
