@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -118,10 +119,15 @@ def server(server_db_url):
 @pytest.fixture
 def server_factory(server_db_url):
     """make(**overrides): a server with changed settings on this test's fresh database (closed after the test)."""
+    yield from servers(lambda _n: server_db_url)
+
+
+def servers(url_for: Callable[[int], str]):
+    """The body of a server fixture: yields make(**overrides) (the nth server on url_for(n)), closes them after."""
     made: list[Server] = []
 
     def make(**overrides) -> Server:
-        srv = make_server(server_db_url, **overrides)
+        srv = make_server(url_for(len(made)), **overrides)
         srv.client.__enter__()
         made.append(srv)
         return srv

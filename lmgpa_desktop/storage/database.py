@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import os
 import shutil
 import threading
 import time
@@ -155,19 +156,31 @@ class Database:
                 self.writes += 1
 
     def backup_to(self, target: Path) -> Path:
-        """Copy the live database (consistently, through SQLite's backup API) to target."""
+        """Copy the live database to target through SQLite's backup API: a consistent snapshot, writers not blocked.
+
+        One step (pages=-1) inside one read transaction: a stepwise copy restarts whenever another connection writes,
+        and might never finish while a job writes every second. The copy is a self-contained rollback-journal file
+        (no -wal beside it), flushed to the disk before it takes target's name.
+        """
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(target.suffix + ".part")
-        raw = self.engine.raw_connection()
         try:
-            dst = sqlean.connect(str(tmp))
+            raw = self.engine.raw_connection()
             try:
-                raw.driver_connection.backup(dst)
+                dst = sqlean.connect(str(tmp))
+                try:
+                    raw.driver_connection.backup(dst)
+                    dst.execute("PRAGMA journal_mode=DELETE")
+                finally:
+                    dst.close()
             finally:
-                dst.close()
-        finally:
-            raw.close()
-        tmp.replace(target)
+                raw.close()
+            with open(tmp, "rb") as written:
+                os.fsync(written.fileno())
+            tmp.replace(target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)  # a full disk or a cancel leaves no half copy behind
+            raise
         return target
 
     def dispose(self) -> None:

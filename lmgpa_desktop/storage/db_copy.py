@@ -9,7 +9,6 @@ from pathlib import Path
 import sqlean
 
 from lmgpa_desktop.storage import db_check
-from lmgpa_desktop.storage.database import Database
 
 def fsync_file(path: Path) -> None:
     """Flush a file's data to the disk (so a rename after it never exposes an empty file after a power cut)."""
@@ -32,28 +31,6 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def copy_database(db: Database, target: Path) -> Path:
-    """Copy the live database to target through SQLite's backup API: a consistent snapshot, writers not blocked.
-
-    One step (pages=-1) inside one read transaction: a stepwise copy restarts whenever another connection writes, and
-    might never finish while a job writes every second. The copy is a self-contained rollback-journal file (no -wal
-    beside it), flushed to the disk.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    raw = db.engine.raw_connection()
-    try:
-        dst = sqlean.connect(str(target))
-        try:
-            raw.driver_connection.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            dst.close()
-    finally:
-        raw.close()
-    fsync_file(target)
-    return target
 
 
 def integrity_check(path: Path) -> list[str]:

@@ -15,7 +15,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from server_fixtures import PASSWORD, STRONG_SECRET, free_port, make_server
+from server_fixtures import PASSWORD, STRONG_SECRET, free_port, servers
 from sync_server import models
 from sync_server.app import create_app
 from sync_server.http_protocol import GuardedHttpToolsProtocol
@@ -30,18 +30,7 @@ def b64(data: bytes) -> str:
 @pytest.fixture
 def lite(tmp_path):
     """make(**settings): a server on its own SQLite file (for checks that do not depend on the database kind)."""
-    made = []
-
-    def make(**overrides):
-        srv = make_server(f"sqlite:///{tmp_path / f'server{len(made)}.sqlite3'}", **overrides)
-        srv.client.__enter__()
-        made.append(srv)
-        return srv
-
-    yield make
-    for srv in made:
-        srv.client.__exit__(None, None, None)
-        srv.client.app.state.db.dispose()
+    yield from servers(lambda n: f"sqlite:///{tmp_path / f'server{n}.sqlite3'}")
 
 
 def _from(srv, address: str) -> TestClient:

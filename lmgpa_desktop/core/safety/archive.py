@@ -95,7 +95,7 @@ def export_all(ctx: AppContext, target: Path, cancel: threading.Event | None = N
     try:
         with disk_space.plain_errors(target.parent, "export everything", needed):
             yield Progress(0, content, "copying the database")
-            db_copy.copy_database(ctx.db, snapshot)  # one step: a stepwise copy restarts on every write
+            ctx.db.backup_to(snapshot)  # one step: a stepwise copy restarts on every write
             if cancel is not None and cancel.is_set():
                 raise ArchiveCancelled("Export cancelled; nothing was written.")
             revision = archive_db.schema_revision(snapshot)

@@ -178,7 +178,7 @@ def _make(db: Database, home: Path, folder: Path, reason: str,
             # The copy and its compressed form are on the disk together for a moment.
             disk_space.ensure_free(folder, int(_size(db.path, Path(f"{db.path}-wal")) * 1.4), "back up your data")
             yield Progress(0, 100, "copying the database")
-            db_copy.copy_database(db, tmp_db)
+            db.backup_to(tmp_db)
             if cancelled():
                 raise Cancelled
             yield Progress(25, 100, "checking the copy")
