@@ -15,6 +15,7 @@ from server_fixtures import PASSWORD, LiveServer
 from lmgpa_desktop.core.study import notes
 from lmgpa_desktop.core.progress import notifications
 from lmgpa_desktop.core.profile import open_app
+from lmgpa_desktop.ui.online.online_status import SOON_MS
 
 
 @pytest.fixture
@@ -336,8 +337,14 @@ def test_window_badge_account_errors_devices_leaderboard_and_sign_out(live, ctx,
         win.show_area("classes")
         classes = win.pages["classes"]
         classes.code.setText("NOPE2345")
+        # The test sends it itself: a sync 400 ms after queueing could fail the join before a loaded machine's
+        # event loop ever showed it waiting (failed items leave the list), and the wait below would never see it.
+        status.soon.setInterval(600_000)
         classes.join_button.click()
         qtbot.waitUntil(lambda: any("waiting to send" in t for t in _list_texts(classes.list)))
+        status.soon.stop()
+        status.soon.setInterval(SOON_MS)
+        assert status.sync_now()
         qtbot.waitUntil(lambda: [i.state for i in status.service.outbox()] == ["failed"] and not status.syncing,
                         timeout=20000)
         win.show_area("account")
