@@ -64,16 +64,19 @@ def _commits_in_place(endpoint: Callable) -> Callable:
 
 class Router(APIRouter):
     """APIRouter whose sync routes commit where they run (see _commits_in_place), and which lists its routes that
-    take files (openapi_extra={"x-upload": True}) for the larger body cap (sync_server.limits)."""
+    take files (openapi_extra={"x-upload": True}, or a route's own cap in bytes: {"x-upload": 4194368}) for the
+    larger body cap (sync_server.limits)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.uploads: list[tuple[str, str]] = []  # (method, full path template)
+        self.uploads: list[tuple[str, str, int | None]] = []  # (method, full path template, own cap or None)
 
     def add_api_route(self, path: str, endpoint: Callable, **kwargs) -> None:
         """Register a route; sync endpoints that take `db` are wrapped."""
         if not inspect.iscoroutinefunction(endpoint) and "db" in inspect.signature(endpoint).parameters:
             endpoint = _commits_in_place(endpoint)
-        if (kwargs.get("openapi_extra") or {}).get("x-upload"):
-            self.uploads += [(method.upper(), self.prefix + path) for method in kwargs.get("methods") or ["POST"]]
+        upload = (kwargs.get("openapi_extra") or {}).get("x-upload")
+        if upload:
+            cap = None if upload is True else int(upload)
+            self.uploads += [(method.upper(), self.prefix + path, cap) for method in kwargs.get("methods") or ["POST"]]
         super().add_api_route(path, endpoint, **kwargs)

@@ -1,4 +1,5 @@
-"""Request body caps: 413 on every route above MAX_BODY_BYTES, MAX_UPLOAD_BYTES on the routes that take files."""
+"""Request body caps: 413 on every route above MAX_BODY_BYTES, MAX_UPLOAD_BYTES (or the route's own cap) on the
+routes that take files."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ from sync_server.envelope import error
 UPLOAD = {"x-upload": True}
 
 
+def upload_cap(limit: int) -> dict:
+    """openapi_extra of a route with its own body cap in bytes (raw chunks, message batches)."""
+    return {"x-upload": limit}
+
+
 def _too_large(request: Request, limit: int):
     return error(request, 413, f"the request body is larger than {limit} bytes", code="TOO_LARGE",
                  details={"limit": limit})
@@ -24,21 +30,23 @@ class BodyLimitMiddleware:
     """Plain ASGI: a declared Content-Length over the cap is refused before anything runs; a body that grows past
     it while streaming (chunked) is cut off by Starlette's own limiter, which the route sees as a 413."""
 
-    def __init__(self, app, uploads: list[tuple[str, str]]):
+    def __init__(self, app, uploads: list[tuple[str, str, int | None]]):
         self.app = app
         self._limited: dict[int, RequestBodyLimitMiddleware] = {}
-        self._uploads = [(method, compile_path(path)[0]) for method, path in uploads]
+        self._uploads = [(method, compile_path(path)[0], cap) for method, path, cap in uploads]
 
-    def _is_upload(self, scope) -> bool:
-        return any(method == scope["method"] and pattern.fullmatch(scope["path"])
-                   for method, pattern in self._uploads)
+    def _limit(self, scope, settings) -> int:
+        """The route's own cap, MAX_UPLOAD_BYTES on other upload routes, else MAX_BODY_BYTES."""
+        for method, pattern, cap in self._uploads:
+            if method == scope["method"] and pattern.fullmatch(scope["path"]):
+                return settings.max_upload_bytes if cap is None else cap
+        return settings.max_body_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        settings = scope["app"].state.settings
-        limit = settings.max_upload_bytes if self._is_upload(scope) else settings.max_body_bytes
+        limit = self._limit(scope, scope["app"].state.settings)
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             await _too_large(Request(scope), limit)(scope, receive, send)
@@ -49,7 +57,7 @@ class BodyLimitMiddleware:
         await limited(scope, receive, send)
 
 
-def install(app: FastAPI, uploads: list[tuple[str, str]]) -> None:
+def install(app: FastAPI, uploads: list[tuple[str, str, int | None]]) -> None:
     """Add the middleware (outside the idempotency store, so a refused body is never claimed or stored); `uploads`:
-    (method, path template) of the routes that take files, as listed by sync_server.deps.Router."""
+    (method, path template, own cap or None) of the routes that take files, as listed by sync_server.deps.Router."""
     app.add_middleware(BodyLimitMiddleware, uploads=uploads)

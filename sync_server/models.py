@@ -1,4 +1,4 @@
-"""Server tables: accounts and devices, classes, social, notifications, points (SQLite and PostgreSQL)."""
+"""Server tables: accounts and devices, classes, social, notifications, points, personal sync (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import uuid
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -270,3 +272,58 @@ class WeeklyPoints(Base):
     week_start: Mapped[date] = mapped_column(Date, primary_key=True)
     points: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SyncAccount(Base):
+    """A user's personal-sync state: the row every sync write locks first, the message sequence, the bytes held (for
+    the quota) and the wrapped sync key (the server cannot unwrap it)."""
+
+    __tablename__ = "sync_accounts"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)  # never goes back, not even after DELETE /data
+    messages: Mapped[int] = mapped_column(BigInteger, default=0)
+    message_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    blob_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    key_version: Mapped[int] = mapped_column(Integer, default=0)  # 0 = no key
+    key_wrapped: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    key_check: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SyncMessage(Base):
+    """One encrypted change message of a user, numbered in commit order (the pull cursor)."""
+
+    __tablename__ = "sync_messages"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    msg_id: Mapped[str] = mapped_column(String(64))
+    hlc: Mapped[str] = mapped_column(String(64))
+    device: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    __table_args__ = (UniqueConstraint("user_id", "msg_id"),)
+
+
+class SyncBlob(Base):
+    """An encrypted media file of a user, uploaded in chunks (the chunk bytes live in the blob store)."""
+
+    __tablename__ = "sync_blobs"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    blob_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    chunk_count: Mapped[int | None] = mapped_column(Integer, nullable=True)  # given at complete
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # as declared at complete
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SyncBlobChunk(Base):
+    """One stored chunk of a blob and its size in bytes."""
+
+    __tablename__ = "sync_blob_chunks"
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    blob_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (ForeignKeyConstraint(["user_id", "blob_id"], ["sync_blobs.user_id", "sync_blobs.blob_id"],
+                                           ondelete="CASCADE"),)

@@ -57,6 +57,10 @@ class ServerSettings(DatabaseSettings):
     smtp_user: str = Field("", validation_alias="SMTP_USER")
     smtp_password: str = Field("", validation_alias="SMTP_PASSWORD")
     smtp_from: str = Field("", validation_alias="SMTP_FROM")
+    # Personal sync: what one account may store (encrypted messages and media chunks together), and the folder of
+    # the media chunks (empty: beside a SQLite database file, else in the user data folder; see sync/blob_store.py).
+    sync_quota_bytes: int = Field(2 * 1024 ** 3, ge=0, validation_alias="SYNC_QUOTA_BYTES")
+    sync_blob_dir: str = Field("", validation_alias="SYNC_BLOB_DIR")
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -93,8 +97,8 @@ class ServerSettings(DatabaseSettings):
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> ServerSettings:
         """Read JWT_SECRET_KEY, DATABASE_URL, CORS_ORIGINS, RATE_LIMIT_PER_MINUTE, SESSION_TIMEOUT_HOURS,
         ACCESS_TOKEN_MINUTES, LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_MINUTES, LMGPA_DEV, MAX_BODY_BYTES, MAX_UPLOAD_BYTES,
-        HEADER_TIMEOUT_SECONDS, BODY_TIMEOUT_SECONDS and SMTP_* from os.environ (or only from `env`); overrides by
-        field name win, None ones are ignored. Raises ConfigError."""
+        HEADER_TIMEOUT_SECONDS, BODY_TIMEOUT_SECONDS, SMTP_*, SYNC_QUOTA_BYTES and SYNC_BLOB_DIR from os.environ (or
+        only from `env`); overrides by field name win, None ones are ignored. Raises ConfigError."""
         variables = {name: field.validation_alias for name, field in cls.model_fields.items()}
         given = {variables[name]: value for name, value in overrides.items() if value is not None}
         try:

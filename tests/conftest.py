@@ -97,4 +97,4 @@ def virtual_mic(monkeypatch):
         microphone.reinitialize()
 
 
-pytest_plugins = ["server_fixtures", "server_postgres", "online_support"]
+pytest_plugins = ["server_fixtures", "server_postgres", "online_support", "shared_models", "fast_passwords"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import socket
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,11 +75,18 @@ class Server:
         return self.client.request(method, path, headers=headers, **kw)
 
 
+def blob_dir(db_url: str) -> str:
+    """Sync media of a test server: beside a SQLite file (the default, ""), else in a new temporary folder (never
+    the user data folder the server uses with PostgreSQL by default)."""
+    return "" if db_url.startswith("sqlite") else tempfile.mkdtemp(prefix="lmgpa-sync-blobs-")
+
+
 def make_server(db_url: str, **overrides) -> Server:
     """A server app on this database, with a capturing password-reset sender."""
     resets: list = []
     settings = ServerSettings.from_env({"JWT_SECRET_KEY": STRONG_SECRET, "DATABASE_URL": db_url,
-                                        "RATE_LIMIT_PER_MINUTE": "10000"}, **overrides)
+                                        "RATE_LIMIT_PER_MINUTE": "10000", "SYNC_BLOB_DIR": blob_dir(db_url)},
+                                       **overrides)
     app = create_app(settings, reset_sender=lambda email, token: resets.append((email, token)))
     return Server(TestClient(app), settings, resets)
 
@@ -152,7 +160,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.settings = ServerSettings.from_env({"JWT_SECRET_KEY": STRONG_SECRET, "DATABASE_URL": db_url,
-                                                 "RATE_LIMIT_PER_MINUTE": "10000"})
+                                                 "RATE_LIMIT_PER_MINUTE": "10000", "SYNC_BLOB_DIR": blob_dir(db_url)})
         self.app = None
         self.resets: list[tuple[str, str]] = []  # (email, token) the reset sender received, in place of the log
         self._server: uvicorn.Server | None = None

@@ -17,6 +17,7 @@ from lmgpa_desktop.cli import commands_online
 from lmgpa_desktop.cli import commands_archive
 from lmgpa_desktop.cli import commands_check
 from lmgpa_desktop.cli import commands_safety
+from lmgpa_desktop.cli import commands_cards, commands_sync
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ COMMAND_MODULES.append(commands_online)
 COMMAND_MODULES.append(commands_archive)
 COMMAND_MODULES.append(commands_check)
 COMMAND_MODULES.append(commands_safety)
+COMMAND_MODULES += [commands_cards, commands_sync]  # after commands_online: sync's actions hang under its `sync`
 
 
 def build_parser() -> argparse.ArgumentParser:

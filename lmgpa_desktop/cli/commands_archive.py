@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Generator
 from pathlib import Path
 
 from lmgpa_desktop.cli.common import open_ctx
-from lmgpa_desktop.cli.progress_bar import ProgressBar
+from lmgpa_desktop.cli.progress_bar import drive
 from lmgpa_desktop.core.formatting import human_size
 
 
@@ -29,19 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_import_all)
 
 
-def _drive(gen: Generator, label: str):
-    """Run a generator of Progress with a terminal progress bar; its return value. Ctrl+C stops it cleanly."""
-    bar = ProgressBar(label)
-    try:
-        while True:
-            bar.update(next(gen))
-    except StopIteration as stop:
-        return stop.value
-    finally:
-        gen.close()  # on Ctrl+C: the generator removes what it had written
-        bar.close()
-
-
 def cmd_export_all(args) -> int:
     """Write the archive."""
     from lmgpa_desktop.core.safety.archive import export_all
@@ -49,7 +35,7 @@ def cmd_export_all(args) -> int:
     ctx = open_ctx(args)
     try:
         started = time.monotonic()
-        path = _drive(export_all(ctx, Path(args.file), overwrite=args.force), "Exporting everything")
+        path = drive(export_all(ctx, Path(args.file), overwrite=args.force), "Exporting everything")
     finally:
         ctx.close()
     print(f"Saved everything to {path} ({human_size(path.stat().st_size)}) in {time.monotonic() - started:.1f} s.")
@@ -68,7 +54,7 @@ def cmd_import_all(args) -> int:
         raise UserError(f"this computer already has a profile in {paths.data_dir()}; import into a new folder with "
                         "--home DIR (an import never replaces a profile)")
     started = time.monotonic()
-    home = _drive(import_all(Path(args.file), Path(target) if target else None), "Importing everything")
+    home = drive(import_all(Path(args.file), Path(target) if target else None), "Importing everything")
     print(f"Imported into {home} in {time.monotonic() - started:.1f} s.")
     if args.use:
         paths.write_config({"data_dir": str(home)})

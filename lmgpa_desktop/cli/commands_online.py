@@ -23,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--discard", type=int, metavar="ID", help="drop an unsent item")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_outbox)
-    p = sub.add_parser("sync", help="send waiting changes and refresh classes, groups, notifications, deadlines")
+    p = sub.add_parser("sync", help="send waiting changes, refresh classes, groups, notifications, deadlines, and "
+                                    "sync your study data once `lmgpa sync setup` was run")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_sync)
 
@@ -348,22 +349,15 @@ def cmd_outbox(args) -> int:
 def cmd_sync(args) -> int:
     """Run a sync here with a progress bar; 1 when offline or the sign-in ended."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.cli.progress_bar import ProgressBar
+    from lmgpa_desktop.cli.progress_bar import drive
 
     svc = _service(args)
-    gen = svc.sync()
-    bar = ProgressBar("sync", stream=sys.stderr)
-    try:
-        while True:
-            try:
-                bar.update(next(gen))
-            except StopIteration as stop:
-                result = stop.value
-                break
-    finally:
-        bar.close()
+    result = drive(svc.sync(), "sync", stream=sys.stderr)
+    from lmgpa_desktop.core.sync import service as personal
+
+    mine = personal.last_result(svc.ctx)  # personal sync ran as a section when it is set up
     if args.json:
-        print_json({**result, "state": _state_dict(svc.state())})
+        print_json({**result, "state": _state_dict(svc.state()), "personal": mine})
     else:
         state = svc.state()
         print(f"{result['status']}: sent {result['sent']}, refused {result['failed']}, "
@@ -372,4 +366,6 @@ def cmd_sync(args) -> int:
             print(state.message)
         for problem in result.get("problems", []):
             print(f"  warning: {problem}")
-    return 0 if result["status"] == "online" else 1
+        if mine is not None:
+            print(f"personal study data: {mine['message']}")
+    return 0 if result["status"] == "online" and (mine is None or mine["status"] in ("ok", "cancelled")) else 1

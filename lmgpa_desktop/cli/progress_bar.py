@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from collections.abc import Generator
 
 from lmgpa_desktop.core.job_progress import Progress
 
@@ -42,3 +43,16 @@ class ProgressBar:
         if self._drawn:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def drive(gen: Generator, label: str, stream=None):
+    """Run a generator of Progress with a terminal progress bar; its return value. Ctrl+C stops it cleanly."""
+    bar = ProgressBar(label, stream=stream)
+    try:
+        while True:
+            bar.update(next(gen))
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        gen.close()  # on Ctrl+C: the generator removes what it had written
+        bar.close()

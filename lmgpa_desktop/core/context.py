@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from collections.abc import Callable
@@ -47,6 +48,8 @@ class AppContext:
     gamification: SerialWorker = field(  # judges points and achievements in event order (core.progress.gamification)
         default_factory=lambda: SerialWorker("gamification"))
     online: Any = None  # core.online.service.Online, made on first use by service(ctx)
+    sync_lock: threading.Lock = field(default_factory=threading.Lock)  # one personal sync at a time (core.sync)
+    last_sync: dict | None = None  # the last personal sync's result (core.sync.service)
 
     def close(self) -> None:
         """Judge what is queued, stop the profile's worker thread and release the database."""

@@ -15,6 +15,9 @@ def open_app(home: Path | None = None) -> AppContext:
     """Open (creating and migrating when needed) the profile at home or the configured data folder."""
     ctx = open_context(home, check=integrity.check_at_open)  # refuses a damaged database before migrating it
     subscribe_listeners(ctx)
+    from lmgpa_desktop.core.sync import service as personal_sync  # late: crypto and FSRS load only here
+
+    personal_sync.join_online_sync()
     return ctx
 
 

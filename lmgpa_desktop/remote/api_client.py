@@ -149,6 +149,35 @@ class ApiClient:
             self.refresh(seen_access=used)
             return self._raw(path, self.tokens.access_token)
 
+    def put_bytes(self, path: str, data: bytes) -> object:
+        """PUT raw bytes (application/octet-stream) and return the envelope's data."""
+        return self._authed(lambda token: self._send_bytes(path, data, token))
+
+    def _authed(self, call: Callable[[str], object]) -> object:
+        """call(access token), refreshed and retried once when the session expired."""
+        if not self.tokens.access_token:
+            self.refresh()
+        used = self.tokens.access_token
+        try:
+            return call(used)
+        except SessionExpired:
+            self.refresh(seen_access=used)
+            return call(self.tokens.access_token)
+
+    def _send_bytes(self, path: str, data: bytes, token: str) -> object:
+        headers = {**self._auth(token), "Content-Type": "application/octet-stream"}
+        try:
+            response = self._http.put(path, content=data, headers=headers)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(f"the server at {self.base_url} cannot be reached ({exc.__class__.__name__})"
+                                    ) from exc
+        check(response)
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise ServerError(f"the server sent something that is not JSON ({response.status_code})") from exc
+        return body.get("data") if isinstance(body, dict) and "data" in body else body
+
     @contextmanager
     def stream(self, path: str, headers: dict | None = None, params: dict | None = None) -> Iterator[httpx.Response]:
         """An open streaming GET (for Server-Sent Events); raises the mapped error when it is refused."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -54,6 +55,19 @@ def parse_sse(lines: Iterable[str]) -> Iterator[SseEvent]:
         yield SseEvent(event_id, name, "\n".join(data))
 
 
+def _wake_reader(response) -> None:
+    """Shut the stream's socket down so a read blocked in another thread returns now: closing the response alone
+    leaves it blocked until the next keepalive or the read timeout."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError as exc:  # already closed by the server or the reader
+        log.debug("shutting the live stream down: %s", exc)
+
+
 class LiveStream:
     """Calls on_event(payload dict) for every notification event until stop(); reconnects after drops."""
 
@@ -86,6 +100,7 @@ class LiveStream:
         with self._lock:
             response = self._response
         if response is not None:
+            _wake_reader(response)
             try:
                 response.close()
             except Exception as exc:  # noqa: BLE001 - closing from another thread may race the reader
@@ -94,7 +109,7 @@ class LiveStream:
             self._thread.join(timeout)
 
     def _status(self, status: str, message: str = "") -> None:
-        if self.on_status is not None:
+        if self.on_status is not None and not self._stop.is_set():  # a stream being stopped says nothing more
             try:
                 self.on_status(status, message)
             except Exception:

@@ -8,9 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, delete, exists, func, insert, or_, select, update
+from sqlalchemy import case, delete, exists, func, insert, or_, select, true, update
 
 from lmgpa_desktop.storage.base import utcnow
+from lmgpa_desktop.storage.capture_functions import enabled_in
 from lmgpa_desktop.storage.cards_repo import LIVE_STATUS, clean_tags
 from lmgpa_desktop.storage.database import Database
 from lmgpa_desktop.storage.models import Card, Deck, ReviewLog
@@ -203,8 +204,8 @@ def delete_cards(db: Database, ids: Iterable[int]) -> DeletedCards:
     """Delete the live cards among ids as delete_card does (for good when never reviewed, else as tombstones, their
     log must stay); the removed rows come back whole, so restore_cards can undo it."""
     ids = list(ids)
-    reviewed = exists().where(ReviewLog.card_id == Card.id)
     with db.write() as s:
+        reviewed = true() if enabled_in(s) else exists().where(ReviewLog.card_id == Card.id)
         rows = tuple(dict(r) for r in s.execute(select(Card.__table__).where(*_live(ids), ~reviewed)).mappings())
         tombstoned = tuple(s.scalars(select(Card.id).where(*_live(ids), reviewed)))
         if rows:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import String, and_, case, delete, exists, func, insert, literal, literal_column, or_, select, update
 
 from lmgpa_desktop.storage.base import new_uuid, utcnow
+from lmgpa_desktop.storage.capture_functions import enabled_in
 from lmgpa_desktop.storage.database import Database
 from lmgpa_desktop.storage.models import Card, Deck, ReviewLog
 
@@ -182,13 +183,14 @@ def delete_deck(db: Database, deck_id: int) -> str:
     """Delete a deck: for good when none of its cards was reviewed, else as tombstones; returns which."""
     with db.write() as s:
         reviewed = select(ReviewLog.card_id).join(Card, Card.id == ReviewLog.card_id).where(Card.deck_id == deck_id)
-        if not s.execute(reviewed.limit(1)).first():
+        if not enabled_in(s) and not s.execute(reviewed.limit(1)).first():
             s.execute(delete(Card).where(Card.deck_id == deck_id))
             s.execute(delete(Deck).where(Deck.id == deck_id))
             return "deleted"
         now = utcnow()
         has_log = exists().where(ReviewLog.card_id == Card.id)
-        s.execute(delete(Card).where(Card.deck_id == deck_id, ~has_log))
+        if not enabled_in(s):
+            s.execute(delete(Card).where(Card.deck_id == deck_id, ~has_log))
         s.execute(update(Card).where(Card.deck_id == deck_id, Card.deleted_at.is_(None))
                   .values(deleted_at=now, updated_at=now))
         s.execute(update(Deck).where(Deck.id == deck_id).values(deleted_at=now, updated_at=now))
@@ -330,7 +332,7 @@ def delete_card(db: Database, card_id: int) -> str:
         card = s.get(Card, card_id)
         if card is None:
             raise ValueError(f"there is no card {card_id}")
-        if s.execute(select(ReviewLog.id).where(ReviewLog.card_id == card_id).limit(1)).first():
+        if enabled_in(s) or s.execute(select(ReviewLog.id).where(ReviewLog.card_id == card_id).limit(1)).first():
             card.deleted_at = utcnow()
             return "tombstoned"
         s.delete(card)
@@ -439,7 +441,7 @@ def import_notes(db: Database, cards: list[dict]) -> tuple[int, int, dict[tuple[
                     setattr(card, field, row[field])
             card.deleted_at = None  # importing a deleted note again brings it back
             if card.state == 0 and card.last_review is None and row.get("state", 0) != 0:
-                for field in STATE_FIELDS:
+                for field in (*STATE_FIELDS, "sched_base"):  # sched_base: where a sync replay starts
                     setattr(card, field, row.get(field))
             ids[key] = card.id
             updated += 1

@@ -17,6 +17,8 @@ import sqlean
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from lmgpa_desktop.storage.capture_functions import register_functions
+
 log = logging.getLogger(__name__)
 
 PRAGMAS = (
@@ -63,7 +65,7 @@ def vec_extension_path() -> str:
 
 
 def _on_connect(dbapi_conn, _record) -> None:
-    """Load sqlite-vec and apply the pragmas on every new connection."""
+    """Load sqlite-vec, apply the pragmas and add the sync SQL functions on every new connection."""
     # isolation_level=None stops the driver from issuing its own BEGIN; we issue it in _on_begin.
     dbapi_conn.isolation_level = None
     dbapi_conn.enable_load_extension(True)
@@ -71,6 +73,7 @@ def _on_connect(dbapi_conn, _record) -> None:
     dbapi_conn.enable_load_extension(False)
     for pragma in PRAGMAS:
         dbapi_conn.execute(pragma)
+    register_functions(dbapi_conn)  # the sync capture triggers call these
 
 
 def _on_begin(conn) -> None:

@@ -1,1 +1,1 @@
-"""Sync: reserved for cross-device sync of personal study data (a later issue)."""
+"""Sync of a student's own study data across their devices: encrypted messages and media the server cannot read."""

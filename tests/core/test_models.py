@@ -17,6 +17,7 @@ from lmgpa_desktop.engines.whisper import SAMPLE_RATE, decode_audio
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.own_models  # another test's profile may have loaded the shared engine already
 def test_models_are_not_loaded_at_start_up(ctx):
     assert ctx.models._engines == {}
     engine = ctx.models.whisper()

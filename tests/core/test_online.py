@@ -394,8 +394,12 @@ def test_live_stream_merges_new_notifications(live_server, profiles, dict_keyrin
     teacher.create_assignment(teacher.classes()[0]["id"], "Sketchbook")
     run(teacher.sync())
     assert arrived.wait(120)  # a guard against hanging, not a speed requirement
+    stream = student._live
     student.stop_live()
-    assert not student.live_running
+    # The reader thread has ended (not left blocked on the socket until the next keepalive), and stopping it on
+    # purpose did not make the account look offline.
+    assert not stream.running and not student.live_running
+    assert student.state().status == "online"
     assert [n["kind"] for n in seen] == ["assignment"]
     assert len([n for n in notifications.items(s_ctx) if n.kind == "assignment"]) == 1
     run(student.sync())

@@ -37,6 +37,7 @@ from lmgpa_desktop.engines import audio_decode
 from lmgpa_desktop.storage import archive_db, cards_repo, migrate, review_logs_repo, scheduler_store, sources_repo
 from lmgpa_desktop.storage.base import Base
 from lmgpa_desktop.storage.database import Database
+from lmgpa_desktop.storage.sync import outbox_repo
 from virtual_mic import FileStream
 
 
@@ -106,6 +107,7 @@ def test_a_profile_moves_to_another_data_folder_with_everything(ctx, home, share
     archive_path = tmp_path / "everything.zip"
     assert drain(export_all(ctx, archive_path)) == archive_path
     before_counts, before_logs = row_counts(ctx.db), review_logs_repo.review_logs(ctx.db)
+    old_device = outbox_repo.device_id(ctx.db)
     before_settings = {k: ctx.settings.get(k) for k in ("review.retention", "ui.theme")}
     before_sources = {s.id: s for s in sources_repo.listing(ctx.db)}
     assert {s.kind for s in before_sources.values()} == {"pdf", "audio", "recording"}
@@ -129,6 +131,7 @@ def test_a_profile_moves_to_another_data_folder_with_everything(ctx, home, share
     try:
         assert row_counts(moved.db) == before_counts
         assert review_logs_repo.review_logs(moved.db) == before_logs
+        assert outbox_repo.device_id(moved.db) != old_device  # a computer of its own for sync
         assert {k: moved.settings.get(k) for k in before_settings} == before_settings
         values = path_values(moved.db)
         assert {what for what, _, _ in values} == {"source", "recording folder", "recording segment", "photo",

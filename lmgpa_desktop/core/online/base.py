@@ -252,6 +252,14 @@ class OnlineBase:
             self._set_status("online", "")
         return result
 
+    def call(self, fn: Callable[[ApiClient], object]) -> object:
+        """_call for other core packages (personal sync): fn(client) with failures as UserError."""
+        return self._call(fn)
+
+    def api_client(self) -> ApiClient:
+        """The signed-in account's client (UserError when signed out)."""
+        return self._ensure_client(self._require())
+
     # -- cache keys --------------------------------------------------------------------------------------------
     def _key(self) -> str | None:
         a = self._account()

@@ -165,6 +165,13 @@ def _summary(result: dict) -> str:
     return f"synced: {result['sent']} sent{extra}, {result['notifications']} new notification(s)"
 
 
+def add_section(title: str, section: Callable) -> None:
+    """Run section(online, account, client) in every sync after the built-in parts (once per title): how a
+    feature built on this one (personal sync, core/sync) joins the background sync without a cycle."""
+    if all(known != title for known, _ in _SECTIONS):
+        _SECTIONS.append((title, section))
+
+
 _CREATED_KIND = {"create_class": "class", "join_class": "class", "create_assignment": "assignment",
                  "submit": "submission", "create_group": "group", "join_group": "group", "send_message": "message",
                  "share": "share"}

@@ -35,6 +35,7 @@ from lmgpa_desktop.core.safety import integrity
 from lmgpa_desktop.core.safety.archive_format import ArchiveError, Member
 from lmgpa_desktop.storage import archive_db, db_copy, jobs_repo, migrate, recordings_repo
 from lmgpa_desktop.storage.database import Database, StorageError
+from lmgpa_desktop.storage.sync import outbox_repo
 
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext
@@ -358,6 +359,9 @@ def _open_and_relocate(work: Path, home: Path, manifest: dict, names: list[str])
             changed, kept = archive_db.relocate_paths(db, relocator(manifest, names, paths.media_dir(home)))
             _release_running_work(db)
             archive_db.forget_scheduler_jobs(db)  # pickles: never loaded from an archive; remade at start
+            # A computer of its own for sync: the old one may keep syncing, and two devices with one id would
+            # stamp equal clocks. This one asks for the sync passphrase (its key is kept per device).
+            outbox_repo.reset_device(db)
         finally:
             db.dispose()
     except StorageError as exc:

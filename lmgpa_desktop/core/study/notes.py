@@ -11,6 +11,7 @@ from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.study.items.source_locations import describe_location, link, parse_link
 from lmgpa_desktop.storage import sources_repo, study_repo
 from lmgpa_desktop.storage.study_repo import NoteRow
+from lmgpa_desktop.storage.sync import text_refs
 
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext
@@ -92,6 +93,7 @@ def edit(ctx: AppContext, note_id: int, title: str | None = None, body_md: str |
     note = get(ctx, note_id)
     fields = {}
     if body_md is not None:
+        body_md = text_refs.localize(ctx.db, body_md)  # a synced link to a source that has arrived since: its id
         fields["body_md"] = body_md
         fields["source_refs"] = _refs_for(body_md, note.source_refs)
     if title is not None:

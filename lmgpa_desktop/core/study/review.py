@@ -18,13 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fsrs import Card as FsrsCard
-from fsrs import Rating, Scheduler, State
+from fsrs import Rating, State
 
 from lmgpa_desktop.core import activity
 from lmgpa_desktop.core.errors import UserError
+from lmgpa_desktop.core.study.fsrs_fuzz import SeededScheduler
 from lmgpa_desktop.core import disk_space
 from lmgpa_desktop.storage import cards_repo
 from lmgpa_desktop.storage import review_logs_repo
+from lmgpa_desktop.storage.base import new_uuid
 from lmgpa_desktop.storage.cards_repo import CardRecord, DeckCounts
 
 if TYPE_CHECKING:
@@ -113,9 +115,9 @@ def set_retention(ctx: AppContext, value: float) -> None:
     ctx.settings.set(RETENTION_KEY, round(float(value), 3))
 
 
-def scheduler(ctx: AppContext, fuzz: bool = True) -> Scheduler:
-    """An FSRS scheduler with the student's desired retention."""
-    return Scheduler(desired_retention=retention(ctx), enable_fuzzing=fuzz)
+def scheduler(ctx: AppContext, fuzz: bool = True) -> SeededScheduler:
+    """An FSRS scheduler with the student's desired retention (fuzz seeded per answer: see fsrs_fuzz)."""
+    return SeededScheduler(desired_retention=retention(ctx), enable_fuzzing=fuzz)
 
 
 def day_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -211,13 +213,15 @@ def answer(ctx: AppContext, card_id: int, rating: int, duration_ms: int | None =
     card = cards_repo.get_card(ctx.db, card_id)
     if card is None or card.deleted_at is not None:
         raise UserError(f"there is no card {card_id}")
-    new, _ = scheduler(ctx).review_card(_to_fsrs(card, now), Rating(rating), review_datetime=now,
-                                        review_duration=duration_ms)
+    # The log's uuid seeds the fuzz, so a replay of the merged log on any device gives this same due date.
+    log_uuid = new_uuid()
+    new, _ = scheduler(ctx).review_seeded(log_uuid, _to_fsrs(card, now), Rating(rating), now, duration_ms)
     after = _state_of(new)
     before = {k: getattr(card, k) for k in cards_repo.STATE_FIELDS}
     with disk_space.plain_errors(ctx.home, "save this answer"):  # the card keeps its state; the student sees why
         log = review_logs_repo.record_answer(ctx.db, card_id, after, {
-            "rating": rating, "reviewed_at": now, "duration_ms": duration_ms, "state_before": card.state,
+            "uuid": log_uuid, "rating": rating, "reviewed_at": now, "duration_ms": duration_ms,
+            "state_before": card.state,
             "stability_after": new.stability, "difficulty_after": new.difficulty, "due_after": new.due})
     stack = _stack(ctx)
     stack.append(_Undo(card_id, before, after))

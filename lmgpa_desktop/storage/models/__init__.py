@@ -44,6 +44,7 @@ from lmgpa_desktop.storage.models.study import (
     ReviewLog,
     TestAttempt,
 )
+from lmgpa_desktop.storage.models.sync import SyncClock, SyncConflict, SyncDeferred, SyncMedia, SyncOutbox, SyncState
 from lmgpa_desktop.storage.models.system import Job, JobLog, Setting
 
 __all__ = [
@@ -82,6 +83,12 @@ __all__ = [
     "SourceTag",
     "StreakFreeze",
     "StudySession",
+    "SyncClock",
+    "SyncConflict",
+    "SyncDeferred",
+    "SyncMedia",
+    "SyncOutbox",
+    "SyncState",
     "Tag",
     "TestAttempt",
     "Transcript",

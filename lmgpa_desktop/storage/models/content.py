@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lmgpa_desktop.storage.base import Base, Syncable, Timestamps
+from lmgpa_desktop.storage.base import Base, Syncable, Timestamps, new_uuid
 
 
 class Course(Syncable, Base):
@@ -65,8 +65,10 @@ class DocumentPage(Base):
     """Text of one page (or slide, or image) of a source, from its text layer or OCR."""
 
     __tablename__ = "document_pages"
-    __table_args__ = (Index("ix_document_pages_source_page", "source_id", "page_no", unique=True),)
+    __table_args__ = (Index("ix_document_pages_source_page", "source_id", "page_no", unique=True),
+                      Index("uq_document_pages_uuid", "uuid", unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid, nullable=True)  # sync identity (NULL: raw SQL)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     page_no: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text, default="")
@@ -82,7 +84,9 @@ class Recording(Timestamps, Base):
     """A lecture captured by the app's recorder; its audio lives in closed segment files."""
 
     __tablename__ = "recordings"
+    __table_args__ = (Index("uq_recordings_uuid", "uuid", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid, nullable=True)  # sync identity (NULL: raw SQL)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     directory: Mapped[str] = mapped_column(Text)
     device_name: Mapped[str | None] = mapped_column(String(200))
@@ -112,7 +116,9 @@ class Bookmark(Timestamps, Base):
     """A "mark this moment" point in a recording or audio source."""
 
     __tablename__ = "bookmarks"
+    __table_args__ = (Index("uq_bookmarks_uuid", "uuid", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid, nullable=True)  # sync identity (NULL: raw SQL)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     recording_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
     at_s: Mapped[float] = mapped_column(Float)
@@ -123,7 +129,9 @@ class Photo(Timestamps, Base):
     """A photo of the board or slides, optionally pinned to a second of a recording."""
 
     __tablename__ = "photos"
+    __table_args__ = (Index("uq_photos_uuid", "uuid", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid, nullable=True)  # sync identity (NULL: raw SQL)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     recording_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
     at_s: Mapped[float | None] = mapped_column(Float)
@@ -135,7 +143,9 @@ class Transcript(Timestamps, Base):
     """One transcription pass over an audio source (live or final)."""
 
     __tablename__ = "transcripts"
+    __table_args__ = (Index("uq_transcripts_uuid", "uuid", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid, nullable=True)  # sync identity (NULL: raw SQL)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10), default="final")  # live, final
     model: Mapped[str] = mapped_column(String(200))
@@ -152,8 +162,10 @@ class TranscriptSegment(Base):
     """A timed segment of a transcript; a student's edit is kept apart from the model's text."""
 
     __tablename__ = "transcript_segments"
-    __table_args__ = (Index("ix_transcript_segments_tr_idx", "transcript_id", "idx", unique=True),)
+    __table_args__ = (Index("ix_transcript_segments_tr_idx", "transcript_id", "idx", unique=True),
+                      Index("uq_transcript_segments_uuid", "uuid", unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid, nullable=True)  # sync identity (NULL: raw SQL)
     transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
     idx: Mapped[int] = mapped_column(Integer)
     start_s: Mapped[float] = mapped_column(Float)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lmgpa_desktop.storage.base import Base, Syncable, utcnow
+from lmgpa_desktop.storage.base import Base, Syncable, new_uuid, utcnow
 
 
 class Conversation(Syncable, Base):
@@ -36,7 +36,9 @@ class ActivityEvent(Base):
     """Something the student did (recorded, reviewed, tested, read, chatted): feeds sessions and points."""
 
     __tablename__ = "activity_events"
+    __table_args__ = (Index("uq_activity_events_uuid", "uuid", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid, nullable=True)  # sync identity (NULL: raw SQL)
     kind: Mapped[str] = mapped_column(String(30), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     course_id: Mapped[int | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL"))

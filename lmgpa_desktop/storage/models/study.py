@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lmgpa_desktop.storage.base import Base, Syncable, utcnow
+from lmgpa_desktop.storage.base import Base, Syncable, new_uuid, utcnow
 
 
 class Note(Syncable, Base):
@@ -65,6 +65,9 @@ class Card(Syncable, Base):
     difficulty: Mapped[float | None] = mapped_column(Float)
     due: Mapped[datetime] = mapped_column(default=utcnow)
     last_review: Mapped[datetime | None] = mapped_column()
+    # The FSRS state a card started from when it did not start new (an Anki import); synced, and replay of the
+    # review log starts from it: {"state","step","stability","difficulty","due","last_review","at"} (iso times).
+    sched_base: Mapped[dict | None] = mapped_column(JSON)
 
 
 class ReviewLog(Base):
@@ -132,7 +135,9 @@ class AttemptAnswer(Base):
     """The student's answer to one question in an attempt, with its grade and reason."""
 
     __tablename__ = "attempt_answers"
+    __table_args__ = (Index("uq_attempt_answers_uuid", "uuid", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), default=new_uuid, nullable=True)  # sync identity (NULL: raw SQL)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("test_attempts.id", ondelete="CASCADE"), index=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
     response: Mapped[str] = mapped_column(Text, default="")

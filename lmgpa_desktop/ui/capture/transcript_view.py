@@ -22,6 +22,7 @@ from lmgpa_desktop.core.library import library
 from lmgpa_desktop.ui.capture.timeline import Timeline
 from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.kit.read_aloud import ReadAloudAction, ReadAloudBar
+from lmgpa_desktop.ui.sync.media_bar import MissingAudioBar
 
 SPEEDS = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
 SKIP_MS = 5000
@@ -124,6 +125,8 @@ class TranscriptView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addLayout(controls)
+        self.missing_audio = MissingAudioBar(ctx, runner, self)  # synced from another computer, not here yet
+        layout.addWidget(self.missing_audio)
         layout.addWidget(self.timeline)
         layout.addLayout(find_row)
         layout.addWidget(self.body, 1)
@@ -193,6 +196,7 @@ class TranscriptView(QWidget):
                 self.player.setSource(QUrl.fromLocalFile(src.stored_path))
             else:
                 self.player.setSource(QUrl())
+            self.missing_audio.show_for(src)
         self.title.setText(src.title if src else "Choose a recording or audio file")
         self._render()
         if self._pending_ms is not None:  # opened at a citation's second: show its sentence while the audio loads

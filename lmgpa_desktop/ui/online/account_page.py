@@ -14,6 +14,7 @@ from lmgpa_desktop.ui.online.online_status import (
     OnlineStatus, field, label, selected_row, state_sentence, table, token_sentence, when,
 )
 from lmgpa_desktop.ui.online.account_passwords import ChangePasswordBox, ForgotPasswordBox
+from lmgpa_desktop.ui.sync.sync_panel import SyncPanel
 
 def sync_summary(result: dict) -> str:
     """One sentence about a finished sync."""
@@ -44,9 +45,10 @@ STATE_TITLES = {"pending": "waiting", "sending": "sending…", "sent": "sent", "
 class AccountPage(QWidget):
     """Signed out: the sign-in / sign-up form. Signed in: who, devices, sync and the outbox."""
 
-    def __init__(self, ctx, status: OnlineStatus, parent=None):
+    def __init__(self, ctx, status: OnlineStatus, parent=None, runner=None):
         super().__init__(parent)
         self.ctx, self.status = ctx, status
+        self.runner = runner  # runs Sync of study data as a job; without one (tests of this page) no Sync section
         self.service = status.service
         self.busy = False
         self.devices_rows: list[dict] = []
@@ -192,6 +194,9 @@ class AccountPage(QWidget):
         layout.addWidget(self.opt_in)
         layout.addLayout(sync_row)
         layout.addWidget(self.last_sync)
+        self.sync_panel = SyncPanel(self.ctx, self.status, self.runner) if self.runner is not None else None
+        if self.sync_panel is not None:
+            layout.addWidget(self.sync_panel)
         layout.addWidget(outbox_box, 1)
         layout.addWidget(devices_box)
         self.change_password = ChangePasswordBox(self)

@@ -8,10 +8,11 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPushButton, QTableWidget
 
 from lmgpa_desktop.core.online import service as online
 from lmgpa_desktop.ui.kit.operations import Operations
+from lmgpa_desktop.ui.kit.text_label import label  # noqa: F401 - the online pages import it from here
 
 log = logging.getLogger(__name__)
 SYNC_EVERY_MS = 3 * 60 * 1000  # shared work (messages, grades) arrives within a few minutes without live events
@@ -42,16 +43,6 @@ def when(value) -> str:
 
         value = value.replace(tzinfo=UTC)
     return value.astimezone().strftime("%a %d %b %H:%M").replace(" 0", " ")
-
-
-def label(text: str = "", name: str = "") -> QLabel:
-    """A wrapping, selectable label (page messages, states)."""
-    widget = QLabel(text)
-    widget.setWordWrap(True)
-    widget.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if name:
-        widget.setObjectName(name)
-    return widget
 
 
 def table(headers: list[str], name: str) -> QTableWidget:

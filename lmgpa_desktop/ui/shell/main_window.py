@@ -109,7 +109,7 @@ def _account(window) -> QWidget:
     """Sign in to a sync server, devices, sync now and the outbox."""
     from lmgpa_desktop.ui.online.account_page import AccountPage
 
-    return AccountPage(window.ctx, window.online)
+    return AccountPage(window.ctx, window.online, runner=window.runner)  # the Sync section runs jobs
 
 
 def _home(window) -> QWidget:
@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         self.jobs_panel = None
         self.notifier = None
         self.online = None
+        self.sync_status = None
         self.ops = Operations(self, "window")
         self.setWindowTitle("Little Monster GPA")
         self.setWindowIcon(QIcon(str(paths.resource("icons", "app.svg"))))
@@ -218,6 +219,11 @@ class MainWindow(QMainWindow):
         self.online.live_event.connect(self._live_notification)
         self.online.synced.connect(lambda _r: self._refresh_online_pages())
         self.statusBar().addPermanentWidget(self.online.badge)
+        from lmgpa_desktop.ui.sync.sync_status import SyncStatus
+
+        self.sync_status = SyncStatus(ctx, runner, self.online, self)  # "Synced 2 min ago · 3 waiting · 1 conflict"
+        self.sync_status.open_sync.connect(self.open_sync)
+        self.statusBar().addPermanentWidget(self.sync_status.badge)
         self.statusBar().showMessage(f"Data folder: {ctx.home}", 8000)
         from lmgpa_desktop.ui.shell.tray import Notifier
 
@@ -239,6 +245,8 @@ class MainWindow(QMainWindow):
                 self.notifier.stop()
             if self.online is not None:
                 self.online.stop()
+            if self.sync_status is not None:
+                self.sync_status.stop()
             if written is not None:
                 # The next start reads these settings before anything else: wait for the lane, which runs in order,
                 # so the last page and the geometry (and every change queued before them) are on disk.
@@ -377,6 +385,13 @@ class MainWindow(QMainWindow):
         page = self.pages.get("progress")
         if page is not None and page.leaderboard is not None:
             page.leaderboard.refresh()
+
+    def open_sync(self) -> None:
+        """The status bar's sync line was clicked: the Account page, scrolled to its Sync section."""
+        self.show_area("account")
+        panel = getattr(self._page("account"), "sync_panel", None)
+        if panel is not None and panel.isVisibleTo(self):
+            panel.reveal()
 
     def toggle_jobs(self) -> None:
         """Show or hide the jobs panel."""

@@ -49,6 +49,16 @@ def parse_link(url: str):
     return source_locations.parse_link(url)
 
 
+def names_by_uuid(url: str) -> bool:
+    """Whether an lmgpa:// address names its source by sync uuid (resolve it with resolve_link, off the UI thread)."""
+    return source_locations.names_by_uuid(url)
+
+
+def resolve_link(ctx, url: str):
+    """(this computer's source id, page, second) of an address naming its source by uuid; SourceNotHere if absent."""
+    return source_locations.resolve_link(ctx, url)
+
+
 def percent(score: float | None, max_score: float | None) -> str:
     """"3 / 4 (75%)" for a score."""
     if score is None or not max_score:

@@ -18,7 +18,7 @@ from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.kit.plain_errors import plain_message
 from lmgpa_desktop.ui.kit.status_line import StatusLine
-from lmgpa_desktop.ui.study.common import empty_text, message_label, parse_link
+from lmgpa_desktop.ui.study.common import empty_text, message_label, names_by_uuid, parse_link, resolve_link
 from lmgpa_desktop.ui.kit.read_aloud import ReadAloudBar
 
 PREVIEW_DELAY_MS = 150  # the preview follows typing after this pause
@@ -321,6 +321,10 @@ class NotesPanel(QWidget):
         parsed = parse_link(url.toString())
         if parsed:
             self.open_location.emit(*parsed)
+        elif names_by_uuid(url.toString()):  # synced from another computer: the source may not be here yet
+            ctx, href = self.ctx, url.toString()
+            self.ops.run(lambda: resolve_link(ctx, href), lambda found: found and self.open_location.emit(*found),
+                         lambda exc: self.message.show_error(plain_message(exc)))
         elif url.scheme() in ("http", "https", "mailto"):
             QDesktopServices.openUrl(url)
 

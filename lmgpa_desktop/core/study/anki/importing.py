@@ -149,6 +149,10 @@ def _schedule(card_row: tuple, crt: int, last_reviews: dict[int, datetime], sche
         fields.update(state=3, step=0, due=now, last_review=last_reviews.get(cid) or now,
                       stability=float(memory.get("s") or max(ivl, 1)),
                       difficulty=float(memory.get("d") or _difficulty_from_ease(factor)))
+    if fields["state"] != 0:
+        # where a replay of the merged review log starts (core/sync/replay.py): the revlog before now is in it
+        fields["sched_base"] = {k: v.isoformat() if isinstance(v, datetime) else v
+                                for k, v in {**{f: fields[f] for f in cards_repo.STATE_FIELDS}, "at": now}.items()}
     return fields
 
 

@@ -6,12 +6,14 @@ import re
 from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.capture import transcripts
+from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import clock
 from lmgpa_desktop.core.library.search import Hit
 from lmgpa_desktop.core.study.items import text_items as ex
 from lmgpa_desktop.core.study.items.generated_items import Item
 from lmgpa_desktop.core.study.items.material import AUDIO_KINDS
 from lmgpa_desktop.storage import sources_repo
+from lmgpa_desktop.storage.sync import text_refs
 
 if TYPE_CHECKING:
     from lmgpa_desktop.core.context import AppContext
@@ -79,6 +81,26 @@ def parse_link(url: str) -> tuple[int, int | None, float | None] | None:
         return None
     source_id, key, value = int(m.group(1)), m.group(2), m.group(3)
     return source_id, int(value) if key == "page" else None, float(value) if key == "t" else None
+
+
+class SourceNotHere(UserError):
+    """A link names a source by its sync uuid and that source is not on this computer."""
+
+
+def names_by_uuid(url: str) -> bool:
+    """Whether a link names its source by sync uuid (resolve_link looks it up: run it off the UI thread)."""
+    return text_refs.names_by_uuid(url)
+
+
+def resolve_link(ctx: AppContext, url: str) -> tuple[int, int | None, float | None] | None:
+    """parse_link, also of a link that names its source by uuid (a note synced from another computer): the source
+    here now; SourceNotHere when it has not arrived (or was deleted); None for other links."""
+    url = text_refs.localize(ctx.db, url.strip())
+    parsed = parse_link(url)
+    if parsed is None and text_refs.names_by_uuid(url):
+        raise SourceNotHere("This source is not on this computer yet: it comes with the next sync from the computer "
+                            "where it was added (or it was deleted there).")
+    return parsed
 
 
 def describe_location(ctx: AppContext, source_id: int | None, page_no: int | None, start_s: float | None,

@@ -1,0 +1,1 @@
+"""Personal study-data sync: end-to-end encryption, keys, engine and service."""
