@@ -94,7 +94,9 @@ def test_outsiders_get_403_or_404_and_see_nothing(server):
                  "teacher": server.person("teacher", "Otto Outsider"),
                  "admin": server.person("admin", "Ada Admin")}
     spec = server.client.app.openapi()
-    operations = object_operations(spec)
+    # A sync blob id names content in the caller's own space (another's id reaches only the caller's own blob):
+    # covered by test_server_personal_sync.test_media_chunks_resume_complete_and_stay_private.
+    operations = [o for o in object_operations(spec) if not o[1].startswith("/api/sync/")]
     assert any(p.startswith("/api/classes/") for _m, p, _o in operations)
     problems, checked = [], 0
     for method, path, op in operations:

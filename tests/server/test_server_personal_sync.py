@@ -192,6 +192,10 @@ def test_media_chunks_resume_complete_and_stay_private(server):
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json()["error"]["code"] == missing.json()["error"]["code"] == "NOT_FOUND"
     assert server.call("GET", f"/api/sync/blobs/{blob}", bob).status_code == 404
+    # The same id from someone else names a blob of their own: it never touches this one.
+    assert _chunk(server, bob, blob, 2, b"bob's own bytes").status_code == 200
+    assert server.call("GET", f"/api/sync/blobs/{blob}/2", ann).content == parts[2]
+    assert server.call("GET", f"/api/sync/blobs/{blob}/2", bob).content == b"bob's own bytes"
 
     folder = blob_store.default_folder(server.settings)
     on_disk = sorted(p.read_bytes() for p in (folder / ann.id).rglob("*") if p.is_file())
