@@ -4,6 +4,7 @@ copies, and the same end state whatever the order or duplication of deliveries."
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,10 @@ from sqlalchemy import text
 from lmgpa_desktop import paths
 from lmgpa_desktop.core.profile import open_app
 from lmgpa_desktop.core.study import review
+from lmgpa_desktop.storage import progress_repo
 from lmgpa_desktop.storage.database import Database
 from lmgpa_desktop.storage.models import Bookmark, Card, Deck, Note, Source
+from lmgpa_desktop.storage.progress_repo import SessionDraft
 from lmgpa_desktop.storage.sync import apply_repo, conflicts_repo, json_refs, outbox_repo
 from lmgpa_desktop.storage.sync.apply_repo import Incoming
 from lmgpa_desktop.storage.sync.hlc import parse
@@ -322,3 +325,20 @@ def test_a_hard_deleted_row_stays_deleted_even_when_its_add_arrives_after(profil
     assert sql(c.db, "SELECT count(*) FROM bookmarks")[0][0] == 1
     apply_repo.apply(c.db, tomb + adds, media_path_in(Path(c.home)))
     assert sql(c.db, "SELECT count(*) FROM bookmarks")[0][0] == 0
+
+
+def test_an_edit_of_a_row_deleted_here_for_good_is_dropped_not_left_waiting(profiles):
+    """A study session b merged into another (deleted for good) while a extended it: a's edit changes nothing on b and
+    does not wait for the row forever."""
+    a, b = profiles("a"), profiles("b")
+    start = review.utcnow() - timedelta(hours=1)
+    first = progress_repo.replace_sessions(a.db, [], [SessionDraft("review", None, start, start + timedelta(minutes=5),
+                                                                   300)])[0]
+    apply_repo.apply(b.db, incoming(a.db), media_path_in(Path(b.home)))
+    with b.db.write() as s:
+        s.execute(text("DELETE FROM study_sessions"))  # as replace_sessions does when it merges sessions
+    progress_repo.replace_sessions(a.db, [first.id], [SessionDraft("review", None, start,
+                                                                   start + timedelta(minutes=9), 540)])
+    got = apply_repo.apply(b.db, incoming(a.db), media_path_in(Path(b.home)))
+    assert got.deferred == 0 and sql(b.db, "SELECT count(*) FROM sync_deferred")[0][0] == 0
+    assert sql(b.db, "SELECT count(*) FROM study_sessions")[0][0] == 0

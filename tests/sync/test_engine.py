@@ -203,3 +203,12 @@ def test_personal_sync_runs_inside_the_online_sync_and_never_breaks_it(student, 
     with cut_connection(monkeypatch) as count:
         result = drive(online.service(off.ctx).sync())
     assert result["status"] == "online" and result["problems"] == [] and count.calls == []
+
+
+def test_a_push_is_split_so_each_request_stays_under_the_servers_body_cap():
+    """Long transcripts make big messages: a batch of 500 goes in several requests, none over the limit, in order."""
+    pairs = [(n, {"payload": "x" * size}) for n, size in enumerate([300, 700, 50, 900, 10, 10])]
+    parts = list(engine._by_size(pairs, limit=1200))
+    assert [[n for n, _w in part] for part in parts] == [[0], [1, 2], [3], [4, 5]]
+    assert all(sum(len(w["payload"]) + 200 for _n, w in part) <= 1200 for part in parts)
+    assert list(engine._by_size([(0, {"payload": "y" * 5000})], limit=1200)) == [[(0, {"payload": "y" * 5000})]]

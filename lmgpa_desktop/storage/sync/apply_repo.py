@@ -25,26 +25,13 @@ from lmgpa_desktop.storage.base import Base
 from lmgpa_desktop.storage.sync import capture, conflicts_repo, json_refs, text_refs
 from lmgpa_desktop.storage.sync.conflicts_repo import Lost
 from lmgpa_desktop.storage.sync.hlc import CLOCK
+from lmgpa_desktop.storage.sync.incoming import Incoming  # noqa: F401 - callers import it from here
 from lmgpa_desktop.storage.sync.spec import TOMBSTONE, TableSpec, setting_synced, spec
 
 APPLIED, IGNORED, DEFERRED = "applied", "ignored", "deferred"
 BASE_SUFFIX = "#base"  # sync_clock field holding "<hlc>|<base>" of a received text value (see conflicts_repo)
 # Rows added or changed in these tables make their source worth indexing again (sources: the source itself).
 SOURCE_TEXT = {"sources": None, "document_pages": "source_id", "transcripts": "source_id"}
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """One received (decrypted) message."""
-
-    msg_id: str
-    hlc: str
-    device: str
-    table: str
-    row: str
-    op: str
-    fields: dict
-    bases: dict
 
 
 @dataclass

@@ -14,17 +14,14 @@ import json
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
 from lmgpa_desktop.storage.database import Database
 from lmgpa_desktop.storage.base import Base
 from lmgpa_desktop.storage.sync.hlc import parse
+from lmgpa_desktop.storage.sync.incoming import Incoming
 from lmgpa_desktop.storage.sync.spec import TableSpec, spec
-
-if TYPE_CHECKING:
-    from lmgpa_desktop.storage.sync.apply_repo import Incoming
 
 BASE_SUFFIX = "#base"
 KEEP = ("current", "other", "both")
