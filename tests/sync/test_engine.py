@@ -12,11 +12,12 @@ import pytest
 from sync_world import Fleet, assert_converged, card_states, cut_connection, drive, live_sync_server
 
 from lmgpa_desktop import paths
+from lmgpa_desktop.core.capture.media_import import sha256_of
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.online import service as online
 from lmgpa_desktop.core.study import review
 from lmgpa_desktop.core.sync import engine, keys, replay, service
-from lmgpa_desktop.core.sync.media import CHUNK, sha256_file
+from lmgpa_desktop.core.sync.media import CHUNK
 from lmgpa_desktop.remote.sync_api import SyncApi
 from lmgpa_desktop.storage import cards_repo, sources_repo, study_repo
 from lmgpa_desktop.storage.sync import media_repo, outbox_repo
@@ -141,7 +142,7 @@ def _lecture(device, size: int):
     folder.mkdir(parents=True)
     audio = folder / "lecture.ogg"
     audio.write_bytes(os.urandom(size))
-    sha, n = sha256_file(audio)
+    sha, n = sha256_of(audio), audio.stat().st_size
     return sources_repo.create(device.ctx.db, kind="audio", title="Lecture 1", stored_path=str(audio), sha256=sha,
                                size_bytes=n, status="ready"), audio
 

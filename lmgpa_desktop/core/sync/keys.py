@@ -65,6 +65,13 @@ def check_passphrase(passphrase: str) -> None:
                                  f"{length}). A few unrelated words are easy to remember and hard to guess.")
 
 
+def passphrase_score(passphrase: str) -> int:
+    """zxcvbn's guess-resistance score, 0 (guessed at once) .. 4 (very hard): the strength hint as the student types."""
+    from zxcvbn import zxcvbn  # late: its word lists load only when a passphrase is typed
+
+    return int(zxcvbn(passphrase[:100])["score"])  # zxcvbn slows down sharply on very long input
+
+
 @dataclass(frozen=True)
 class _Stored:
     version: int

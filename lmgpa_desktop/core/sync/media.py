@@ -17,7 +17,9 @@ from collections.abc import Generator
 from pathlib import Path
 
 from lmgpa_desktop import paths
+from lmgpa_desktop.core.capture.media_import import sha256_of
 from lmgpa_desktop.core.job_progress import Progress
+from lmgpa_desktop.core.safety.backup_store import write_atomically
 from lmgpa_desktop.core.sync import crypto
 from lmgpa_desktop.remote.sync_api import SyncApi
 from lmgpa_desktop.storage.database import Database
@@ -33,16 +35,6 @@ _EXT = re.compile(r"^\.[A-Za-z0-9]{1,12}$")
 def chunk_count(size: int) -> int:
     """Chunks of a file of this size (an empty file is one empty chunk, so every blob exists)."""
     return max(1, -(-int(size) // CHUNK))
-
-
-def sha256_file(path: Path) -> tuple[str, int]:
-    """(hex SHA-256, size) of a file, read in chunks."""
-    h, size = hashlib.sha256(), 0
-    with open(path, "rb") as f:
-        while block := f.read(CHUNK):
-            h.update(block)
-            size += len(block)
-    return h.hexdigest(), size
 
 
 def local_path(home: Path, descriptor: dict) -> str:
@@ -101,7 +93,7 @@ class Describer:
         if known is not None and known.size == size and known.state != "failed":
             sha = known.sha256  # hashed before: files in the profile are never edited in place
         else:
-            sha, size = sha256_file(p)
+            sha = sha256_of(p)
         blob = crypto.blob_id(self.key, sha)
         before = media_repo.get(self.db, sha)
         if before is not None and before.state in ("missing", "failed") and before.path and before.path != path:
@@ -119,13 +111,14 @@ def place_copy(source: Path, target: Path) -> None:
     if target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    tmp.unlink(missing_ok=True)
+    write_atomically(target, lambda tmp: _link_or_copy(source, tmp))
+
+
+def _link_or_copy(source: Path, tmp: Path) -> None:
     try:
         os.link(source, tmp)
     except OSError:
         shutil.copyfile(source, tmp)
-    tmp.replace(target)
 
 
 # -- upload ---------------------------------------------------------------------------------------------------
@@ -209,7 +202,7 @@ def download(api: SyncApi, db: Database, key: bytes, row: MediaRow,
     if not row.path:
         return
     target = Path(row.path)
-    if target.is_file() and sha256_file(target)[0] == row.sha256:
+    if target.is_file() and sha256_of(target) == row.sha256:
         media_repo.set_state(db, row.sha256, "uploaded")
         return
     blob = crypto.blob_id(key, row.sha256)  # from the current key: a stored id may predate a new key
@@ -239,7 +232,7 @@ def download(api: SyncApi, db: Database, key: bytes, row: MediaRow,
             written += len(data)
             yield written
         os.fsync(f.fileno())
-    if sha256_file(part)[0] != row.sha256:
+    if sha256_of(part) != row.sha256:
         _fail(db, row, part, "its content does not match what was synced")
         return
     os.replace(part, target)

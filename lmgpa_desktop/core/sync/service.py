@@ -46,6 +46,7 @@ MESSAGES = {
     "expired": "your sign-in has ended; sign in again to sync",
     "busy": "a sync is already running",
 }
+SET_UP_AGAIN = {MESSAGES[k] for k in ("locked", "reset", "account")}  # states only the student's passphrase ends
 
 
 # -- shared pieces ----------------------------------------------------------------------------------------------
@@ -118,7 +119,7 @@ def status(ctx: AppContext) -> dict:
             "last_sync": outbox_repo.get_state(ctx.db, "last_sync"),
             "media_waiting": files["local"] + files["missing"], "media_failed": files["failed"],
             "device": outbox_repo.device_id(ctx.db), "account": _set_up_for(ctx) if on else None,
-            "message": message}
+            "message": message, "needs_passphrase": on and message in SET_UP_AGAIN}
 
 
 def last_result(ctx: AppContext) -> dict | None:

@@ -17,7 +17,6 @@ from lmgpa_desktop.ui.sync.conflicts_list import ConflictsList
 from lmgpa_desktop.ui.sync.events import sync_events
 from lmgpa_desktop.ui.sync.fields import PassphrasePair, label, password_field, server_of
 from lmgpa_desktop.ui.sync.sync_dialogs import RecoveryKeyDialog
-from lmgpa_desktop.ui.sync.sync_status import NEEDS_PASSPHRASE
 from lmgpa_desktop.ui.sync.words import result_sentence, status_sentence
 
 JOB_KIND = "sync.personal"
@@ -186,7 +185,7 @@ class SyncPanel(QGroupBox):
         self.setup_view.setVisible(not enabled)
         self.enabled_view.setVisible(enabled)
         # No key here (a keyring-less computer after a restart), or the server's key was replaced: ask again.
-        self.unlock_box.setVisible(enabled and status.get("message") in NEEDS_PASSPHRASE)
+        self.unlock_box.setVisible(bool(status.get("needs_passphrase")))
         if enabled:
             self.conflicts.refresh()
         self._enable()

@@ -12,7 +12,6 @@ from lmgpa_desktop.ui.sync.words import status_sentence, status_text
 
 REFRESH_MS = 30 * 1000  # "2 min ago" stays true and changes made meanwhile are counted without a sync
 SYNC_KINDS = ("sync", "sync.personal", "sync.media")  # jobs after which the counts change
-NEEDS_PASSPHRASE = {sync.MESSAGES[k] for k in ("locked", "reset", "account")}  # core's words for "set up again"
 
 
 class SyncStatus(QObject):
@@ -63,7 +62,7 @@ class SyncStatus(QObject):
             status = {"enabled": False, "message": f"Sync status could not be read: {status}"}
         self.status = status
         text = status_text(status, running=self.running)
-        if text and status.get("message") in NEEDS_PASSPHRASE:
+        if text and status.get("needs_passphrase"):
             text += " · passphrase needed"  # sync waits for the student: say so where it is seen
         self.badge.setText(text)
         self.badge.setToolTip(status_sentence(status) + " Click to open sync.")

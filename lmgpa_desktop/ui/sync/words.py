@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
-MIN_PASSPHRASE = 10  # the contract's minimum; core refuses shorter ones too
+from lmgpa_desktop.core.sync.keys import MIN_PASSPHRASE, passphrase_score
 # Plain names of what a conflict is in, and of the field that was edited on two computers.
 ITEMS = {"notes": "Note", "cards": "Card", "transcript_segments": "Transcript", "questions": "Practice question",
          "transcripts": "Transcript", "decks": "Deck", "courses": "Class", "goals": "Goal"}
@@ -120,15 +119,10 @@ def passphrase_hint(text: str) -> tuple[str, int]:
         left = MIN_PASSPHRASE - len(text)
         return (f"Too short: {_count(left, 'more character', 'more characters')} needed (at least "
                 f"{MIN_PASSPHRASE}).", 0)
-    pool = sum(size for present, size in ((any(c.islower() for c in text), 26), (any(c.isupper() for c in text), 26),
-                                          (any(c.isdigit() for c in text), 10),
-                                          (any(not c.isalnum() for c in text), 33)) if present)
-    # Repeats ("aaaaaaaaaaaa", "abcabcabc") add length without adding guesses: count distinct characters too.
-    bits = min(len(text), 2 * len(set(text))) * math.log2(max(pool, 2))
-    words = len(text.split())
-    if bits >= 80 or words >= 4 and len(text) >= 20:
+    score = passphrase_score(text)
+    if score >= 4:
         return "Strong.", 3
-    if bits >= 55:
+    if score >= 2:
         return "Fair: a few more words make it much harder to guess.", 2
     return "Weak: use several unrelated words, or a longer sentence only you would write.", 1
 
