@@ -23,3 +23,12 @@ class Progress:
 
 class JobError(Exception):
     """A job failed for a reason the student can act on (bad file, missing model); not retried."""
+
+
+def run_to_end(steps):
+    """Run a generator of Progress without showing it (no job, no bar); its return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value

@@ -17,10 +17,11 @@ from damage import add_cards, fronts, overwrite_pages
 from small_disk import fill
 from lmgpa_desktop import paths
 from lmgpa_desktop.core.errors import UserError
+from lmgpa_desktop.core.job_progress import run_to_end as drain
 from lmgpa_desktop.core.jobs import Cancelled
 from lmgpa_desktop.core.profile import open_app
 from lmgpa_desktop.core.safety import backup_media, backups
-from lmgpa_desktop.core.safety.auto_backup import AutoBackup, drain
+from lmgpa_desktop.core.safety.auto_backup import AutoBackup
 from lmgpa_desktop.core.safety.backup_rotation import Policy, obsolete
 from lmgpa_desktop.storage import migrate
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +16,14 @@ import sqlean
 from online_support import email
 from server_fixtures import PASSWORD, STRONG_SECRET, LiveServer
 
+from lmgpa_desktop.core.job_progress import run_to_end
+from lmgpa_desktop.storage.cards_repo import STATE_FIELDS
 from sync_server.settings import ServerSettings
 
 PASSPHRASE = "seven lanterns over the quad"
 SYNC_PREFIX = "/api/sync/"
 # The FSRS state of a card: derived by replaying the merged review log, never synced, so compared on its own.
-CARD_STATE = ("state", "step", "stability", "difficulty", "due", "last_review")
+CARD_STATE = STATE_FIELDS
 
 
 # -- the server ------------------------------------------------------------------------------------------------
@@ -35,13 +37,7 @@ def live_sync_server(db_url: str, blob_dir: Path) -> LiveServer:
 
 
 # -- devices ---------------------------------------------------------------------------------------------------
-def drive(gen: Generator) -> object:
-    """Run a progress generator to its end; its return value."""
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+drive = run_to_end  # run a progress generator to its end; its return value
 
 
 @dataclass(eq=False)

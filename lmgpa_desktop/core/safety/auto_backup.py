@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from lmgpa_desktop.core.job_progress import run_to_end
 from lmgpa_desktop.core.safety.backups import BackupInfo, back_up
 
 if TYPE_CHECKING:
@@ -56,17 +57,8 @@ class AutoBackup:
                 return None
             seen = self.ctx.db.writes  # writes made while the copy runs count for the next backup
             try:
-                info = drain(back_up(self.ctx.db, self.ctx.home, reason, cancel))
+                info = run_to_end(back_up(self.ctx.db, self.ctx.home, reason, cancel))
             finally:
                 self._since = self._clock()  # a failed one is tried again an interval later, not at every tick
             self._baseline = seen
             return info
-
-
-def drain(gen):
-    """Run a generator of Progress to its end; its return value."""
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value

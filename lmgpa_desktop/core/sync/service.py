@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lmgpa_desktop.core.errors import UserError
-from lmgpa_desktop.core.job_progress import Progress
+from lmgpa_desktop.core.job_progress import Progress, run_to_end
 from lmgpa_desktop.core.online import service as online
 from lmgpa_desktop.core.online import sync as online_sync
 from lmgpa_desktop.core.sync import crypto, engine, keys, media
@@ -139,7 +139,7 @@ def setup(ctx: AppContext, passphrase: str, first_sync: bool = True) -> dict:
     result = _start(ctx, account, made.key)
     result.update(created=made.created, recovery_key=made.recovery_key)
     if first_sync:
-        result["sync"] = _drive(sync_now(ctx))
+        result["sync"] = run_to_end(sync_now(ctx))
     return result
 
 
@@ -295,14 +295,6 @@ def _summary(result: dict) -> str:
     return "synced: " + ", ".join(parts)
 
 
-def _drive(gen: Generator) -> object:
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
-
-
 def online_section(service_: online.Online, _account, client: ApiClient) -> int:
     """Personal sync as a section of the online sync: nothing when it is off; a failure is reported as a
     ServerRejected, which the online sync lists as a problem of this section and goes on."""
@@ -310,7 +302,7 @@ def online_section(service_: online.Online, _account, client: ApiClient) -> int:
     if not enabled(ctx):
         return 0
     try:
-        result = _drive(sync_now(ctx, client=client))
+        result = run_to_end(sync_now(ctx, client=client))
     except Exception as exc:  # noqa: BLE001 - personal sync must never break the online sync
         log.exception("personal sync failed inside the online sync")
         raise ServerRejected(0, "PERSONAL_SYNC", f"personal sync failed: {exc}") from exc
