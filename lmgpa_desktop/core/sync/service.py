@@ -64,9 +64,9 @@ def enabled(ctx: AppContext) -> bool:
     return outbox_repo.get_state(ctx.db, "enabled") == "1"
 
 
-def _set_up_for(ctx: AppContext) -> dict:
+def _set_up_for(ctx: AppContext, stored: str | None = None) -> dict:
     try:
-        return json.loads(outbox_repo.get_state(ctx.db, "account") or "{}")
+        return json.loads((stored if stored is not None else outbox_repo.get_state(ctx.db, "account")) or "{}")
     except ValueError:
         return {}
 
@@ -111,14 +111,15 @@ def _note(ctx: AppContext, message: str) -> None:
 # -- status -----------------------------------------------------------------------------------------------------
 def status(ctx: AppContext) -> dict:
     """What the status bar shows (no network)."""
-    on = enabled(ctx)
+    state = outbox_repo.all_state(ctx.db)
+    on = state.get("enabled") == "1"
     files = media_repo.counts(ctx.db)
-    message = outbox_repo.get_state(ctx.db, "message") or ("" if on else MESSAGES["off"])
+    message = state.get("message") or ("" if on else MESSAGES["off"])
     return {"enabled": on, "waiting": outbox_repo.waiting(ctx.db) if on else 0,
-            "conflicts": conflicts_repo.open_count(ctx.db),
-            "last_sync": outbox_repo.get_state(ctx.db, "last_sync"),
+            "conflicts": conflicts_repo.open_count(ctx.db), "last_sync": state.get("last_sync"),
             "media_waiting": files["local"] + files["missing"], "media_failed": files["failed"],
-            "device": outbox_repo.device_id(ctx.db), "account": _set_up_for(ctx) if on else None,
+            "device": state.get("device") or outbox_repo.device_id(ctx.db),
+            "account": _set_up_for(ctx, state.get("account", "")) if on else None,
             "message": message, "needs_passphrase": on and message in SET_UP_AGAIN}
 
 

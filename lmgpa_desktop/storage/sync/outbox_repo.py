@@ -85,6 +85,12 @@ def _put_state(s, key: str, value: str | None) -> None:
                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value"), {"key": key, "value": value})
 
 
+def all_state(db: Database) -> dict[str, str]:
+    """Every sync_state value in one read (the status bar asks every 30 s)."""
+    with db.read() as s:
+        return dict(s.execute(text("SELECT key, value FROM sync_state")).all())
+
+
 def device_id(db: Database) -> str:
     """This database's device id (16 hex; made by the migration, or now if it went missing)."""
     device = get_state(db, "device")
