@@ -14,8 +14,9 @@ _T0 = time.perf_counter()
 BOOT_KEYS = ["ui.theme", "ui.geometry", "ui.last_page"]
 
 
-def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: str | None = None) -> int:
-    """Open the window; returns the exit code."""
+def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: str | None = None,
+            open_file: str | None = None) -> int:
+    """Open the window; returns the exit code. open_file: an Anki deck to import once the profile is open."""
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox
@@ -46,6 +47,10 @@ def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: 
         from lmgpa_desktop.ui.safety.auto_backup import AutoBackupTimer
 
         state["auto_backup"] = AutoBackupTimer(ctx, host.window)  # every 30 minutes of use when changed, and on quit
+        if open_file and not state.get("opened_file"):  # `lmgpa deck.apkg`, the desktop entry's `Exec=lmgpa %f`
+            from lmgpa_desktop.ui.shell.open_file import open_anki_file
+
+            state["opened_file"] = open_anki_file(host.window, Path(open_file))
         if exit_when_ready:
             print(f"loaded {time.perf_counter() - _T0:.4f}", flush=True)
             QTimer.singleShot(0, finish)
@@ -67,7 +72,9 @@ def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: 
         fresh._error_relay = relay
         return fresh
 
-    host = ProfileHost(window, home_path, ProfileLoader, new_window, attach)  # also offers a restore when damaged
+    # Also offers a restore when damaged. The first-run welcome: never in --exit-when-ready's timings and screenshots.
+    host = ProfileHost(window, home_path, ProfileLoader, new_window,
+                       lambda win, ctx: attach(win, ctx, first_run=not exit_when_ready))
     host.opened.connect(opened)
     host.failed.connect(failed)
     host.gave_up.connect(lambda: (state.update(code=1), app.quit()))
@@ -88,8 +95,10 @@ def run_gui(home: str | None = None, exit_when_ready: bool = False, screenshot: 
     return state["code"] or code
 
 
-def attach(window, ctx: AppContext, welcome: bool = True) -> None:
-    """Give an open profile to the window: job runner, pages, settings-driven theme; a new profile's welcome."""
+def attach(window, ctx: AppContext, welcome: bool = True, first_run: bool = False) -> None:
+    """Give an open profile to the window: job runner, pages, settings-driven theme; a new profile's welcome.
+
+    first_run: the once-per-user welcome first (run_gui asks for it; tests only when they test it)."""
     from lmgpa_desktop.core.capture.recording_recovery import recover_interrupted
     from lmgpa_desktop.ui.kit.job_runner import JobRunner
 
@@ -101,13 +110,17 @@ def attach(window, ctx: AppContext, welcome: bool = True) -> None:
             f"Recovered {len(recovered)} recording(s) interrupted last time; they are being saved and transcribed.",
             15000)
     runner.start()
-    if welcome:
+    if first_run:
+        from lmgpa_desktop.ui.shell.first_run import offer_first_run
+
+        offer_first_run(window)  # once per user; then, as below, the per-profile welcome
+    elif welcome:
         from lmgpa_desktop.ui.shell.welcome import offer_welcome
 
         offer_welcome(window)  # once per profile, when it has no sources and no decks
 
 
-def build_window(ctx: AppContext, welcome: bool = False):
+def build_window(ctx: AppContext, welcome: bool = False, first_run: bool = False):
     """A ready window for an already open profile (tests use this; the welcome only when asked, as it takes focus)."""
     from PySide6.QtWidgets import QApplication
 
@@ -118,5 +131,5 @@ def build_window(ctx: AppContext, welcome: bool = False):
     theme.apply(QApplication.instance(), str(ctx.settings.get("ui.theme")))
     window = MainWindow({k: ctx.settings.get(k) for k in BOOT_KEYS})
     window._error_relay = errors.install(str(ctx.log_path))
-    attach(window, ctx, welcome)
+    attach(window, ctx, welcome, first_run)
     return window

@@ -34,6 +34,24 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else Path(platformdirs.user_cache_dir(APP))
 
 
+def bundled_models_dir() -> Path | None:
+    """The prepared default models shipped with a packaged app: LMGPA_MODELS_DIR, else <bundle>/models, else None."""
+    env = os.environ.get("LMGPA_MODELS_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    base = _bundle_dir()
+    if base is not None and (base / "models" / "manifest.json").is_file():
+        return base / "models"
+    return None
+
+
+def _bundle_dir() -> Path | None:
+    """The frozen app's data folder (PyInstaller's _MEIPASS), None when running from source."""
+    from lmgpa_desktop import frozen
+
+    return frozen.bundle_dir()
+
+
 def database_path(home: Path | None = None) -> Path:
     """The SQLite file of the profile."""
     return (home or data_dir()) / "lmgpa.sqlite3"

@@ -11,6 +11,7 @@ from sync_server.settings import DEFAULT_DATABASE_URL, ConfigError, DatabaseSett
 
 ROLES = ("student", "teacher", "admin")
 KEEP_ALIVE_S = 5  # uvicorn's default, stated: an idle keep-alive connection is closed after this
+GRACEFUL_STOP_S = 10  # on SIGTERM, open notification streams end after this (clients resume with Last-Event-ID)
 
 
 def _set_role(argv: list[str]) -> int:
@@ -42,8 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["set-role"]:
         return _set_role(argv[1:])
+    if argv[:1] == ["check-config"]:
+        from sync_server.check_config import main as check_config
+
+        return check_config(argv[1:])
     p = argparse.ArgumentParser(prog="lmgpa-server", description="Little Monster GPA sync server "
-                                "(also: lmgpa-server set-role EMAIL student|teacher|admin)")
+                                "(also: lmgpa-server set-role EMAIL student|teacher|admin; "
+                                "lmgpa-server check-config [--env-file FILE] [--smtp] [--public-url URL])")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8400)
     p.add_argument("--db-url", help="SQLAlchemy URL, e.g. postgresql://user@host/db (default: DATABASE_URL or "
@@ -81,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     # HEADER_TIMEOUT_SECONDS, BODY_TIMEOUT_SECONDS); idle keep-alive connections close after KEEP_ALIVE_S.
     uvicorn.run("sync_server.app:factory", factory=True, host=args.host, port=args.port, workers=args.workers,
                 limit_concurrency=MAX_CONCURRENT_REQUESTS, timeout_keep_alive=KEEP_ALIVE_S,
+                timeout_graceful_shutdown=GRACEFUL_STOP_S,
                 http="sync_server.http_protocol:GuardedHttpToolsProtocol")
     return 0
 

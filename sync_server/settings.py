@@ -14,6 +14,11 @@ DEV_SECRET = "development-only-secret-do-not-use-in-production-0123456789"
 DEFAULT_DATABASE_URL = "sqlite:///lmgpa-server.sqlite3"
 
 
+def is_weak_secret(secret: str) -> bool:
+    """Too short, a known word, or too few distinct characters (also used by `lmgpa-server check-config`)."""
+    return len(secret) < MIN_SECRET_LENGTH or secret.lower() in WEAK_SECRETS or len(set(secret)) < 8
+
+
 class ConfigError(ValueError):
     """The server refuses to start with this configuration."""
 
@@ -77,9 +82,7 @@ class ServerSettings(DatabaseSettings):
     @model_validator(mode="after")
     def _strong_secret(self) -> ServerSettings:
         """Refuse a missing or weak secret unless in explicit development mode."""
-        secret = self.jwt_secret_key
-        weak = len(secret) < MIN_SECRET_LENGTH or secret.lower() in WEAK_SECRETS or len(set(secret)) < 8
-        if weak and not self.dev_mode:
+        if is_weak_secret(self.jwt_secret_key) and not self.dev_mode:
             raise ConfigError(
                 f"JWT_SECRET_KEY is missing or weak (needs {MIN_SECRET_LENGTH}+ random characters); generate one with "
                 "python -c \"import secrets; print(secrets.token_urlsafe(48))\", or start with --dev for local testing"

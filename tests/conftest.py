@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -16,11 +17,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # support modules (sup
 
 from support import SHARED  # noqa: E402 - after the path is set
 
+# A server-only virtualenv (installer/server/check) has no Qt and no desktop dependencies: it runs tests/server alone.
+DESKTOP = importlib.util.find_spec("PySide6") is not None
+
 # Load QtMultimedia now, on the main thread before any worker exists. Loading it lazily in a test deadlocked the
 # run: its library init logs a line while holding the dynamic loader's lock, pytest-qt's Python message handler then
 # waits for the GIL, and a worker holding the GIL was closing a database connection, whose sqlite extension unload
 # (dlclose) waits for that same loader lock. The app has no Python message handler, so only tests can meet this.
-import PySide6.QtMultimedia  # noqa: E402, F401
+if DESKTOP:
+    import PySide6.QtMultimedia  # noqa: F401
 
 
 @pytest.fixture
@@ -97,4 +102,6 @@ def virtual_mic(monkeypatch):
         microphone.reinitialize()
 
 
-pytest_plugins = ["server_fixtures", "server_postgres", "online_support", "shared_models", "fast_passwords"]
+pytest_plugins = ["server_fixtures", "server_postgres", "fast_passwords"]
+if DESKTOP:
+    pytest_plugins += ["online_support", "shared_models"]

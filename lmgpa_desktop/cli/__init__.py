@@ -18,6 +18,7 @@ from lmgpa_desktop.cli import commands_archive
 from lmgpa_desktop.cli import commands_check
 from lmgpa_desktop.cli import commands_safety
 from lmgpa_desktop.cli import commands_cards, commands_sync
+from lmgpa_desktop.cli import commands_self_test
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ COMMAND_MODULES.append(commands_archive)
 COMMAND_MODULES.append(commands_check)
 COMMAND_MODULES.append(commands_safety)
 COMMAND_MODULES += [commands_cards, commands_sync]  # after commands_online: sync's actions hang under its `sync`
+COMMAND_MODULES.append(commands_self_test)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lmgpa", description="Little Monster GPA: an offline study app.")
     parser.add_argument("--version", action="version", version=f"lmgpa {__version__}")
     parser.add_argument("--home", help="data folder to use (default: LMGPA_HOME or the one chosen in Settings)")
+    parser.add_argument("--self-test", action="store_true", help="same as `lmgpa self-test` (add --json)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
@@ -51,14 +54,34 @@ def print_json(data: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `lmgpa` console script."""
     argv = sys.argv[1:] if argv is None else argv
+    argv = [("self-test" if a == "--self-test" else a) for a in argv]  # lmgpa --self-test [--json] = the command
+    open_file = deck_to_open(argv)
+    if open_file is not None:
+        argv = argv[:-1]
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable | None = getattr(args, "handler", None)
     if handler is None:
         from lmgpa_desktop.app import run_gui
 
-        return run_gui(home=args.home)
+        return run_gui(home=args.home, open_file=open_file)
     return run_handler(handler, args)
+
+
+ANKI_SUFFIXES = (".apkg", ".colpkg")  # what the desktop entry's `Exec=lmgpa %f` hands over (MIME application/x-apkg)
+
+
+def deck_to_open(argv: list[str]) -> str | None:
+    """`lmgpa [--home DIR] deck.apkg`: the deck to open in the window; None when argv is a subcommand's."""
+    if not argv or not argv[-1].lower().endswith(ANKI_SUFFIXES) or argv[-1].startswith("-"):
+        return None
+    before = argv[:-1]
+    # only options may come before it (a subcommand such as `decks import x.apkg` keeps its file)
+    if any(not word.startswith("-") and (i == 0 or before[i - 1] != "--home") for i, word in enumerate(before)):
+        return None
+    if before and before[-1] == "--home":
+        return None  # `--home x.apkg` names a data folder, oddly, not a deck
+    return argv[-1]
 
 
 def run_handler(handler: Callable, args: argparse.Namespace) -> int:

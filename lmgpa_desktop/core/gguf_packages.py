@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lmgpa_desktop import paths
+from lmgpa_desktop.core import bundled_models
 from lmgpa_desktop.engines.errors import ModelError
 
 CHUNK = 4 << 20
@@ -35,8 +36,14 @@ class GgufPackage:
 
     @property
     def installed(self) -> bool:
-        """Whether every part package is importable."""
-        return all(importlib.util.find_spec(m) is not None for m in self.modules)
+        """Whether the model is bundled with the app, or every part is importable or downloaded."""
+        try:
+            if bundled_models.llm_file(self.file_name) is not None:
+                return True
+        except ModelError:
+            pass  # the bundle names this file but lost it: the parts may still be here
+        return all(importlib.util.find_spec(m) is not None or _downloaded_part(self, m) is not None
+                   for m in self.modules)
 
 
 def _parts(prefix: str, version: str, count: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -62,6 +69,16 @@ CATALOGUE: dict[str, GgufPackage] = {
 DEFAULT = next(p for p in CATALOGUE.values() if p.default)
 
 
+def downloads_dir(pkg: GgufPackage) -> Path:
+    """Where the packaged app (which has no pip) keeps the parts it downloaded itself: <data>/models/<name>/."""
+    return paths.data_dir() / "models" / pkg.name
+
+
+def _downloaded_part(pkg: GgufPackage, module: str) -> Path | None:
+    found = sorted((downloads_dir(pkg) / module).glob("part*.bin"))
+    return found[0] if len(found) == 1 else None
+
+
 def part_paths(pkg: GgufPackage) -> list[Path]:
     """The installed part files, in order; ModelError naming what to install when one is missing."""
     out = []
@@ -70,6 +87,8 @@ def part_paths(pkg: GgufPackage) -> list[Path]:
         spec = importlib.util.find_spec(module)
         folders = list(spec.submodule_search_locations or []) if spec is not None else []
         found = sorted(p for f in folders for p in Path(f).glob("data/part*.bin"))
+        if not found and (downloaded := _downloaded_part(pkg, module)) is not None:
+            found = [downloaded]  # fetched by the packaged app (core/model_download.py)
         if len(found) != 1:
             raise ModelError(f"{pkg.title} is not installed (missing {req}); "
                              f"install it with: lmgpa models install {pkg.name}")
@@ -100,8 +119,11 @@ def _stamp_value(path: Path) -> str:
     return f"{st.st_size} {st.st_mtime_ns}"
 
 
-def assemble(pkg: GgufPackage) -> Path:
+def assemble(pkg: GgufPackage, bundled_first: bool = True) -> Path:
     """The joined, verified GGUF (joined once into the cache; checked again whenever the file changed)."""
+    bundled = bundled_models.llm_file(pkg.file_name) if bundled_first else None
+    if bundled is not None:  # the packaged app's copy: already joined, its SHA-256 checked once
+        return bundled_models.verified_once(bundled, pkg.sha256, pkg.title)
     out = target(pkg)
     stamp = _stamp(out)
     if out.is_file() and stamp.is_file() and stamp.read_text().strip() == _stamp_value(out):

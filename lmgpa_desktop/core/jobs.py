@@ -39,6 +39,7 @@ JOB_MODULES = ["lmgpa_desktop.core.maintenance", "lmgpa_desktop.core.capture.tra
                "lmgpa_desktop.core.study.read_aloud", "lmgpa_desktop.core.online.service"]
 JOB_MODULES.append("lmgpa_desktop.core.safety.archive")  # archive.export (whole-profile archive)
 JOB_MODULES.append("lmgpa_desktop.core.sync.jobs")  # sync.personal (Sync now), sync.media (Download now)
+JOB_MODULES.append("lmgpa_desktop.core.self_test")  # self_test (Settings -> About -> Run self-test)
 
 
 @dataclass(frozen=True)

