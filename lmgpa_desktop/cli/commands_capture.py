@@ -99,10 +99,12 @@ def cmd_demo(args) -> int:
     print(f"   {final.content}")
     for cite in final.citations:
         print(f"   [{cite.number}] {cite.source_title}, {cite.location}")
+    from lmgpa_desktop import frozen
     from lmgpa_desktop.cli import demo_study
 
     out = ctx.home / "exports"
     step = demo_study.run(ctx, source.id, out, 5)
-    print(f"{step}. Open the app (./run): the lecture is on the Record page (click any word to play from there); "
+    launch = "lmgpa" if frozen.is_frozen() else "./run"
+    print(f"{step}. Open the app ({launch}): the lecture is on the Record page (click any word to play from there); "
           "notes, tests and the deck are on the Study and Review pages.")
     return 0
