@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import smtplib
-import ssl
 import sys
 import tempfile
 import urllib.request
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from sync_server import __version__, migrate
+from sync_server.auth.mail import SmtpResetSender
 from sync_server.settings import DEV_SECRET, MIN_SECRET_LENGTH, ServerSettings, is_weak_secret
 from sync_server.sync import blob_store
 from sync_server.sync.schemas import MAX_CHUNK_BYTES, PUSH_BODY_BYTES
@@ -242,16 +242,8 @@ def check_smtp(settings: ServerSettings, env: Mapping[str, str], connect: bool =
 
 def _smtp_login(settings: ServerSettings) -> None:
     """What the mail sender does up to sending (sync_server/auth/mail.py), with a short timeout."""
-    context = ssl.create_default_context()
-    if settings.smtp_tls == "ssl":
-        client = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=CONNECT_TIMEOUT_S, context=context)
-    else:
-        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=CONNECT_TIMEOUT_S)
-    with client:
-        if settings.smtp_tls == "starttls":
-            client.starttls(context=context)
-        if settings.smtp_user:
-            client.login(settings.smtp_user, settings.smtp_password)
+    sender = SmtpResetSender(settings)
+    with sender.session(CONNECT_TIMEOUT_S) as client:
         client.noop()
 
 

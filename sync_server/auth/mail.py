@@ -3,9 +3,11 @@ nor its failure tells whether the account exists."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import ssl
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 
@@ -52,18 +54,24 @@ class SmtpResetSender:
 
     def send_now(self, email: str, token: str) -> None:
         """Connect (TLS as configured), sign in when a user is set, send; raises on failure."""
+        with self.session(TIMEOUT_S) as client:
+            client.send_message(reset_message(self.sender, email, token))
+        log.info("password-reset mail sent to %s", email)
+
+    @contextlib.contextmanager
+    def session(self, timeout: float) -> Iterator[smtplib.SMTP]:
+        """A connected client, TLS as configured and signed in when a user is set (also used by check-config)."""
         context = ssl.create_default_context()
         if self.tls == "ssl":
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=TIMEOUT_S, context=context)
+            client = smtplib.SMTP_SSL(self.host, self.port, timeout=timeout, context=context)
         else:
-            client = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT_S)
+            client = smtplib.SMTP(self.host, self.port, timeout=timeout)
         with client:
             if self.tls == "starttls":
                 client.starttls(context=context)
             if self.user:
                 client.login(self.user, self.password)
-            client.send_message(reset_message(self.sender, email, token))
-        log.info("password-reset mail sent to %s", email)
+            yield client
 
     def close(self) -> None:
         """Wait for queued mails (used at shutdown and by tests)."""

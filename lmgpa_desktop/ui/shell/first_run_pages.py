@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
+    QHBoxLayout, QHeaderView, QLineEdit, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
     QVBoxLayout, QWidget,
 )
 
@@ -16,20 +16,12 @@ from lmgpa_desktop.core.capture.mic_check import MicCheck
 from lmgpa_desktop.core.formatting import human_size
 from lmgpa_desktop.core.model_registry import SPECS
 from lmgpa_desktop.ui.kit.plain_errors import plain_message
+from lmgpa_desktop.ui.kit.text_label import label
 from lmgpa_desktop.ui.shell import shortcuts_overlay
 from lmgpa_desktop.ui.shell.settings_page import choose_data_dir, data_dir_note
 
 NO_MIC = "No microphone found — you can still import recordings."
 LOW_SPACE_BYTES = 2 * 1024 ** 3  # a term of lectures and their transcripts fits with room to spare
-
-
-def _text(text: str = "", name: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if name:
-        label.setObjectName(name)
-    return label
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -86,9 +78,9 @@ class DataPage(Page):
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(self.change)
-        self.free = _text("Checking the free space…", "freeSpace")
-        self.note = _text("", "muted")
-        self.layout_.addWidget(_text("Your recordings, documents, transcripts, cards and backups are kept in this "
+        self.free = label("Checking the free space…", "freeSpace")
+        self.note = label("", "muted")
+        self.layout_.addWidget(label("Your recordings, documents, transcripts, cards and backups are kept in this "
                                      "folder on this computer. Nothing leaves it unless you sign in to a school "
                                      "server and sync."))
         self.layout_.addLayout(row)
@@ -125,7 +117,7 @@ class MicPage(Page):
         self.device = device  # None: the system's default input
         self.check: MicCheck | None = None
         self.last_check: MicCheck | None = None
-        self.status = _text("", "micStatus")
+        self.status = label("", "micStatus")
         self.meter = QProgressBar()
         self.meter.setRange(0, 100)
         self.meter.setTextVisible(False)
@@ -136,7 +128,7 @@ class MicPage(Page):
         self.timer = QTimer(self)  # the meter reads the level 20 times a second, as the recorder's does
         self.timer.setInterval(50)
         self.timer.timeout.connect(self._tick)
-        self.layout_.addWidget(_text("Say something: the bar should move as you speak. Nothing is recorded."))
+        self.layout_.addWidget(label("Say something: the bar should move as you speak. Nothing is recorded."))
         self.layout_.addWidget(self.meter)
         self.layout_.addWidget(self.status)
         self.layout_.addWidget(self.again, 0, Qt.AlignmentFlag.AlignLeft)
@@ -189,8 +181,8 @@ class ModelsPage(Page):
         super().__init__(window, ops, parent)
         self.table = _table(["Does", "Model", "Size"])
         self.table.setAccessibleName("Models")
-        self.summary = _text("Looking for the models…", "modelsSummary")
-        self.layout_.addWidget(_text("Everything runs on this computer: these models transcribe, read aloud, write "
+        self.summary = label("Looking for the models…", "modelsSummary")
+        self.layout_.addWidget(label("Everything runs on this computer: these models transcribe, read aloud, write "
                                      "your study items and search. None of them needs the internet."))
         self.layout_.addWidget(self.table, 1)
         self.layout_.addWidget(self.summary)
@@ -227,7 +219,7 @@ class SignInPage(Page):
 
     def __init__(self, window, ops, parent=None):
         super().__init__(window, ops, parent)
-        self.state = _text("", "signInState")
+        self.state = label("", "signInState")
         self.sign_in = QPushButton("Sign in…")
         self.sign_in.setToolTip("Opens the Account page behind this welcome")
         self.sign_in.clicked.connect(self.open_account)
@@ -238,7 +230,7 @@ class SignInPage(Page):
         row.addWidget(self.not_now_button)
         row.addWidget(self.sign_in)
         row.addStretch(1)
-        self.layout_.addWidget(_text("If your school or a friend runs a Little Monster GPA server, signing in adds "
+        self.layout_.addWidget(label("If your school or a friend runs a Little Monster GPA server, signing in adds "
                                      "classes, study groups and leaderboards. Your study data stays on this "
                                      "computer; you can sign in any time from the Account page."))
         self.layout_.addLayout(row)
@@ -271,7 +263,7 @@ class KeysPage(Page):
         self.table = _table(["Keys", "What it does"])
         self.table.setAccessibleName("Keyboard shortcuts")
         self.layout_.addWidget(self.table, 1)
-        self.layout_.addWidget(_text(f"Press {' or '.join(shortcuts_overlay.KEYS)} on any page for these and that "
+        self.layout_.addWidget(label(f"Press {' or '.join(shortcuts_overlay.KEYS)} on any page for these and that "
                                      "page's own keys.", "muted"))
         self.shortcuts: list[shortcuts_overlay.Shortcut] = []
 
