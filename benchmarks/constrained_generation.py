@@ -88,7 +88,7 @@ def main() -> int:
 
     from llama_cpp import Llama, LlamaGrammar
 
-    from lmgpa_desktop.core.model_registry import DEFAULTS
+    from lmgpa_desktop.core.models.registry import DEFAULTS
     from lmgpa_desktop.engines.llm import LlamaEngine
 
     model = args.model or DEFAULTS["llm"]()

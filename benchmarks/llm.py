@@ -64,7 +64,7 @@ def main() -> int:
     from llama_cpp import Llama
 
     from lmgpa_desktop.core.study.chat.prompt import BASE_STOPS
-    from lmgpa_desktop.core.model_registry import DEFAULTS
+    from lmgpa_desktop.core.models.registry import DEFAULTS
     from lmgpa_desktop.engines.llm import LlamaEngine
 
     model = args.model or DEFAULTS["llm"]()

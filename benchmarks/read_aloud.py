@@ -114,7 +114,7 @@ def main() -> int:
     from piper import PiperVoice
 
     from lmgpa_desktop.core.study import read_aloud
-    from lmgpa_desktop.core.model_registry import DEFAULTS
+    from lmgpa_desktop.core.models.registry import DEFAULTS
     from lmgpa_desktop.engines.tts import PiperEngine, config_for
 
     model = DEFAULTS["tts"]()

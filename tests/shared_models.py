@@ -15,7 +15,7 @@ import threading
 import pytest
 
 from lmgpa_desktop import paths
-from lmgpa_desktop.core.model_registry import ModelRegistry
+from lmgpa_desktop.core.models.registry import ModelRegistry
 
 SHARED_SLOTS = ("whisper", "embedder")  # stateless; the LLM reuses a cached prompt prefix, text-to-speech loads in ms
 _engines: dict[tuple, object] = {}

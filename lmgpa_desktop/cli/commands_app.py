@@ -66,7 +66,7 @@ def cmd_gui(args) -> int:
 def cmd_models(args) -> int:
     """Resolve (and by default load) every model."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core.model_registry import SOURCES, SPECS
+    from lmgpa_desktop.core.models.registry import SOURCES, SPECS
     from lmgpa_desktop.engines.errors import ModelError
 
     ctx = open_ctx(args)
@@ -108,7 +108,7 @@ def cmd_models(args) -> int:
 
 def _print_catalogue(ctx: AppContext) -> None:
     """The language models that can be installed, and how."""
-    from lmgpa_desktop.core import model_install
+    from lmgpa_desktop.core.models import install as model_install
 
     print("Language models (lmgpa models install NAME, then lmgpa models use NAME):")
     for row in model_install.available(ctx.settings):
@@ -121,7 +121,7 @@ def _print_catalogue(ctx: AppContext) -> None:
 def cmd_models_available(args) -> int:
     """List the catalogue of language models."""
     from lmgpa_desktop.cli import print_json
-    from lmgpa_desktop.core import model_install
+    from lmgpa_desktop.core.models import install as model_install
 
     ctx = open_ctx(args)
     if args.json:
@@ -135,7 +135,7 @@ def cmd_models_install(args) -> int:
     """Install a catalogue model through the job queue, with a progress bar; use it only if asked."""
     from pathlib import Path
 
-    from lmgpa_desktop.core import model_install
+    from lmgpa_desktop.core.models import install as model_install
     from lmgpa_desktop.core.errors import UserError
 
     pkg = model_install.lookup(args.name)  # an unknown name fails here, before anything is queued
@@ -160,7 +160,7 @@ def cmd_models_install(args) -> int:
 
 def cmd_models_use(args) -> int:
     """Switch the llm slot to a catalogue model."""
-    from lmgpa_desktop.core import model_install
+    from lmgpa_desktop.core.models import install as model_install
 
     ctx = open_ctx(args)
     pkg = model_install.use(ctx.settings, args.name)
@@ -172,7 +172,7 @@ def cmd_models_export(args) -> int:
     """Write the prepared default models into a folder (the packaged app's models/)."""
     from pathlib import Path
 
-    from lmgpa_desktop.core import model_export
+    from lmgpa_desktop.core.models import export as model_export
 
     folder = Path(args.folder)
     manifest = model_export.export(folder, say=lambda line: print(line, flush=True))

@@ -10,8 +10,8 @@ The kernel (imports no feature package):
   settings       typed settings with defaults
   formatting, text_metrics, words
                  small text helpers (sizes and clocks; error rates; stopwords)
-  model_registry, gguf_packages, model_install
-                 which model file each engine uses; catalogue language models and installing them
+  models/        which model file each engine uses (registry), the bundled defaults (bundled, export), catalogue
+                 language models (gguf_packages) and installing them with pip or, in the bundle, by download
   maintenance    housekeeping jobs (check models, install one, back up the database)
   self_test, self_test_checks
                  `lmgpa --self-test` and Settings -> About: every native part used once, a table of results

@@ -17,7 +17,7 @@ from lmgpa_desktop import logs, paths
 from lmgpa_desktop.core.activity import EventBus
 from lmgpa_desktop.core.errors import StartupError
 from lmgpa_desktop.core.jobs import JobQueue
-from lmgpa_desktop.core.model_registry import ModelRegistry
+from lmgpa_desktop.core.models.registry import ModelRegistry
 from lmgpa_desktop.core.settings import Settings
 from lmgpa_desktop.core.workers import SerialWorker
 from lmgpa_desktop.storage import migrate

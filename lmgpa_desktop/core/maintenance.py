@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lmgpa_desktop.core import model_install
+from lmgpa_desktop.core.models import install as model_install
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.jobs import JobRun, job_kind
-from lmgpa_desktop.core.model_registry import SPECS
+from lmgpa_desktop.core.models.registry import SPECS
 from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.engines.errors import ModelError
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from lmgpa_desktop import paths
 from lmgpa_desktop.core import disk_space
 from lmgpa_desktop.core.formatting import human_size
-from lmgpa_desktop.core.model_registry import LLM_PACKAGE, ModelRegistry
+from lmgpa_desktop.core.models.registry import LLM_PACKAGE, ModelRegistry
 from lmgpa_desktop.core.settings import DEFAULTS, Settings
 
 NAMES = ("disk", "sqlite", "sqlite-vec", "pdf", "audio-decode", "ocr", "keyring", "audio-devices",

@@ -12,8 +12,8 @@ import pytest
 
 from support import lmgpa_cmd
 from lmgpa_desktop import paths
-from lmgpa_desktop.core import bundled_models, gguf_packages, model_export
-from lmgpa_desktop.core.model_registry import SPECS, ModelRegistry
+from lmgpa_desktop.core.models import bundled as bundled_models, export as model_export, gguf_packages
+from lmgpa_desktop.core.models.registry import SPECS, ModelRegistry
 
 pytestmark = pytest.mark.slow  # the export copies ~700 MB of real models
 

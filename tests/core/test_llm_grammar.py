@@ -9,7 +9,7 @@ import threading
 import pytest
 from llama_cpp import Llama, LlamaGrammar
 
-from lmgpa_desktop.core.model_registry import DEFAULTS
+from lmgpa_desktop.core.models.registry import DEFAULTS
 from lmgpa_desktop.engines.errors import ModelError
 from lmgpa_desktop.engines.llm import LlamaEngine
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from lmgpa_desktop.core import gguf_packages, model_install
+from lmgpa_desktop.core.models import gguf_packages, install as model_install
 from lmgpa_desktop.core.job_progress import JobError, Progress, run_to_end
 
 

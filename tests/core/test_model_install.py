@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from support import ROOT, lmgpa_cmd
-from lmgpa_desktop.core import gguf_packages, model_install
+from lmgpa_desktop.core.models import gguf_packages, install as model_install
 from lmgpa_desktop.engines.errors import ModelError
 
 pytestmark = pytest.mark.slow
@@ -175,7 +175,7 @@ def sandbox(tmp_path):
     # The test catalogue entries are added at start-up, the way a future catalogue entry would be in the source.
     (site / "lmgpa_test_catalogue.py").write_text(
         "import json, os\n"
-        "from lmgpa_desktop.core import gguf_packages\n"
+        "from lmgpa_desktop.core.models import gguf_packages\n"
         "for e in json.loads(open(os.environ['LMGPA_TEST_CATALOGUE']).read()):\n"
         "    e['requirements'], e['modules'] = tuple(e['requirements']), tuple(e['modules'])\n"
         "    gguf_packages.CATALOGUE[e['name']] = gguf_packages.GgufPackage(**e)\n")

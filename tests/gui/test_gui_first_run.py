@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from lmgpa_desktop import __version__, cli, paths
 from lmgpa_desktop.app import build_window
 from lmgpa_desktop.core.formatting import human_size
-from lmgpa_desktop.core.model_registry import SPECS
+from lmgpa_desktop.core.models.registry import SPECS
 from lmgpa_desktop.ui.kit.operations import Operations
 from lmgpa_desktop.ui.shell import shortcuts_overlay
 from lmgpa_desktop.ui.shell.first_run_pages import NO_MIC

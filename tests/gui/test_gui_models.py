@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from PySide6.QtWidgets import QMessageBox, QPlainTextEdit
 
-from lmgpa_desktop.core import gguf_packages
+from lmgpa_desktop.core.models import gguf_packages
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def model_label(ctx: AppContext, model_path: str) -> str:
     """A readable name for the model a transcript was made with."""
     from pathlib import Path
 
-    from lmgpa_desktop.core.model_registry import SPECS
+    from lmgpa_desktop.core.models.registry import SPECS
     from lmgpa_desktop.engines.errors import ModelError
 
     try:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 from lmgpa_desktop.core import disk_space
 from lmgpa_desktop.core.capture.mic_check import MicCheck
 from lmgpa_desktop.core.formatting import human_size
-from lmgpa_desktop.core.model_registry import SPECS
+from lmgpa_desktop.core.models.registry import SPECS
 from lmgpa_desktop.ui.kit.plain_errors import plain_message
 from lmgpa_desktop.ui.kit.text_label import label
 from lmgpa_desktop.ui.shell import shortcuts_overlay

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import (
 )
 
 from lmgpa_desktop import paths
-from lmgpa_desktop.core import model_install
+from lmgpa_desktop.core.models import install as model_install
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import human_size
-from lmgpa_desktop.core.model_registry import LLM_PACKAGE, SPECS
+from lmgpa_desktop.core.models.registry import LLM_PACKAGE, SPECS
 from lmgpa_desktop.engines.errors import ModelError
 from lmgpa_desktop.ui.kit.job_runner import JobRunner
 from lmgpa_desktop.ui.kit.plain_errors import plain_message

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lmgpa_desktop import paths
-from lmgpa_desktop.core import gguf_packages
-from lmgpa_desktop.core.bundled_models import MANIFEST
-from lmgpa_desktop.core.model_registry import DEFAULTS, SPECS, onnx_cache_path
+from lmgpa_desktop.core.models import gguf_packages
+from lmgpa_desktop.core.models.bundled import MANIFEST
+from lmgpa_desktop.core.models.registry import DEFAULTS, SPECS, onnx_cache_path
 from lmgpa_desktop.engines.errors import ModelError
 
 # The only embedder file Embedder reads at run time besides the ONNX graph (config.json and the weights are for the

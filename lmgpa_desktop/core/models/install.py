@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lmgpa_desktop import frozen, paths
-from lmgpa_desktop.core import gguf_packages, model_download
+from lmgpa_desktop.core.models import download as model_download, gguf_packages
 from lmgpa_desktop.core.errors import UserError
 from lmgpa_desktop.core.formatting import human_size
-from lmgpa_desktop.core.gguf_packages import GgufPackage
-from lmgpa_desktop.core.model_registry import LLM_PACKAGE, llm_package
+from lmgpa_desktop.core.models.gguf_packages import GgufPackage
+from lmgpa_desktop.core.models.registry import LLM_PACKAGE, llm_package
 from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.core.settings import Settings
 from lmgpa_desktop.engines.errors import ModelError

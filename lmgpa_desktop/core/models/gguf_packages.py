@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lmgpa_desktop import paths
-from lmgpa_desktop.core import bundled_models
+from lmgpa_desktop.core.models import bundled as bundled_models
 from lmgpa_desktop.engines.errors import ModelError
 
 CHUNK = 4 << 20
@@ -88,7 +88,7 @@ def part_paths(pkg: GgufPackage) -> list[Path]:
         folders = list(spec.submodule_search_locations or []) if spec is not None else []
         found = sorted(p for f in folders for p in Path(f).glob("data/part*.bin"))
         if not found and (downloaded := _downloaded_part(pkg, module)) is not None:
-            found = [downloaded]  # fetched by the packaged app (core/model_download.py)
+            found = [downloaded]  # fetched by the packaged app (core/models/download.py)
         if len(found) != 1:
             raise ModelError(f"{pkg.title} is not installed (missing {req}); "
                              f"install it with: lmgpa models install {pkg.name}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lmgpa_desktop import paths
-from lmgpa_desktop.core import bundled_models, gguf_packages
+from lmgpa_desktop.core.models import bundled as bundled_models, gguf_packages
 from lmgpa_desktop.core.settings import Settings
 from lmgpa_desktop.engines.errors import ModelError
 

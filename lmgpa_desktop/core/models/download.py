@@ -17,7 +17,7 @@ from collections.abc import Generator, Iterable
 from pathlib import Path
 
 from lmgpa_desktop.core.formatting import human_size
-from lmgpa_desktop.core.gguf_packages import GgufPackage, downloads_dir
+from lmgpa_desktop.core.models.gguf_packages import GgufPackage, downloads_dir
 from lmgpa_desktop import paths
 from lmgpa_desktop.core.job_progress import JobError, Progress
 from lmgpa_desktop.remote import pypi_download
