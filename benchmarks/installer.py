@@ -7,7 +7,7 @@ alternate on the same profile so machine load affects both alike. The first star
 file cache, is reported apart. `--deb-install` (root; changes the system) times `dpkg -i` and the installed app's
 first start, then `dpkg -r`.
 Usage: python benchmarks/installer.py [--bundle DIR] [--dist DIR] [--runs N] [--deb-install]
-  (needs QT_QPA_PLATFORM=offscreen or a display; bundle default: dist/lmgpa, else /tmp/mv17/bundle/lmgpa)
+  (needs QT_QPA_PLATFORM=offscreen or a display; bundle default: dist/lmgpa, from installer/build)
 """
 
 from __future__ import annotations
@@ -32,14 +32,12 @@ MB = 1e6
 
 
 def default_bundle() -> Path | None:
-    for cand in (ROOT / "dist" / "lmgpa", Path("/tmp/mv17/bundle/lmgpa")):
-        if (cand / "lmgpa").is_file():
-            return cand
-    return None
+    cand = ROOT / "dist" / "lmgpa"
+    return cand if (cand / "lmgpa").is_file() else None
 
 
 def report_sizes(bundle: Path, dist: Path) -> None:
-    """Bundle size by part (H2's report), then the packed archive and .deb."""
+    """Bundle size by part (the report installer/build prints), then the packed archive and .deb."""
     import bundle_sizes
 
     print(f"== sizes of {bundle}")

@@ -19,7 +19,7 @@ LMGPA_APP_DEBS=(
 # What the tests add: a virtual X server, a virtual microphone (PulseAudio null sink).
 LMGPA_TEST_DEBS=(xvfb xauth pulseaudio pulseaudio-utils libasound2-plugins postgresql)
 # What the server's tests add (a server itself needs no Debian package: psycopg[binary] carries libpq).
-LMGPA_SERVER_TEST_DEBS=(postgresql)
+LMGPA_SERVER_TEST_DEBS=(postgresql nginx)  # nginx: the CI check runs the reverse-proxy example for real
 # Only needed once, to compile llama-cpp-python when its wheel is not cached yet.
 LMGPA_BUILD_DEBS=(g++ make)
 

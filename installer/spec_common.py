@@ -231,14 +231,9 @@ def _clear_execstack_one(path: Path) -> bool:
     return False
 
 
-def add_models(internal: Path, python: str) -> bool:
-    """Write the default models into <internal>/models with `lmgpa models export` (H9's command), when it exists."""
+def add_models(internal: Path, python: str) -> None:
+    """Write the prepared default models into <internal>/models with `lmgpa models export`."""
     dest = internal / "models"
-    probe = subprocess.run([python, "-m", "lmgpa_desktop", "models", "export", "--help"], capture_output=True)
-    if probe.returncode != 0:
-        print("[spec] `lmgpa models export` is not available yet: building without models", flush=True)
-        return False
     if dest.exists():
         shutil.rmtree(dest)
     subprocess.run([python, "-m", "lmgpa_desktop", "models", "export", str(dest)], check=True)
-    return True
