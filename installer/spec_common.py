@@ -37,6 +37,9 @@ UNUSED_PY = [
     "matplotlib", "pandas", "scipy", "tkinter", "_tkinter", "pydantic_settings", "jwt",
     "email_validator", "importlinter", "grimp", "mypy", "ruff", "piper.train", "llama_cpp.server",
     "onnx.reference", "PySide6.scripts", "hf_xet",
+    # Build tools pulled in by analysis only (cffi's and numpy's build helpers): left in, PyInstaller's setuptools
+    # runtime hook imports setuptools at every start, a tenth of a second before the window.
+    "setuptools", "pkg_resources", "_distutils_hack", "numpy.distutils", "cffi.setuptools_ext",
 ] + [f"PySide6.{m}" for m in UNUSED_QT]
 
 
