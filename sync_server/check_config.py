@@ -285,10 +285,10 @@ def check_timeouts(settings: ServerSettings) -> Check:
     name = "timeouts and tokens"
     detail = (f"request head {settings.header_timeout_seconds:g} s, body pause {settings.body_timeout_seconds:g} s, "
               f"access token {settings.access_token_minutes} min, session {settings.session_timeout_hours} h")
-    for variable, value in (("ACCESS_TOKEN_MINUTES", settings.access_token_minutes),
-                            ("SESSION_TIMEOUT_HOURS", settings.session_timeout_hours)):
-        if value < 1:
-            return _fail(name, f"{detail}: {variable} must be at least 1")
+    below = _first_below_one((("ACCESS_TOKEN_MINUTES", settings.access_token_minutes),
+                              ("SESSION_TIMEOUT_HOURS", settings.session_timeout_hours)))
+    if below:
+        return _fail(name, f"{detail}: {below} must be at least 1")
     if settings.access_token_minutes > settings.session_timeout_hours * 60:
         return _warn(name, f"{detail}: an access token outlives the session timeout")
     if settings.header_timeout_seconds > 60 or settings.body_timeout_seconds > 300:
@@ -301,12 +301,17 @@ def check_throttle(settings: ServerSettings) -> Check:
     name = "auth throttle"
     detail = (f"{settings.rate_limit_per_minute} guarded auth calls a minute per address, "
               f"{settings.login_failures_allowed} failed sign-ins per {settings.login_window_minutes} min")
-    for variable, value in (("RATE_LIMIT_PER_MINUTE", settings.rate_limit_per_minute),
-                            ("LOGIN_FAILURES_ALLOWED", settings.login_failures_allowed),
-                            ("LOGIN_WINDOW_MINUTES", settings.login_window_minutes)):
-        if value < 1:
-            return _fail(name, f"{detail}: {variable} must be at least 1, or nobody can sign in")
+    below = _first_below_one((("RATE_LIMIT_PER_MINUTE", settings.rate_limit_per_minute),
+                              ("LOGIN_FAILURES_ALLOWED", settings.login_failures_allowed),
+                              ("LOGIN_WINDOW_MINUTES", settings.login_window_minutes)))
+    if below:
+        return _fail(name, f"{detail}: {below} must be at least 1, or nobody can sign in")
     return _ok(name, detail)
+
+
+def _first_below_one(values: tuple[tuple[str, int], ...]) -> str | None:
+    """The name of the first setting below 1, or None."""
+    return next((variable for variable, value in values if value < 1), None)
 
 
 def check_cors(settings: ServerSettings) -> Check:

@@ -70,9 +70,7 @@ def cmd_self_test(args) -> int:
 
         print_json({"version": __version__, "ok": not failed, "results": [r.to_dict() for r in results]})
     else:
-        warned = sum(r.status == self_test.WARN for r in results)
-        print(f"\n{len(results)} checks: {len(results) - len(failed) - warned} ok, {warned} warnings, "
-              f"{len(failed)} failed" + (f" ({', '.join(r.name for r in failed)})" if failed else ""))
+        print(f"\n{self_test.summary(results)}")
     return 1 if failed else 0
 
 

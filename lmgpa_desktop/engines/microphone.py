@@ -15,6 +15,11 @@ PREFERRED_RATE = 16_000  # what Whisper wants: no resampling and a third of the 
 BlockFn = Callable[[np.ndarray, bool], None]
 
 
+def peak_level(block: np.ndarray) -> float:
+    """The loudest sample of an int16 block, 0..1 (what a level meter shows)."""
+    return float(np.abs(block).max(initial=0)) / 32768.0
+
+
 class MicrophoneError(RuntimeError):
     """No usable microphone, or it could not be opened (message is for the student)."""
 

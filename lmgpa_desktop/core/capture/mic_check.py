@@ -52,8 +52,7 @@ class MicCheck:
 
     def _on_block(self, block: np.ndarray, _overflow: bool) -> None:
         # PortAudio's real-time thread: one float write, read by the meter's timer.
-        peak = float(np.abs(block).max(initial=0)) / 32768.0
-        self._level = max(peak, self._level * DECAY)
+        self._level = max(microphone.peak_level(block), self._level * DECAY)
 
     @property
     def level(self) -> float:

@@ -316,7 +316,7 @@ class Recorder:
                         return
                 elif item is not None:
                     block, paused = item
-                    self.level = float(np.abs(block).max(initial=0)) / 32768.0
+                    self.level = microphone.peak_level(block)
                     if not paused:
                         written = self._keep(block, written, resampler)
                 if self._segment.dirty and time.monotonic() - last_sync >= self.fsync_every_s:

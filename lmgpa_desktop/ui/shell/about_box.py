@@ -17,6 +17,7 @@ from lmgpa_desktop import frozen, paths
 from lmgpa_desktop.core import self_test
 from lmgpa_desktop.ui.kit.job_runner import JobRunner
 from lmgpa_desktop.ui.kit.plain_errors import plain_message
+from lmgpa_desktop.ui.kit.text_label import label
 from lmgpa_desktop.ui.shell import self_test_qt
 
 COLUMNS = ("Check", "Result", "Seconds", "Detail")
@@ -43,9 +44,9 @@ class AboutBox(QGroupBox):
         self._skip: list[str] = []
         self.results: list[self_test.CheckResult] = []
         form = QFormLayout()
-        form.addRow("Version", self._selectable(f"Little Monster GPA {lmgpa_desktop.__version__}"))
-        form.addRow("Data folder", self._selectable(str(ctx.home)))
-        form.addRow("Installed", self._selectable(installed_where()))
+        form.addRow("Version", label(f"Little Monster GPA {lmgpa_desktop.__version__}"))
+        form.addRow("Data folder", label(str(ctx.home)))
+        form.addRow("Installed", label(installed_where()))
         links = [(paths.resource("licenses"), "Licences of the bundled models and libraries")]
         models = paths.bundled_models_dir()
         if models is not None and (models / "licenses").is_dir():  # the installed app ships each model's licence
@@ -102,13 +103,6 @@ class AboutBox(QGroupBox):
         runner.progress.connect(self._on_progress)
         runner.finished.connect(self._on_finished)
 
-    @staticmethod
-    def _selectable(text: str) -> QLabel:
-        label = QLabel(text)
-        label.setWordWrap(True)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        return label
-
     def run_self_test(self, skip: list[str] | tuple[str, ...] = ()) -> int | None:
         """Start the checks as a job (skip: names to leave out, as `lmgpa self-test --skip`); returns its id."""
         if self._job is not None:
@@ -151,7 +145,7 @@ class AboutBox(QGroupBox):
         self.cancel_button.hide()  # the job is over; the Qt checks below take a moment and end by themselves
         self.progress.setValue(950)
         # Qt objects belong to the UI thread, so the Qt checks run here, after the job (each takes a moment).
-        self.status.setText("Checking the media player, PDF viewer and icons…")
+        self.status.setText("Checking the media player, charts and icons…")
         results += self_test.run_checks(self_test_qt.checks(self._skip))
         self._end()
         self.show_results(results)
@@ -182,9 +176,4 @@ class AboutBox(QGroupBox):
                     item.setFont(bold)
                 self.table.setItem(row, column, item)
         self.table.show()
-        failed = self_test.failed(results)
-        warned = [r for r in results if r.status == self_test.WARN]
-        summary = f"{len(results)} checks: {len(results) - len(failed) - len(warned)} ok"
-        summary += f", {len(warned)} warnings" if warned else ""
-        summary += f", {len(failed)} failed ({', '.join(r.name for r in failed)})" if failed else ", none failed"
-        self.status.setText(summary + ".")
+        self.status.setText(self_test.summary(results) + ".")
