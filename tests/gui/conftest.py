@@ -71,17 +71,24 @@ def laptop_window(qtbot, ctx):
 
 
 @pytest.fixture
-def review_page(qtbot, ctx):
-    """The Review page with its own running job runner."""
+def started_runner(ctx):
+    """A job runner whose workers run, stopped after the test."""
     from lmgpa_desktop.ui.kit.job_runner import JobRunner
-    from lmgpa_desktop.ui.study.review_page import ReviewPage
 
     runner = JobRunner(ctx)
     runner.start()
-    page = ReviewPage(ctx, runner)
+    yield runner
+    runner.stop()
+
+
+@pytest.fixture
+def review_page(qtbot, ctx, started_runner):
+    """The Review page with its own running job runner."""
+    from lmgpa_desktop.ui.study.review_page import ReviewPage
+
+    page = ReviewPage(ctx, started_runner)
     qtbot.addWidget(page)
     page.resize(1100, 750)
     page.show()
     yield page
-    runner.stop()
     page.ops.close()

@@ -11,17 +11,12 @@ HEAVY = ["tts", "embedder", "llm"]
 
 
 @pytest.fixture
-def about(qtbot, ctx):
-    from lmgpa_desktop.ui.kit.job_runner import JobRunner
-
-    runner = JobRunner(ctx)
-    runner.start()
-    box = AboutBox(ctx, runner)
+def about(qtbot, ctx, started_runner):
+    box = AboutBox(ctx, started_runner)
     qtbot.addWidget(box)
     box.resize(900, 700)
     box.show()
-    yield box
-    runner.stop()
+    return box
 
 
 def test_about_shows_version_data_folder_and_where_the_app_is(about, ctx):
